@@ -1,0 +1,15 @@
+//! twofold: a self-hosted login server with pluggable two-factor authentication.
+//! The library holds the product; `main.rs` only calls [`cli::main`].
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod http;
+pub mod login;
+pub mod sessions;
+pub mod store;
+pub mod web;

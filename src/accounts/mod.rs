@@ -1,0 +1,212 @@
+//! Accounts: users, groups, the admin role, and checking a password. Everything that
+//! creates or changes an account goes through here, for the CLI and the web alike.
+
+mod names;
+mod password;
+
+pub use names::{GroupName, Uid};
+pub use password::{PasswordHasher, Verification};
+
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::store::{Store, UserRow};
+
+/// A user as the rest of the product sees it: never with the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub uid: String,
+    pub display_name: String,
+    pub email: String,
+    pub enabled: bool,
+    pub is_admin: bool,
+    pub created_at: i64,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        Self {
+            uid: r.uid,
+            display_name: r.display_name,
+            email: r.email,
+            enabled: r.enabled,
+            is_admin: r.is_admin,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub uid: Uid,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub is_admin: bool,
+}
+
+/// The longest password accepted: Argon2 accepts more, but hashing megabytes is a DoS.
+const MAX_PASSWORD_LEN: usize = 1024;
+
+#[derive(Clone)]
+pub struct Accounts {
+    store: Store,
+    hasher: PasswordHasher,
+    min_password_len: usize,
+}
+
+impl Accounts {
+    pub fn new(store: Store, hasher: PasswordHasher, min_password_len: usize) -> Self {
+        Self {
+            store,
+            hasher,
+            min_password_len,
+        }
+    }
+
+    pub fn check_new_password(&self, password: &str) -> Result<(), AppError> {
+        let len = password.chars().count();
+        if len < self.min_password_len {
+            return Err(AppError::BadRequest(format!(
+                "password must be at least {} characters",
+                self.min_password_len
+            )));
+        }
+        if password.len() > MAX_PASSWORD_LEN {
+            return Err(AppError::BadRequest(format!(
+                "password must be at most {MAX_PASSWORD_LEN} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    pub async fn create(&self, new: NewUser, password: String, now: i64) -> Result<User, AppError> {
+        self.check_new_password(&password)?;
+        let email = new.email.unwrap_or_default();
+        if !email.is_empty() && !looks_like_email(&email) {
+            return Err(AppError::BadRequest(format!(
+                "not an email address: {email}"
+            )));
+        }
+        let display_name = new
+            .display_name
+            .filter(|d| !d.trim().is_empty())
+            .unwrap_or_else(|| new.uid.to_string());
+        if display_name.chars().count() > 200 {
+            return Err(AppError::BadRequest(
+                "display name is too long (200 characters at most)".into(),
+            ));
+        }
+        let password_hash = self
+            .hasher
+            .hash(password)
+            .await
+            .map_err(AppError::Internal)?;
+        let row = UserRow {
+            uid: new.uid.to_string(),
+            display_name,
+            email,
+            password_hash,
+            enabled: true,
+            is_admin: new.is_admin,
+            created_at: now,
+        };
+        self.store.insert_user(&row).await?;
+        Ok(row.into())
+    }
+
+    pub async fn get(&self, uid: &str) -> Result<User, AppError> {
+        self.store
+            .user(uid)
+            .await?
+            .map(User::from)
+            .ok_or_else(|| AppError::NotFound(format!("user {uid}")))
+    }
+
+    /// The password step. Unknown user, disabled user and wrong password all give
+    /// `InvalidCredentials`, after the same Argon2 work.
+    pub async fn authenticate(&self, uid: &str, password: &str) -> Result<User, AppError> {
+        if password.len() > MAX_PASSWORD_LEN {
+            return Err(AppError::InvalidCredentials);
+        }
+        let row = self.store.user(uid).await?;
+        let stored = row.as_ref().map(|r| r.password_hash.clone());
+        let outcome = self.hasher.verify(password.to_string(), stored).await;
+        let row = match (outcome, row) {
+            (Verification::Mismatch, _) | (_, None) => return Err(AppError::InvalidCredentials),
+            (Verification::MatchNeedsRehash, Some(row)) => {
+                self.rehash(&row, password).await;
+                row
+            }
+            (Verification::Match, Some(row)) => row,
+        };
+        if !row.enabled {
+            return Err(AppError::InvalidCredentials);
+        }
+        Ok(row.into())
+    }
+
+    /// Best effort: a failed rehash must not fail the login it rides on.
+    async fn rehash(&self, row: &UserRow, password: &str) {
+        match self.hasher.hash(password.to_string()).await {
+            Ok(new) => {
+                if let Err(e) = self
+                    .store
+                    .replace_password_hash(&row.uid, &row.password_hash, &new)
+                    .await
+                {
+                    tracing::warn!(error = %e, "password rehash not saved");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "password rehash failed"),
+        }
+    }
+
+    /// Sets a new password and ends every session of the user.
+    pub async fn set_password(&self, uid: &str, password: String) -> Result<(), AppError> {
+        self.check_new_password(&password)?;
+        self.get(uid).await?;
+        let hash = self
+            .hasher
+            .hash(password)
+            .await
+            .map_err(AppError::Internal)?;
+        self.store.set_password_hash(uid, &hash).await?;
+        self.store.delete_sessions_of(uid).await?;
+        Ok(())
+    }
+
+    /// Enables or disables a user; disabling ends every session.
+    pub async fn set_enabled(&self, uid: &str, enabled: bool) -> Result<(), AppError> {
+        self.store.set_user_enabled(uid, enabled).await?;
+        if !enabled {
+            self.store.delete_sessions_of(uid).await?;
+        }
+        Ok(())
+    }
+}
+
+fn looks_like_email(s: &str) -> bool {
+    let mut parts = s.splitn(2, '@');
+    let local = parts.next().unwrap_or_default();
+    let domain = parts.next().unwrap_or_default();
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && s.len() <= 254
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_email;
+
+    #[test]
+    fn email_shape() {
+        assert!(looks_like_email("a@example.org"));
+        assert!(!looks_like_email("a@b"));
+        assert!(!looks_like_email("@example.org"));
+        assert!(!looks_like_email("a b@example.org"));
+        assert!(!looks_like_email("a@.org"));
+    }
+}

@@ -1,0 +1,108 @@
+//! The JSON API under `/api/v1`. Handlers validate input first, then call the domain.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use axum_extra::extract::CookieJar;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::http::{ApiJson, Client, MaybeSession, SESSION_COOKIE, removal_cookie};
+use crate::login::Stage;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
+        .route("/api/v1/session", get(session))
+        .route("/api/v1/me", get(me))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub uid: String,
+    pub password: String,
+    #[serde(default)]
+    pub remember: bool,
+}
+
+#[derive(Serialize)]
+pub struct LoginResponse {
+    pub uid: String,
+    pub stage: Stage,
+}
+
+/// Password step. Answers the same for an unknown user as for a wrong password.
+async fn login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    MaybeSession(previous): MaybeSession,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<impl IntoResponse, AppError> {
+    let (token, session) =
+        crate::login::password_step(&state, &req.uid, &req.password, req.remember, &client).await?;
+    // A fresh session every time: any earlier one from this browser ends here.
+    if let Some((old, _)) = previous {
+        state.sessions.end(&old).await?;
+    }
+    let cookie = crate::http::cookie_for(&state, token, &session);
+    Ok((
+        jar.add(cookie),
+        Json(LoginResponse {
+            uid: session.uid,
+            stage: session.stage,
+        }),
+    ))
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+) -> Result<impl IntoResponse, AppError> {
+    if let Some((session, _)) = current {
+        state.sessions.end(&session).await?;
+    }
+    Ok((
+        jar.remove(removal_cookie(SESSION_COOKIE)),
+        StatusCode::NO_CONTENT,
+    ))
+}
+
+#[derive(Serialize)]
+pub struct SessionResponse {
+    pub uid: String,
+    pub stage: Stage,
+    pub remember: bool,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// The current session at any stage: tells a client what the login flow needs next.
+async fn session(MaybeSession(current): MaybeSession) -> Result<Json<SessionResponse>, AppError> {
+    let (s, _) = current.ok_or(AppError::Unauthorized)?;
+    Ok(Json(SessionResponse {
+        uid: s.uid,
+        stage: s.stage,
+        remember: s.remember,
+        created_at: s.created_at,
+        expires_at: s.expires_at,
+    }))
+}
+
+/// The logged-in user; only for a fully authenticated session.
+async fn me(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+) -> Result<Json<crate::accounts::User>, AppError> {
+    let (s, _) = current.ok_or(AppError::Unauthorized)?;
+    if s.stage != Stage::Authenticated {
+        return Err(AppError::Unauthorized);
+    }
+    Ok(Json(state.accounts.get(&s.uid).await?))
+}

@@ -1,0 +1,120 @@
+//! `twofold serve`: logging, key, database, first-start bootstrap, then the HTTP server
+//! until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+use crate::accounts::{Accounts, NewUser};
+use crate::app::{AppState, now, router};
+use crate::config::Config;
+use crate::crypto::ServerKey;
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    init_tracing(&config);
+    let key = ServerKey::load_or_create(&config.key_file())?;
+    let store = super::open_store(&config).await?;
+    let state = AppState::new(config, store.clone(), key)?;
+    bootstrap(&state.accounts, &store, &state.config).await?;
+
+    let purge_store = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = purge_store.purge_expired_sessions(now()).await {
+                tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+        }
+    });
+
+    let addr: SocketAddr = state.config.server.listen.parse()?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(%local, public_url = %state.config.server.public_url, "twofold listening");
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+/// On an empty database, creates the administrator `admin` with a random password and
+/// prints it once on stdout (never to the log). Alternative: `twofold user add --admin`.
+async fn bootstrap(
+    accounts: &Accounts,
+    store: &crate::store::Store,
+    config: &Config,
+) -> anyhow::Result<()> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let len = config.password.min_length.max(20);
+    let password: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect();
+    let new = NewUser {
+        uid: "admin".parse().map_err(anyhow::Error::msg)?,
+        display_name: Some("Administrator".into()),
+        email: None,
+        is_admin: true,
+    };
+    match accounts.create(new, password.clone(), now()).await {
+        Ok(_) => {
+            println!(
+                "\nFirst start: created the administrator account.\n\n    user:     admin\n    password: {password}\n\n\
+                 This password is shown only this once. Change it with: twofold user passwd admin\n"
+            );
+            Ok(())
+        }
+        // Another instance bootstrapped first.
+        Err(crate::error::AppError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn init_tracing(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var("TWOFOLD_LOG")
+        .ok()
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .or_else(|| EnvFilter::try_new(&config.log.level).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if config.log.format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,166 @@
+//! `twofold user …`: add, list, show, delete, passwd, enable, disable.
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+
+use crate::accounts::{Accounts, GroupName, NewUser, PasswordHasher, Uid};
+use crate::app::now;
+use crate::config::Config;
+use crate::store::Store;
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is asked for, or read from stdin.
+    Add {
+        uid: Uid,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Give the user the admin role.
+        #[arg(long)]
+        admin: bool,
+        /// Add the user to this existing group (repeatable).
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<GroupName>,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Show one user.
+    Show { uid: Uid },
+    /// Delete a user, their sessions and memberships (asks unless --yes).
+    Delete {
+        uid: Uid,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Set a user's password; ends all their sessions.
+    Passwd {
+        uid: Uid,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Allow a user to log in again.
+    Enable { uid: Uid },
+    /// Stop a user from logging in; ends all their sessions.
+    Disable { uid: Uid },
+}
+
+pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
+    let store = super::open_store(config).await?;
+    let hasher = PasswordHasher::new(&config.password)?;
+    let accounts = Accounts::new(store.clone(), hasher, config.password.min_length);
+    let result = dispatch(cmd, &store, &accounts).await;
+    store.close().await;
+    result
+}
+
+async fn dispatch(cmd: UserCommand, store: &Store, accounts: &Accounts) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add {
+            uid,
+            display_name,
+            email,
+            admin,
+            groups,
+            password_stdin,
+        } => {
+            // Check everything that can be checked before asking for a password.
+            if store.user(uid.as_ref()).await?.is_some() {
+                bail!("user {uid} already exists");
+            }
+            for g in &groups {
+                if !store.group_exists(g.as_ref()).await? {
+                    bail!("group {g} does not exist (create it with: twofold group add {g})");
+                }
+            }
+            let password = super::prompt::password(password_stdin)?;
+            let user = accounts
+                .create(
+                    NewUser {
+                        uid,
+                        display_name,
+                        email,
+                        is_admin: admin,
+                    },
+                    password,
+                    now(),
+                )
+                .await?;
+            for g in &groups {
+                store.add_member(g.as_ref(), &user.uid).await?;
+            }
+            println!(
+                "created user {}{}",
+                user.uid,
+                if admin { " (admin)" } else { "" }
+            );
+        }
+        UserCommand::List => {
+            let users = store.users().await?;
+            println!(
+                "{:<24} {:<24} {:<28} {:<8} {:<5}",
+                "UID", "NAME", "EMAIL", "ENABLED", "ADMIN"
+            );
+            for u in &users {
+                println!(
+                    "{:<24} {:<24} {:<28} {:<8} {:<5}",
+                    u.uid,
+                    u.display_name,
+                    u.email,
+                    yes_no(u.enabled),
+                    yes_no(u.is_admin)
+                );
+            }
+            println!("{} user(s)", users.len());
+        }
+        UserCommand::Show { uid } => {
+            let user = accounts.get(uid.as_ref()).await?;
+            let groups = store.groups_of(&user.uid).await?;
+            let sessions = store.sessions_of(&user.uid, now()).await?;
+            println!("uid:          {}", user.uid);
+            println!("display name: {}", user.display_name);
+            println!("email:        {}", user.email);
+            println!("enabled:      {}", yes_no(user.enabled));
+            println!("admin:        {}", yes_no(user.is_admin));
+            println!("groups:       {}", groups.join(", "));
+            println!("sessions:     {}", sessions.len());
+        }
+        UserCommand::Delete { uid, yes } => {
+            accounts.get(uid.as_ref()).await?;
+            if !yes && !super::prompt::confirm(&format!("Delete user {uid} for good?"))? {
+                bail!("not deleted: not confirmed");
+            }
+            store.delete_user(uid.as_ref()).await?;
+            println!("deleted user {uid}");
+        }
+        UserCommand::Passwd {
+            uid,
+            password_stdin,
+        } => {
+            accounts.get(uid.as_ref()).await?;
+            let password = super::prompt::password(password_stdin)?;
+            accounts
+                .set_password(uid.as_ref(), password)
+                .await
+                .context("password not changed")?;
+            println!("password of {uid} changed; their sessions were ended");
+        }
+        UserCommand::Enable { uid } => {
+            accounts.set_enabled(uid.as_ref(), true).await?;
+            println!("user {uid} enabled");
+        }
+        UserCommand::Disable { uid } => {
+            accounts.set_enabled(uid.as_ref(), false).await?;
+            println!("user {uid} disabled; their sessions were ended");
+        }
+    }
+    Ok(())
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}

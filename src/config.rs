@@ -1,0 +1,370 @@
+//! Configuration: built-in defaults, then one TOML file, then `TWOFOLD_*` environment
+//! variables (with `_FILE` variants for secrets). Unknown keys are an error so that a typo
+//! never silently leaves a setting at its default.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Environment variables under the `TWOFOLD_` prefix that are not settings.
+const NON_SETTING_VARS: &[&str] = &["CONFIG", "LOG"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub password: PasswordConfig,
+    pub session: SessionConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address the HTTP server binds to.
+    pub listen: String,
+    /// The URL users reach twofold at; decides whether cookies are `Secure`.
+    pub public_url: String,
+    /// Folder for the SQLite database and the server key file.
+    pub data_dir: PathBuf,
+    /// Server key file (32 random bytes, hex); created with mode 0600 when missing.
+    /// Empty means `<data_dir>/server.key`.
+    pub key_file: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://…`. Empty means `<data_dir>/twofold.db`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub min_length: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Lifetime of an ordinary browser session.
+    pub lifetime_minutes: i64,
+    /// Lifetime of a "remember me" session.
+    pub remember_days: i64,
+    /// How long a half-finished login (password passed, second factor pending) lives.
+    pub pending_minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info` or `twofold=debug`.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            password: PasswordConfig::default(),
+            session: SessionConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://localhost:8080".into(),
+            data_dir: PathBuf::from("twofold-data"),
+            key_file: String::new(),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            max_connections: 10,
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    /// OWASP's recommended Argon2id setting (19 MiB, 2 passes, 1 lane).
+    fn default() -> Self {
+        Self {
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            min_length: 10,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            lifetime_minutes: 12 * 60,
+            remember_days: 30,
+            pending_minutes: 10,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("invalid setting {key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// What loading found besides the config itself: things worth a warning.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    pub unknown_env_vars: Vec<String>,
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then the given environment variables.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Config, LoadReport), ConfigError> {
+        let defaults =
+            toml::Table::try_from(Config::default()).map_err(|e| ConfigError::Invalid {
+                key: "defaults",
+                message: e.to_string(),
+            })?;
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                let table: toml::Table =
+                    text.parse()
+                        .map_err(|e: toml::de::Error| ConfigError::Parse {
+                            path: path.to_path_buf(),
+                            message: e.to_string(),
+                        })?;
+                // Check the file on its own first so that its errors name the file.
+                Config::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
+                    ConfigError::Parse {
+                        path: path.to_path_buf(),
+                        message: e.to_string(),
+                    }
+                })?;
+                table
+            }
+            None => toml::Table::new(),
+        };
+        let report = apply_env(&defaults, &mut table, env)?;
+        let config =
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
+                var: "TWOFOLD_*".into(),
+                message: e.to_string(),
+            })?;
+        config.validate()?;
+        Ok((config, report))
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.into(),
+            })
+        };
+        if self.server.listen.parse::<SocketAddr>().is_err() {
+            return invalid(
+                "server.listen",
+                "expected an address such as 127.0.0.1:8080",
+            );
+        }
+        if !(self.server.public_url.starts_with("http://")
+            || self.server.public_url.starts_with("https://"))
+        {
+            return invalid("server.public_url", "must start with http:// or https://");
+        }
+        if self.server.max_body_bytes < 1024 {
+            return invalid("server.max_body_bytes", "must be at least 1024");
+        }
+        let url = &self.database.url;
+        if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres")) {
+            return invalid(
+                "database.url",
+                "must start with sqlite: or postgres:// (or be empty for the default SQLite file)",
+            );
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections", "must be at least 1");
+        }
+        let p = &self.password;
+        if p.argon2_parallelism == 0 || p.argon2_iterations == 0 {
+            return invalid(
+                "password.argon2_*",
+                "iterations and parallelism must be at least 1",
+            );
+        }
+        if p.argon2_memory_kib < 8 * p.argon2_parallelism {
+            return invalid(
+                "password.argon2_memory_kib",
+                "must be at least 8 KiB per lane",
+            );
+        }
+        if p.min_length == 0 {
+            return invalid("password.min_length", "must be at least 1");
+        }
+        let s = &self.session;
+        if s.lifetime_minutes <= 0 || s.remember_days <= 0 || s.pending_minutes <= 0 {
+            return invalid("session.*", "lifetimes must be positive");
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return invalid("log.format", "must be text or json");
+        }
+        Ok(())
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        if self.server.key_file.is_empty() {
+            self.server.data_dir.join("server.key")
+        } else {
+            PathBuf::from(&self.server.key_file)
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.server.data_dir.join("twofold.db").display()
+            )
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    /// Cookies carry `Secure` unless users reach twofold over plain HTTP on loopback.
+    pub fn secure_cookies(&self) -> bool {
+        let url = self.server.public_url.as_str();
+        !(url.starts_with("http://localhost")
+            || url.starts_with("http://127.0.0.1")
+            || url.starts_with("http://[::1]"))
+    }
+}
+
+/// Overlays `TWOFOLD_SECTION_KEY` (and `TWOFOLD_SECTION_KEY_FILE`) onto `table`, converting
+/// each value to the type the default has. The known keys come from the defaults, so a new
+/// setting is reachable from the environment without touching this function.
+fn apply_env(
+    defaults: &toml::Table,
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<LoadReport, ConfigError> {
+    let mut known: BTreeMap<String, (String, String, toml::Value)> = BTreeMap::new();
+    for (section, value) in defaults {
+        if let toml::Value::Table(keys) = value {
+            for (key, default) in keys {
+                let var = format!("{}_{}", section, key).to_uppercase();
+                known.insert(var, (section.clone(), key.clone(), default.clone()));
+            }
+        }
+    }
+    let mut report = LoadReport::default();
+    let mut vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("TWOFOLD_"))
+        .collect();
+    // Plain variables win over their _FILE twins when both are set: apply _FILE first.
+    vars.sort_by_key(|(k, _)| !k.ends_with("_FILE"));
+    for (var, raw) in vars {
+        let name = &var["TWOFOLD_".len()..];
+        let (name, from_file) = match name.strip_suffix("_FILE") {
+            Some(base) if known.contains_key(base) => (base, true),
+            _ => (name, false),
+        };
+        let Some((section, key, default)) = known.get(name) else {
+            if !NON_SETTING_VARS.contains(&name) && !name.starts_with("TEST_") {
+                report.unknown_env_vars.push(var.clone());
+            }
+            continue;
+        };
+        let text = if from_file {
+            std::fs::read_to_string(&raw)
+                .map_err(|e| ConfigError::Env {
+                    var: var.clone(),
+                    message: format!("cannot read {raw}: {e}"),
+                })?
+                .trim_end_matches(['\n', '\r'])
+                .to_string()
+        } else {
+            raw
+        };
+        let value = convert(&text, default).map_err(|message| ConfigError::Env {
+            var: var.clone(),
+            message,
+        })?;
+        let entry = table
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Table(t) = entry {
+            t.insert(key.clone(), value);
+        }
+    }
+    Ok(report)
+}
+
+fn convert(text: &str, like: &toml::Value) -> Result<toml::Value, String> {
+    match like {
+        toml::Value::Integer(_) => text
+            .trim()
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .map_err(|_| format!("expected an integer, got {text:?}")),
+        toml::Value::Boolean(_) => match text.trim() {
+            "true" | "1" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
+            "false" | "0" | "no" | "off" => Ok(toml::Value::Boolean(false)),
+            _ => Err(format!("expected true or false, got {text:?}")),
+        },
+        _ => Ok(toml::Value::String(text.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests;

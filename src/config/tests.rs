@@ -1,0 +1,101 @@
+use super::*;
+use std::io::Write;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn file(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f
+}
+
+#[test]
+fn no_file_no_env_gives_defaults() {
+    let (config, report) = Config::load(None, env(&[])).unwrap();
+    assert_eq!(config, Config::default());
+    assert!(report.unknown_env_vars.is_empty());
+    assert!(config.database_url().starts_with("sqlite://"));
+    assert!(!config.secure_cookies());
+}
+
+#[test]
+fn file_then_env_override() {
+    let f = file("[server]\nlisten = \"127.0.0.1:9000\"\n[session]\nremember_days = 7\n");
+    let (config, _) = Config::load(
+        Some(f.path()),
+        env(&[("TWOFOLD_SESSION_REMEMBER_DAYS", "3")]),
+    )
+    .unwrap();
+    assert_eq!(config.server.listen, "127.0.0.1:9000");
+    assert_eq!(config.session.remember_days, 3);
+}
+
+#[test]
+fn file_variant_reads_secret_from_file() {
+    let secret = file("postgres://u:p@db/twofold\n");
+    let path = secret.path().to_str().unwrap().to_string();
+    let (config, _) = Config::load(None, env(&[("TWOFOLD_DATABASE_URL_FILE", &path)])).unwrap();
+    assert_eq!(config.database.url, "postgres://u:p@db/twofold");
+}
+
+#[test]
+fn unknown_key_in_file_is_an_error_naming_it() {
+    let f = file("[server]\nlisen = \"127.0.0.1:9000\"\n");
+    let err = Config::load(Some(f.path()), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("lisen"), "{err}");
+}
+
+#[test]
+fn unknown_section_is_an_error() {
+    let f = file("[severs]\nlisten = \"x\"\n");
+    assert!(Config::load(Some(f.path()), env(&[])).is_err());
+}
+
+#[test]
+fn wrong_type_in_env_is_an_error_naming_the_variable() {
+    let err = Config::load(None, env(&[("TWOFOLD_SESSION_REMEMBER_DAYS", "many")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("TWOFOLD_SESSION_REMEMBER_DAYS"), "{err}");
+}
+
+#[test]
+fn unknown_env_var_is_reported_not_fatal() {
+    let (_, report) = Config::load(None, env(&[("TWOFOLD_SERVR_LISTEN", "x")])).unwrap();
+    assert_eq!(report.unknown_env_vars, vec!["TWOFOLD_SERVR_LISTEN"]);
+}
+
+#[test]
+fn invalid_values_are_rejected() {
+    for (var, value) in [
+        ("TWOFOLD_SERVER_LISTEN", "not an address"),
+        ("TWOFOLD_SERVER_PUBLIC_URL", "ftp://x"),
+        ("TWOFOLD_DATABASE_URL", "mysql://x"),
+        ("TWOFOLD_DATABASE_MAX_CONNECTIONS", "0"),
+        ("TWOFOLD_PASSWORD_ARGON2_MEMORY_KIB", "4"),
+        ("TWOFOLD_SESSION_LIFETIME_MINUTES", "-1"),
+        ("TWOFOLD_LOG_FORMAT", "xml"),
+    ] {
+        assert!(
+            Config::load(None, env(&[(var, value)])).is_err(),
+            "{var}={value} was accepted"
+        );
+    }
+}
+
+#[test]
+fn secure_cookies_outside_localhost() {
+    let (config, _) = Config::load(
+        None,
+        env(&[("TWOFOLD_SERVER_PUBLIC_URL", "https://auth.example.org")]),
+    )
+    .unwrap();
+    assert!(config.secure_cookies());
+}

@@ -1,0 +1,173 @@
+//! Server key, random tokens and keyed hashes. Tokens (sessions, later app passwords and
+//! backup codes) are stored only as HMAC-SHA256 under a key derived from the server key,
+//! so a copy of the database alone cannot be replayed against the server.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The secret every keyed hash and encryption key of this server derives from.
+#[derive(Clone)]
+pub struct ServerKey([u8; 32]);
+
+impl std::fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerKey(..)")
+    }
+}
+
+/// What a derived key is for; each purpose gets its own key.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose {
+    SessionToken,
+    Csrf,
+}
+
+impl Purpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Purpose::SessionToken => b"twofold/session-token/v1",
+            Purpose::Csrf => b"twofold/csrf/v1",
+        }
+    }
+}
+
+impl ServerKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    /// Reads the key file, or creates it (mode 0600) when it does not exist yet.
+    pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let bytes = hex::decode(text.trim())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .with_context(|| {
+                        format!("server key file {} must hold 64 hex digits", path.display())
+                    })?;
+                Ok(Self(bytes))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = Self::generate();
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options
+                    .open(path)
+                    .with_context(|| format!("cannot create key file {}", path.display()))?;
+                writeln!(file, "{}", hex::encode(key.0))?;
+                Ok(key)
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot read key file {}", path.display())),
+        }
+    }
+
+    fn derive(&self, purpose: Purpose) -> [u8; 32] {
+        let mut mac = HmacSha256::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
+        mac.update(purpose.label());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Keyed hash of a token, hex encoded, for storage and lookup.
+    pub fn hash_token(&self, purpose: Purpose, token: &str) -> String {
+        let key = self.derive(purpose);
+        let mut mac = HmacSha256::new_from_slice(&key).unwrap_or_else(|_| unreachable!());
+        mac.update(token.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// A fresh high-entropy token (256 bits), URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Compares secrets without leaking where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_is_created_with_mode_0600_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/server.key");
+        let a = ServerKey::load_or_create(&path).unwrap();
+        let b = ServerKey::load_or_create(&path).unwrap();
+        assert_eq!(a.0, b.0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn corrupt_key_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.key");
+        std::fs::write(&path, "not hex").unwrap();
+        assert!(ServerKey::load_or_create(&path).is_err());
+    }
+
+    #[test]
+    fn token_hash_depends_on_key_and_purpose() {
+        let k1 = ServerKey::from_bytes([1; 32]);
+        let k2 = ServerKey::from_bytes([2; 32]);
+        let t = random_token();
+        assert_eq!(
+            k1.hash_token(Purpose::SessionToken, &t),
+            k1.hash_token(Purpose::SessionToken, &t)
+        );
+        assert_ne!(
+            k1.hash_token(Purpose::SessionToken, &t),
+            k2.hash_token(Purpose::SessionToken, &t)
+        );
+        assert_ne!(
+            k1.hash_token(Purpose::SessionToken, &t),
+            k1.hash_token(Purpose::Csrf, &t)
+        );
+    }
+
+    #[test]
+    fn tokens_are_unique_and_long() {
+        let a = random_token();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, random_token());
+    }
+
+    #[test]
+    fn constant_time_eq_compares() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "ab"));
+    }
+}

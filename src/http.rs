@@ -1,0 +1,107 @@
+//! Request plumbing shared by the API and the pages: cookies, the current session, client
+//! information, and a JSON extractor whose rejections use the app's error format.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+use crate::app::{AppState, now};
+use crate::error::AppError;
+use crate::sessions::{ClientInfo, Session};
+
+pub const SESSION_COOKIE: &str = "twofold_session";
+
+/// JSON body extractor: a wrong content type, a body too large or bad JSON each get a
+/// clear error in the API's own format.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::UnsupportedMediaType),
+            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge),
+            Err(r) => Err(AppError::BadRequest(r.body_text())),
+        }
+    }
+}
+
+/// The session named by the cookie, at whatever stage, with its token. A database
+/// failure is an error (fail closed), never "no session".
+pub struct MaybeSession(pub Option<(Session, String)>);
+
+impl FromRequestParts<AppState> for MaybeSession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+            return Ok(MaybeSession(None));
+        };
+        let found = state.sessions.find(&token, now()).await?;
+        Ok(MaybeSession(found.map(|s| (s, token))))
+    }
+}
+
+/// Where a request comes from.
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip().to_string())
+            .unwrap_or_default();
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        Ok(Client(ClientInfo { ip, user_agent }))
+    }
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax (a redirect back from the portal must carry
+/// it), Secure outside localhost; persistent only for "remember me".
+pub fn session_cookie(token: String, max_age: Option<i64>, secure: bool) -> Cookie<'static> {
+    let mut c = Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .build();
+    if let Some(secs) = max_age {
+        c.set_max_age(time_duration(secs));
+    }
+    c
+}
+
+pub fn removal_cookie(name: &'static str) -> Cookie<'static> {
+    Cookie::build((name, "")).path("/").build()
+}
+
+fn time_duration(secs: i64) -> cookie::time::Duration {
+    cookie::time::Duration::seconds(secs)
+}
+
+/// The cookie that carries a session's token.
+pub fn cookie_for(state: &AppState, token: String, session: &Session) -> Cookie<'static> {
+    let max_age = state
+        .sessions
+        .cookie_max_age(session.remember, session.stage);
+    session_cookie(token, max_age, state.config.secure_cookies())
+}

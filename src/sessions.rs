@@ -1,0 +1,174 @@
+//! Browser sessions: random tokens handed out in a cookie, stored only as keyed hashes.
+//! A session carries its login `Stage`; the token changes at every stage change.
+
+use serde::Serialize;
+
+use crate::config::SessionConfig;
+use crate::crypto::{Purpose, ServerKey, random_token};
+use crate::login::Stage;
+use crate::store::{SessionRow, Store, StoreResult};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Session {
+    pub id: String,
+    pub uid: String,
+    pub stage: Stage,
+    pub remember: bool,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl Session {
+    /// A stored row with an unknown stage is not a session anybody can use.
+    fn from_row(r: SessionRow) -> Option<Self> {
+        Some(Self {
+            stage: Stage::parse(&r.stage)?,
+            id: r.id,
+            uid: r.uid,
+            remember: r.remember,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+            ip: r.ip,
+            user_agent: r.user_agent,
+        })
+    }
+}
+
+/// Where a request comes from, recorded on the session.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// Touching `last_seen_at` on every request would be a write per request.
+const TOUCH_INTERVAL_SECS: i64 = 60;
+
+#[derive(Clone)]
+pub struct Sessions {
+    store: Store,
+    key: ServerKey,
+    config: SessionConfig,
+}
+
+impl Sessions {
+    pub fn new(store: Store, key: ServerKey, config: SessionConfig) -> Self {
+        Self { store, key, config }
+    }
+
+    fn hash(&self, token: &str) -> String {
+        self.key.hash_token(Purpose::SessionToken, token)
+    }
+
+    fn expiry(&self, stage: Stage, remember: bool, now: i64) -> i64 {
+        match (stage, remember) {
+            (Stage::Authenticated, true) => now + self.config.remember_days * 86_400,
+            (Stage::Authenticated, false) => now + self.config.lifetime_minutes * 60,
+            _ => now + self.config.pending_minutes * 60,
+        }
+    }
+
+    /// Starts a session at `stage`; returns the token for the cookie.
+    pub async fn start(
+        &self,
+        uid: &str,
+        stage: Stage,
+        remember: bool,
+        client: &ClientInfo,
+        now: i64,
+    ) -> StoreResult<(String, Session)> {
+        let token = random_token();
+        let row = SessionRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            token_hash: self.hash(&token),
+            uid: uid.to_string(),
+            stage: stage.as_str().to_string(),
+            remember,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: self.expiry(stage, remember, now),
+            ip: truncate(&client.ip, 64),
+            user_agent: truncate(&client.user_agent, 512),
+        };
+        self.store.insert_session(&row).await?;
+        let session = Session::from_row(row).unwrap_or_else(|| unreachable!());
+        Ok((token, session))
+    }
+
+    /// The live session for a cookie token, if any.
+    pub async fn find(&self, token: &str, now: i64) -> StoreResult<Option<Session>> {
+        if token.is_empty() || token.len() > 128 {
+            return Ok(None);
+        }
+        let Some(row) = self
+            .store
+            .session_by_token_hash(&self.hash(token), now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(session) = Session::from_row(row) else {
+            return Ok(None);
+        };
+        if now - session.last_seen_at >= TOUCH_INTERVAL_SECS {
+            self.store.touch_session(&session.id, now).await?;
+        }
+        Ok(Some(session))
+    }
+
+    /// Moves the session to `stage` under a new token (no fixation); `None` when someone
+    /// else rotated it first.
+    pub async fn advance(
+        &self,
+        session: &Session,
+        old_token: &str,
+        stage: Stage,
+        now: i64,
+    ) -> StoreResult<Option<String>> {
+        let token = random_token();
+        let rotated = self
+            .store
+            .rotate_session(
+                &session.id,
+                &self.hash(old_token),
+                &self.hash(&token),
+                stage.as_str(),
+                self.expiry(stage, session.remember, now),
+                now,
+            )
+            .await?;
+        Ok(rotated.then_some(token))
+    }
+
+    pub async fn end(&self, session: &Session) -> StoreResult<()> {
+        self.store.delete_session(&session.id).await
+    }
+
+    pub async fn end_all(&self, uid: &str) -> StoreResult<u64> {
+        self.store.delete_sessions_of(uid).await
+    }
+
+    pub async fn list(&self, uid: &str, now: i64) -> StoreResult<Vec<Session>> {
+        Ok(self
+            .store
+            .sessions_of(uid, now)
+            .await?
+            .into_iter()
+            .filter_map(Session::from_row)
+            .collect())
+    }
+
+    /// Max-Age for the cookie: remembered sessions persist, others die with the browser.
+    pub fn cookie_max_age(&self, session_remember: bool, stage: Stage) -> Option<i64> {
+        (session_remember && stage == Stage::Authenticated)
+            .then_some(self.config.remember_days * 86_400)
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}

@@ -1,0 +1,129 @@
+//! The `sessions` table. Only keyed hashes of session tokens are stored.
+
+use super::{Store, StoreResult};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub token_hash: String,
+    pub uid: String,
+    pub stage: String,
+    pub remember: bool,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl Store {
+    pub async fn insert_session(&self, s: &SessionRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id, token_hash, uid, stage, remember, created_at, last_seen_at,
+                                   expires_at, ip, user_agent)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&s.id)
+        .bind(&s.token_hash)
+        .bind(&s.uid)
+        .bind(&s.stage)
+        .bind(s.remember)
+        .bind(s.created_at)
+        .bind(s.last_seen_at)
+        .bind(s.expires_at)
+        .bind(&s.ip)
+        .bind(&s.user_agent)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The live (unexpired) session whose token hashes to `token_hash`.
+    pub async fn session_by_token_hash(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<SessionRow>> {
+        Ok(sqlx::query_as::<_, SessionRow>(
+            "SELECT id, token_hash, uid, stage, remember, created_at, last_seen_at, expires_at,
+                    ip, user_agent
+             FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Moves a session to a new token and stage, only if it still has `old_hash`: of two
+    /// concurrent rotations one wins and the other sees `false`.
+    pub async fn rotate_session(
+        &self,
+        id: &str,
+        old_hash: &str,
+        new_hash: &str,
+        stage: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE sessions SET token_hash = $1, stage = $2, expires_at = $3, last_seen_at = $4
+             WHERE id = $5 AND token_hash = $6",
+        )
+        .bind(new_hash)
+        .bind(stage)
+        .bind(expires_at)
+        .bind(now)
+        .bind(id)
+        .bind(old_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn touch_session(&self, id: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of a user; returns how many there were.
+    pub async fn delete_sessions_of(&self, uid: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE uid = $1")
+            .bind(uid)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn sessions_of(&self, uid: &str, now: i64) -> StoreResult<Vec<SessionRow>> {
+        Ok(sqlx::query_as::<_, SessionRow>(
+            "SELECT id, token_hash, uid, stage, remember, created_at, last_seen_at, expires_at,
+                    ip, user_agent
+             FROM sessions WHERE uid = $1 AND expires_at > $2 ORDER BY created_at",
+        )
+        .bind(uid)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn purge_expired_sessions(&self, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

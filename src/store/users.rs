@@ -1,0 +1,114 @@
+//! The `users` table.
+
+use super::{Store, StoreError, StoreResult, conflict_on_unique};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserRow {
+    pub uid: String,
+    pub display_name: String,
+    pub email: String,
+    pub password_hash: String,
+    pub enabled: bool,
+    pub is_admin: bool,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn insert_user(&self, user: &UserRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO users (uid, display_name, email, password_hash, enabled, is_admin, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&user.uid)
+        .bind(&user.display_name)
+        .bind(&user.email)
+        .bind(&user.password_hash)
+        .bind(user.enabled)
+        .bind(user.is_admin)
+        .bind(user.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict_on_unique(format!("user {}", user.uid)))?;
+        Ok(())
+    }
+
+    pub async fn user(&self, uid: &str) -> StoreResult<Option<UserRow>> {
+        Ok(sqlx::query_as::<_, UserRow>(
+            "SELECT uid, display_name, email, password_hash, enabled, is_admin, created_at
+             FROM users WHERE uid = $1",
+        )
+        .bind(uid)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn users(&self) -> StoreResult<Vec<UserRow>> {
+        Ok(sqlx::query_as::<_, UserRow>(
+            "SELECT uid, display_name, email, password_hash, enabled, is_admin, created_at
+             FROM users ORDER BY uid",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn count_users(&self) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// Deletes the user; memberships and sessions go with it (foreign keys cascade).
+    pub async fn delete_user(&self, uid: &str) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM users WHERE uid = $1")
+            .bind(uid)
+            .execute(&self.pool)
+            .await?;
+        not_found_if_none(done.rows_affected(), uid)
+    }
+
+    pub async fn set_password_hash(&self, uid: &str, hash: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE uid = $2")
+            .bind(hash)
+            .bind(uid)
+            .execute(&self.pool)
+            .await?;
+        not_found_if_none(done.rows_affected(), uid)
+    }
+
+    /// Replaces the hash only if it is still `old`: a rehash on login must not undo a
+    /// password change that happened meanwhile.
+    pub async fn replace_password_hash(
+        &self,
+        uid: &str,
+        old: &str,
+        new: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $1 WHERE uid = $2 AND password_hash = $3",
+        )
+        .bind(new)
+        .bind(uid)
+        .bind(old)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn set_user_enabled(&self, uid: &str, enabled: bool) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET enabled = $1 WHERE uid = $2")
+            .bind(enabled)
+            .bind(uid)
+            .execute(&self.pool)
+            .await?;
+        not_found_if_none(done.rows_affected(), uid)
+    }
+}
+
+fn not_found_if_none(rows: u64, uid: &str) -> StoreResult<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound(format!("user {uid}")))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,216 @@
+//! Server-rendered pages (askama templates, English and French). Every form carries a
+//! CSRF token checked against a cookie (double submit); handlers named after their page.
+
+mod csrf;
+mod i18n;
+
+pub use i18n::Lang;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::http::{Client, MaybeSession, SESSION_COOKIE, cookie_for, removal_cookie};
+use crate::login::Stage;
+use i18n::Texts;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home_page))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", axum::routing::post(logout_submit))
+        .route("/static/style.css", get(stylesheet))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: &'a str,
+    uid: &'a str,
+    error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: &'a str,
+    uid: &'a str,
+    display_name: &'a str,
+    expires: String,
+}
+
+fn render(t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => AppError::Internal(e.into()).into_response(),
+    }
+}
+
+/// A page-friendly error: failures of the store show a plain page, never a login.
+fn unavailable(lang: Lang, e: AppError) -> Response {
+    if !matches!(e, AppError::Unavailable(_) | AppError::Internal(_)) {
+        return e.into_response();
+    }
+    tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), "page failed");
+    (StatusCode::SERVICE_UNAVAILABLE, lang.texts().unavailable).into_response()
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../static/style.css"),
+    )
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+) -> Response {
+    if let Some((s, _)) = current
+        && s.stage == Stage::Authenticated
+    {
+        return Redirect::to("/").into_response();
+    }
+    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let page = LoginPage {
+        lang: lang.code(),
+        t: lang.texts(),
+        csrf: &token,
+        uid: "",
+        error: None,
+    };
+    (jar, render(page)).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    csrf: String,
+    uid: String,
+    password: String,
+    remember: Option<String>,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    Client(client): Client,
+    jar: CookieJar,
+    MaybeSession(previous): MaybeSession,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let t = lang.texts();
+    let show = |jar: CookieJar, status: StatusCode, uid: &str, error: &'static str| {
+        let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+        let page = LoginPage {
+            lang: lang.code(),
+            t,
+            csrf: &token,
+            uid,
+            error: Some(error),
+        };
+        (status, jar, render(page)).into_response()
+    };
+    if !csrf::verify(&jar, &form.csrf) {
+        return show(jar, StatusCode::FORBIDDEN, &form.uid, t.form_expired);
+    }
+    let remember = form.remember.is_some();
+    match crate::login::password_step(&state, &form.uid, &form.password, remember, &client).await {
+        Ok((token, session)) => {
+            if let Some((old, _)) = previous
+                && let Err(e) = state.sessions.end(&old).await
+            {
+                return unavailable(lang, e.into());
+            }
+            let jar = jar.add(cookie_for(&state, token, &session));
+            (jar, Redirect::to("/")).into_response()
+        }
+        Err(AppError::InvalidCredentials) => show(
+            jar,
+            StatusCode::UNAUTHORIZED,
+            &form.uid,
+            t.invalid_credentials,
+        ),
+        Err(e) => unavailable(lang, e),
+    }
+}
+
+async fn home_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+) -> Response {
+    let Some((session, _)) = current.filter(|(s, _)| s.stage == Stage::Authenticated) else {
+        return Redirect::to("/login").into_response();
+    };
+    let user = match state.accounts.get(&session.uid).await {
+        Ok(u) => u,
+        Err(e) => return unavailable(lang, e),
+    };
+    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let page = HomePage {
+        lang: lang.code(),
+        t: lang.texts(),
+        csrf: &token,
+        uid: &user.uid,
+        display_name: &user.display_name,
+        expires: format_time(session.expires_at),
+    };
+    (jar, render(page)).into_response()
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !csrf::verify(&jar, &form.csrf) {
+        return (StatusCode::FORBIDDEN, lang.texts().form_expired).into_response();
+    }
+    if let Some((session, _)) = current
+        && let Err(e) = state.sessions.end(&session).await
+    {
+        return unavailable(lang, e.into());
+    }
+    (
+        jar.remove(removal_cookie(SESSION_COOKIE)),
+        Redirect::to("/login"),
+    )
+        .into_response()
+}
+
+/// UTC date and time, `YYYY-MM-DD HH:MM UTC`.
+fn format_time(unix: i64) -> String {
+    cookie::time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
+        .unwrap_or_default()
+}
