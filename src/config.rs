@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// Environment variables under the `TWOFOLD_` prefix that are not settings.
 const NON_SETTING_VARS: &[&str] = &["CONFIG", "LOG"];
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -72,18 +72,6 @@ pub struct LogConfig {
     pub format: String,
     /// A tracing filter such as `info` or `twofold=debug`.
     pub level: String,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            database: DatabaseConfig::default(),
-            password: PasswordConfig::default(),
-            session: SessionConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
 }
 
 impl Default for ServerConfig {
