@@ -1,11 +1,12 @@
--- Accounts, groups and sessions. Times are unix seconds; ids are TEXT (portable via sqlx Any).
+-- Accounts, groups and sessions. Times are unix seconds, ids TEXT, flags 0/1 integers:
+-- sqlx Any maps neither SQLite BOOLEAN nor mixed integer widths, so both dialects use i64.
 CREATE TABLE users (
     uid            TEXT PRIMARY KEY,
     display_name   TEXT NOT NULL,
     email          TEXT NOT NULL DEFAULT '',
     password_hash  TEXT NOT NULL,
-    enabled        BOOLEAN NOT NULL DEFAULT TRUE,
-    is_admin       BOOLEAN NOT NULL DEFAULT FALSE,
+    enabled        BIGINT NOT NULL DEFAULT 1,
+    is_admin       BIGINT NOT NULL DEFAULT 0,
     created_at     BIGINT NOT NULL
 );
 
@@ -26,7 +27,7 @@ CREATE TABLE sessions (
     token_hash    TEXT NOT NULL UNIQUE,
     uid           TEXT NOT NULL REFERENCES users(uid) ON DELETE CASCADE,
     stage         TEXT NOT NULL,
-    remember      BOOLEAN NOT NULL,
+    remember      BIGINT NOT NULL,
     created_at    BIGINT NOT NULL,
     last_seen_at  BIGINT NOT NULL,
     expires_at    BIGINT NOT NULL,

@@ -1,17 +1,18 @@
--- Accounts, groups and sessions. Times are unix seconds; ids are TEXT (portable via sqlx Any).
+-- Accounts, groups and sessions. Times are unix seconds, ids TEXT, flags 0/1 integers:
+-- sqlx Any maps neither SQLite BOOLEAN nor mixed integer widths, so both dialects use i64.
 CREATE TABLE users (
     uid            TEXT PRIMARY KEY,
     display_name   TEXT NOT NULL,
     email          TEXT NOT NULL DEFAULT '',
     password_hash  TEXT NOT NULL,
-    enabled        BOOLEAN NOT NULL DEFAULT TRUE,
-    is_admin       BOOLEAN NOT NULL DEFAULT FALSE,
-    created_at     BIGINT NOT NULL
+    enabled        INTEGER NOT NULL DEFAULT 1,
+    is_admin       INTEGER NOT NULL DEFAULT 0,
+    created_at     INTEGER NOT NULL
 );
 
 CREATE TABLE groups (
     gid         TEXT PRIMARY KEY,
-    created_at  BIGINT NOT NULL
+    created_at  INTEGER NOT NULL
 );
 
 CREATE TABLE group_members (
@@ -26,10 +27,10 @@ CREATE TABLE sessions (
     token_hash    TEXT NOT NULL UNIQUE,
     uid           TEXT NOT NULL REFERENCES users(uid) ON DELETE CASCADE,
     stage         TEXT NOT NULL,
-    remember      BOOLEAN NOT NULL,
-    created_at    BIGINT NOT NULL,
-    last_seen_at  BIGINT NOT NULL,
-    expires_at    BIGINT NOT NULL,
+    remember      INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
     ip            TEXT NOT NULL DEFAULT '',
     user_agent    TEXT NOT NULL DEFAULT ''
 );

@@ -29,8 +29,8 @@ impl From<UserRow> for User {
             uid: r.uid,
             display_name: r.display_name,
             email: r.email,
-            enabled: r.enabled,
-            is_admin: r.is_admin,
+            enabled: r.enabled != 0,
+            is_admin: r.is_admin != 0,
             created_at: r.created_at,
         }
     }
@@ -106,8 +106,8 @@ impl Accounts {
             display_name,
             email,
             password_hash,
-            enabled: true,
-            is_admin: new.is_admin,
+            enabled: 1,
+            is_admin: i64::from(new.is_admin),
             created_at: now,
         };
         self.store.insert_user(&row).await?;
@@ -120,6 +120,16 @@ impl Accounts {
             .await?
             .map(User::from)
             .ok_or_else(|| AppError::NotFound(format!("user {uid}")))
+    }
+
+    pub async fn list(&self) -> Result<Vec<User>, AppError> {
+        Ok(self
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .map(User::from)
+            .collect())
     }
 
     /// The password step. Unknown user, disabled user and wrong password all give
@@ -139,7 +149,7 @@ impl Accounts {
             }
             (Verification::Match, Some(row)) => row,
         };
-        if !row.enabled {
+        if row.enabled == 0 {
             return Err(AppError::InvalidCredentials);
         }
         Ok(row.into())

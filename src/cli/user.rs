@@ -100,7 +100,7 @@ async fn dispatch(cmd: UserCommand, store: &Store, accounts: &Accounts) -> anyho
             );
         }
         UserCommand::List => {
-            let users = store.users().await?;
+            let users = accounts.list().await?;
             println!(
                 "{:<24} {:<24} {:<28} {:<8} {:<5}",
                 "UID", "NAME", "EMAIL", "ENABLED", "ADMIN"

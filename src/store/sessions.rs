@@ -8,7 +8,8 @@ pub struct SessionRow {
     pub token_hash: String,
     pub uid: String,
     pub stage: String,
-    pub remember: bool,
+    /// 0 or 1.
+    pub remember: i64,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,

@@ -8,8 +8,9 @@ pub struct UserRow {
     pub display_name: String,
     pub email: String,
     pub password_hash: String,
-    pub enabled: bool,
-    pub is_admin: bool,
+    /// 0 or 1 (see the migration for why not a boolean column).
+    pub enabled: i64,
+    pub is_admin: i64,
     pub created_at: i64,
 }
 
@@ -97,7 +98,7 @@ impl Store {
 
     pub async fn set_user_enabled(&self, uid: &str, enabled: bool) -> StoreResult<()> {
         let done = sqlx::query("UPDATE users SET enabled = $1 WHERE uid = $2")
-            .bind(enabled)
+            .bind(i64::from(enabled))
             .bind(uid)
             .execute(&self.pool)
             .await?;
