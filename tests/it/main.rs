@@ -1,1 +1,11 @@
-fn main() {}
+//! The one integration test binary (each file under tests/ would link its own).
+//! Storage and HTTP tests run on SQLite always and on PostgreSQL from
+//! `TWOFOLD_TEST_POSTGRES_URL` (set by scripts/test.sh).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+mod cli;
+mod http_api;
+mod storage;
+mod web_pages;

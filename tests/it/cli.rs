@@ -1,0 +1,225 @@
+//! The `twofold` command line: clear errors, non-zero exits, and nothing changed on a
+//! refused command.
+
+use crate::common::{Backend, TestDb, both, text};
+
+both!(
+    user_lifecycle,
+    bad_user_input_changes_nothing,
+    groups_from_the_cli
+);
+
+async fn user_lifecycle(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let out = db.cli(
+        &[
+            "user",
+            "add",
+            "alice",
+            "--display-name",
+            "Alice A",
+            "--email",
+            "alice@example.org",
+            "--admin",
+            "--password-stdin",
+        ],
+        "password-a\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("created user alice (admin)"));
+
+    let out = db.cli(&["user", "show", "alice"], "");
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("Alice A") && shown.contains("alice@example.org"),
+        "{shown}"
+    );
+    assert!(shown.contains("admin:        yes"));
+
+    let out = db.cli(&["user", "disable", "alice"], "");
+    assert!(out.status.success());
+    assert!(text(&db.cli(&["user", "list"], "").stdout).contains("no "));
+    assert!(db.cli(&["user", "enable", "alice"], "").status.success());
+
+    let out = db.cli(
+        &["user", "passwd", "alice", "--password-stdin"],
+        "password-b\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let store = db.store().await;
+    let accounts = twofold::accounts::Accounts::new(
+        store.clone(),
+        twofold::accounts::PasswordHasher::new(&twofold::config::PasswordConfig {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            argon2_parallelism: 1,
+            min_length: 8,
+        })
+        .unwrap(),
+        8,
+    );
+    assert!(accounts.authenticate("alice", "password-b").await.is_ok());
+
+    // Delete asks; "n" keeps the user.
+    let out = db.cli(&["user", "delete", "alice"], "n\n");
+    assert!(!out.status.success());
+    assert!(store.user("alice").await.unwrap().is_some());
+    let out = db.cli(&["user", "delete", "alice", "--yes"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(store.user("alice").await.unwrap().is_none());
+}
+
+async fn bad_user_input_changes_nothing(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["user", "add", "alice", "--password-stdin"],
+            "password-z\n",
+            "already exists",
+        ),
+        (
+            &["user", "add", "bob", "--password-stdin"],
+            "short\n",
+            "at least 8",
+        ),
+        (
+            &["user", "add", "bob", "--password-stdin"],
+            "",
+            "no password",
+        ),
+        (&["user", "add", "bob"], "", "--password-stdin"),
+        (
+            &["user", "add", "b ob", "--password-stdin"],
+            "password-b\n",
+            "may only contain",
+        ),
+        (
+            &["user", "add", "bob", "--email", "nope", "--password-stdin"],
+            "password-b\n",
+            "not an email",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "bob",
+                "--group",
+                "ghosts",
+                "--password-stdin",
+            ],
+            "password-b\n",
+            "does not exist",
+        ),
+        (&["user", "show", "nobody"], "", "not found"),
+        (
+            &["user", "passwd", "nobody", "--password-stdin"],
+            "password-b\n",
+            "not found",
+        ),
+        (&["user", "frobnicate"], "", "unrecognized subcommand"),
+        (
+            &["user", "add", "bob", "--password", "x"],
+            "",
+            "unexpected argument",
+        ),
+    ];
+    for (args, stdin, want) in cases {
+        let out = db.cli(args, stdin);
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: "),
+            "the reason comes first: {args:?}: {err}"
+        );
+    }
+    let store = db.store().await;
+    assert_eq!(store.count_users().await.unwrap(), 1);
+    let listed = text(&db.cli(&["user", "list"], "").stdout);
+    assert!(listed.contains("1 user(s)"), "{listed}");
+}
+
+async fn groups_from_the_cli(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    assert!(db.cli(&["group", "add", "staff"], "").status.success());
+    let out = db.cli(&["group", "add", "staff"], "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("already exists"));
+    assert!(
+        db.cli(&["group", "add-member", "staff", "alice"], "")
+            .status
+            .success()
+    );
+    assert!(
+        !db.cli(&["group", "add-member", "staff", "nobody"], "")
+            .status
+            .success()
+    );
+    assert!(text(&db.cli(&["group", "list"], "").stdout).contains("staff: alice"));
+    assert!(
+        db.cli(&["group", "remove-member", "staff", "alice"], "")
+            .status
+            .success()
+    );
+    assert!(db.cli(&["group", "remove", "staff"], "").status.success());
+    assert!(!db.cli(&["group", "remove", "staff"], "").status.success());
+    assert!(text(&db.cli(&["group", "list"], "").stdout).contains("0 group(s)"));
+}
+
+#[test]
+fn config_check_reports_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[server]\nlisten = \"127.0.0.1:9999\"\n").unwrap();
+    let out = crate::common::run_cli(&[], &["config", "check", good.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("valid"));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[server]\nlisten_port = 9999\n").unwrap();
+    let out = crate::common::run_cli(&[], &["config", "check", bad.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("listen_port"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "[server\n").unwrap();
+    let out = crate::common::run_cli(&[], &["config", "check", broken.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("broken.toml"));
+
+    let out = crate::common::run_cli(&[], &["config", "check", "/nonexistent.toml"], "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("cannot read config file"));
+
+    let env = vec![("TWOFOLD_SERVER_LISTEN".to_string(), "nowhere".to_string())];
+    let out = crate::common::run_cli(&env, &["config", "check"], "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("server.listen"));
+}
+
+#[test]
+fn serve_refuses_a_bad_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = vec![
+        (
+            "TWOFOLD_SERVER_DATA_DIR".to_string(),
+            dir.path().display().to_string(),
+        ),
+        (
+            "TWOFOLD_SESSION_LIFETIME_MINUTES".to_string(),
+            "soon".to_string(),
+        ),
+    ];
+    let out = crate::common::run_cli(&env, &["serve"], "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("TWOFOLD_SESSION_LIFETIME_MINUTES"));
+    // Nothing was created.
+    assert!(!dir.path().join("twofold.db").exists());
+    assert!(!dir.path().join("server.key").exists());
+}

@@ -1,0 +1,265 @@
+//! Test fixtures: a fresh database per test on either backend, the real binary started on
+//! a free port, and the CLI run against the same database.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per backend: `both!(name)` makes `name::sqlite` and
+/// `name::postgres` from `async fn name(backend: Backend)`.
+macro_rules! both {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::common::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+pub(crate) use both;
+
+/// A database of its own for one test, plus a data folder.
+pub struct TestDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+fn postgres_admin_url() -> String {
+    match std::env::var("TWOFOLD_TEST_POSTGRES_URL") {
+        Ok(url) => url,
+        Err(_) => panic!(
+            "TWOFOLD_TEST_POSTGRES_URL is not set: run scripts/test.sh, or point it at a \
+             PostgreSQL database (e.g. postgres://root@127.0.0.1:5432/test)"
+        ),
+    }
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+                TestDb {
+                    url,
+                    dir,
+                    pg_name: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let name = format!("tf_t_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap();
+                let url = format!("{base}/{name}");
+                TestDb {
+                    url,
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    pub async fn store(&self) -> twofold::store::Store {
+        let store = twofold::store::Store::connect(&self.url, 5).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    /// Takes the database away from under a running server (PostgreSQL only).
+    pub async fn drop_database(&self) {
+        let name = self.pg_name.as_ref().unwrap();
+        let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+            .await
+            .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+
+    /// Environment that points the binary at this database with cheap Argon2 settings.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("TWOFOLD_DATABASE_URL".into(), self.url.clone()),
+            (
+                "TWOFOLD_SERVER_DATA_DIR".into(),
+                self.dir.path().display().to_string(),
+            ),
+            ("TWOFOLD_PASSWORD_ARGON2_MEMORY_KIB".into(), "64".into()),
+            ("TWOFOLD_PASSWORD_ARGON2_ITERATIONS".into(), "1".into()),
+            ("TWOFOLD_PASSWORD_MIN_LENGTH".into(), "8".into()),
+        ]
+    }
+
+    /// Runs `twofold ARGS…` against this database, with `stdin` piped in.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> Output {
+        run_cli(&self.env(), args, stdin)
+    }
+
+    /// Creates a user through the CLI and fails the test if that fails.
+    pub fn add_user(&self, uid: &str, password: &str) {
+        let out = self.cli(
+            &["user", "add", uid, "--password-stdin"],
+            &format!("{password}\n"),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+pub fn run_cli(env: &[(String, String)], args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twofold"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().cloned())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The real binary, serving on a free loopback port; killed when dropped.
+pub struct Server {
+    pub base: String,
+    child: Child,
+    stdout: PathBuf,
+}
+
+impl Server {
+    pub async fn start(db: &TestDb) -> Server {
+        Self::start_with(db, &[]).await
+    }
+
+    pub async fn start_with(db: &TestDb, extra_env: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let stdout = db.dir.path().join(format!("server-{port}.out"));
+        let stderr = db.dir.path().join(format!("server-{port}.err"));
+        let child = Command::new(env!("CARGO_BIN_EXE_twofold"))
+            .arg("serve")
+            .env_clear()
+            .envs(db.env())
+            .env("TWOFOLD_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "TWOFOLD_SERVER_PUBLIC_URL",
+                format!("http://localhost:{port}"),
+            )
+            .envs(
+                extra_env
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string())),
+            )
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        let server = Server {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+            stdout,
+        };
+        server.wait_healthy(&stderr).await;
+        server
+    }
+
+    async fn wait_healthy(&self, stderr: &std::path::Path) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "server did not become healthy: {}",
+            std::fs::read_to_string(stderr).unwrap_or_default()
+        );
+    }
+
+    /// What the server printed on stdout (the first-start bootstrap goes there).
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The bootstrap admin password the server printed on first start.
+pub fn bootstrap_password(server: &Server) -> String {
+    server
+        .stdout()
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("password: ")
+                .map(|p| p.trim().to_string())
+        })
+        .expect("no bootstrap password printed")
+}

@@ -1,0 +1,367 @@
+//! Storage, accounts and sessions against a real database: the same tests on SQLite and
+//! PostgreSQL.
+
+use twofold::accounts::{Accounts, NewUser, PasswordHasher};
+use twofold::config::{PasswordConfig, SessionConfig};
+use twofold::crypto::ServerKey;
+use twofold::error::AppError;
+use twofold::login::Stage;
+use twofold::sessions::{ClientInfo, Sessions};
+use twofold::store::{Store, StoreError};
+
+use crate::common::{Backend, TestDb, both};
+
+const NOW: i64 = 1_800_000_000;
+
+fn accounts(store: &Store) -> Accounts {
+    let config = PasswordConfig {
+        argon2_memory_kib: 64,
+        argon2_iterations: 1,
+        argon2_parallelism: 1,
+        min_length: 8,
+    };
+    Accounts::new(store.clone(), PasswordHasher::new(&config).unwrap(), 8)
+}
+
+fn sessions(store: &Store) -> Sessions {
+    Sessions::new(
+        store.clone(),
+        ServerKey::from_bytes([7; 32]),
+        SessionConfig::default(),
+    )
+}
+
+fn new_user(uid: &str) -> NewUser {
+    NewUser {
+        uid: uid.parse().unwrap(),
+        display_name: Some(format!("{uid} display")),
+        email: Some(format!("{uid}@example.org")),
+        is_admin: false,
+    }
+}
+
+both!(
+    users_round_trip,
+    duplicate_user_is_a_conflict_and_changes_nothing,
+    wrong_password_unknown_user_and_disabled_user_look_the_same,
+    deleting_a_user_cascades,
+    groups_and_memberships,
+    sessions_find_rotate_expire,
+    concurrent_rotation_has_one_winner,
+    password_change_ends_sessions,
+    migrations_are_idempotent,
+);
+
+async fn users_round_trip(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let accounts = accounts(&store);
+    let alice = accounts
+        .create(new_user("alice"), "password-a".into(), NOW)
+        .await
+        .unwrap();
+    assert_eq!(alice.uid, "alice");
+    assert_eq!(alice.display_name, "alice display");
+    assert!(alice.enabled && !alice.is_admin);
+    accounts
+        .create(new_user("bob"), "password-b".into(), NOW)
+        .await
+        .unwrap();
+    assert_eq!(accounts.get("alice").await.unwrap(), alice);
+    let uids: Vec<String> = accounts
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.uid)
+        .collect();
+    assert_eq!(uids, ["alice", "bob"]);
+    assert_eq!(store.count_users().await.unwrap(), 2);
+    // The stored hash is Argon2id, never the password.
+    let row = store.user("alice").await.unwrap().unwrap();
+    assert!(row.password_hash.starts_with("$argon2id$"));
+    assert!(!row.password_hash.contains("password-a"));
+}
+
+async fn duplicate_user_is_a_conflict_and_changes_nothing(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let accounts = accounts(&store);
+    accounts
+        .create(new_user("alice"), "password-a".into(), NOW)
+        .await
+        .unwrap();
+    let before = store.user("alice").await.unwrap();
+    let err = accounts
+        .create(new_user("alice"), "password-z".into(), NOW + 5)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
+    assert_eq!(store.user("alice").await.unwrap(), before);
+    assert_eq!(store.count_users().await.unwrap(), 1);
+    // Too short a password, and a bad email: refused, nothing stored.
+    let err = accounts
+        .create(new_user("carol"), "short".into(), NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::BadRequest(_)));
+    let mut bad = new_user("dave");
+    bad.email = Some("not-an-email".into());
+    assert!(
+        accounts
+            .create(bad, "password-d".into(), NOW)
+            .await
+            .is_err()
+    );
+    assert_eq!(store.count_users().await.unwrap(), 1);
+}
+
+async fn wrong_password_unknown_user_and_disabled_user_look_the_same(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let accounts = accounts(&store);
+    accounts
+        .create(new_user("alice"), "password-a".into(), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts
+            .authenticate("alice", "password-a")
+            .await
+            .unwrap()
+            .uid,
+        "alice"
+    );
+    for (uid, pw) in [
+        ("alice", "wrong-pass"),
+        ("nobody", "password-a"),
+        ("alice", ""),
+    ] {
+        let err = accounts.authenticate(uid, pw).await.unwrap_err();
+        assert!(
+            matches!(err, AppError::InvalidCredentials),
+            "{uid}: {err:?}"
+        );
+    }
+    accounts.set_enabled("alice", false).await.unwrap();
+    let err = accounts
+        .authenticate("alice", "password-a")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::InvalidCredentials));
+    accounts.set_enabled("alice", true).await.unwrap();
+    assert!(accounts.authenticate("alice", "password-a").await.is_ok());
+}
+
+async fn deleting_a_user_cascades(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let accounts = accounts(&store);
+    let sessions = sessions(&store);
+    accounts
+        .create(new_user("alice"), "password-a".into(), NOW)
+        .await
+        .unwrap();
+    store.create_group("staff", NOW).await.unwrap();
+    store.add_member("staff", "alice").await.unwrap();
+    let (token, _) = sessions
+        .start(
+            "alice",
+            Stage::Authenticated,
+            false,
+            &ClientInfo::default(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    store.delete_user("alice").await.unwrap();
+    assert!(store.user("alice").await.unwrap().is_none());
+    assert!(sessions.find(&token, NOW).await.unwrap().is_none());
+    assert_eq!(
+        store.groups().await.unwrap(),
+        vec![("staff".to_string(), vec![])]
+    );
+    assert!(matches!(
+        store.delete_user("alice").await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn groups_and_memberships(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let accounts = accounts(&store);
+    accounts
+        .create(new_user("alice"), "password-a".into(), NOW)
+        .await
+        .unwrap();
+    accounts
+        .create(new_user("bob"), "password-b".into(), NOW)
+        .await
+        .unwrap();
+    store.create_group("staff", NOW).await.unwrap();
+    store.create_group("admins", NOW).await.unwrap();
+    assert!(matches!(
+        store.create_group("staff", NOW).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.add_member("staff", "alice").await.unwrap();
+    store.add_member("staff", "bob").await.unwrap();
+    store.add_member("admins", "alice").await.unwrap();
+    assert!(matches!(
+        store.add_member("staff", "alice").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.add_member("nope", "alice").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.add_member("staff", "nobody").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.groups_of("alice").await.unwrap(), ["admins", "staff"]);
+    assert_eq!(
+        store.groups().await.unwrap(),
+        vec![
+            ("admins".to_string(), vec!["alice".to_string()]),
+            (
+                "staff".to_string(),
+                vec!["alice".to_string(), "bob".to_string()]
+            ),
+        ]
+    );
+    store.remove_member("staff", "bob").await.unwrap();
+    assert!(matches!(
+        store.remove_member("staff", "bob").await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.delete_group("admins").await.unwrap();
+    assert_eq!(store.groups_of("alice").await.unwrap(), ["staff"]);
+    assert!(matches!(
+        store.delete_group("admins").await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn sessions_find_rotate_expire(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    accounts(&store)
+        .create(new_user("alice"), "password-a".into(), NOW)
+        .await
+        .unwrap();
+    let sessions = sessions(&store);
+    let client = ClientInfo {
+        ip: "192.0.2.1".into(),
+        user_agent: "test-agent".into(),
+    };
+    let (t1, s) = sessions
+        .start("alice", Stage::SecondFactorPending, false, &client, NOW)
+        .await
+        .unwrap();
+    // Only the keyed hash is stored.
+    let listed = store.sessions_of("alice", NOW).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_ne!(listed[0].token_hash, t1);
+    assert_eq!(listed[0].ip, "192.0.2.1");
+    assert_eq!(
+        sessions.find(&t1, NOW).await.unwrap().unwrap().stage,
+        Stage::SecondFactorPending
+    );
+    // A pending login lives only `pending_minutes`.
+    assert!(sessions.find(&t1, NOW + 11 * 60).await.unwrap().is_none());
+
+    let t2 = sessions
+        .advance(&s, &t1, Stage::Authenticated, NOW + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(t1, t2);
+    assert!(
+        sessions.find(&t1, NOW + 1).await.unwrap().is_none(),
+        "old token must die"
+    );
+    let s2 = sessions.find(&t2, NOW + 1).await.unwrap().unwrap();
+    assert_eq!(s2.id, s.id);
+    assert_eq!(s2.stage, Stage::Authenticated);
+    assert!(sessions.find(&t2, NOW + 11 * 3600).await.unwrap().is_some());
+    assert!(sessions.find(&t2, NOW + 13 * 3600).await.unwrap().is_none());
+    assert_eq!(
+        store.purge_expired_sessions(NOW + 13 * 3600).await.unwrap(),
+        1
+    );
+    assert!(sessions.find("", NOW).await.unwrap().is_none());
+    assert!(sessions.find("garbage", NOW).await.unwrap().is_none());
+}
+
+async fn concurrent_rotation_has_one_winner(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    accounts(&store)
+        .create(new_user("alice"), "password-a".into(), NOW)
+        .await
+        .unwrap();
+    let sessions = sessions(&store);
+    let (t, s) = sessions
+        .start(
+            "alice",
+            Stage::SecondFactorPending,
+            false,
+            &ClientInfo::default(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        sessions.advance(&s, &t, Stage::Authenticated, NOW),
+        sessions.advance(&s, &t, Stage::Authenticated, NOW)
+    );
+    let winners = [a.unwrap(), b.unwrap()]
+        .iter()
+        .filter(|r| r.is_some())
+        .count();
+    assert_eq!(winners, 1);
+}
+
+async fn password_change_ends_sessions(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let accounts = accounts(&store);
+    accounts
+        .create(new_user("alice"), "password-a".into(), NOW)
+        .await
+        .unwrap();
+    let sessions = sessions(&store);
+    let (t, _) = sessions
+        .start(
+            "alice",
+            Stage::Authenticated,
+            true,
+            &ClientInfo::default(),
+            NOW,
+        )
+        .await
+        .unwrap();
+    accounts
+        .set_password("alice", "password-new".into())
+        .await
+        .unwrap();
+    assert!(sessions.find(&t, NOW).await.unwrap().is_none());
+    assert!(accounts.authenticate("alice", "password-a").await.is_err());
+    assert!(accounts.authenticate("alice", "password-new").await.is_ok());
+    // A refused new password changes nothing.
+    assert!(accounts.set_password("alice", "x".into()).await.is_err());
+    assert!(accounts.authenticate("alice", "password-new").await.is_ok());
+}
+
+async fn migrations_are_idempotent(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    store.migrate().await.unwrap();
+    assert_eq!(
+        store.backend() == twofold::store::Backend::Sqlite,
+        backend == Backend::Sqlite
+    );
+    store.ping().await.unwrap();
+}
