@@ -2,7 +2,8 @@
 # The whole test suite: unit tests, and the integration tests on SQLite and on PostgreSQL.
 # PostgreSQL: TWOFOLD_TEST_POSTGRES_URL (default: the local server, trust auth, database
 # `test`); started here if it is installed but down. Every test makes its own database
-# (tf_t_<uuid>); leftovers of earlier runs are dropped first.
+# (tf_t_<uuid>); leftovers of earlier runs are dropped first. The 2FA tests call
+# `oathtool` and `zbarimg` (Debian: oathtool, zbar-tools; .ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

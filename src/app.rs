@@ -18,6 +18,7 @@ use crate::accounts::{Accounts, PasswordHasher};
 use crate::config::Config;
 use crate::crypto::ServerKey;
 use crate::error::AppError;
+use crate::providers::TwoFactor;
 use crate::sessions::Sessions;
 use crate::store::Store;
 
@@ -28,6 +29,7 @@ pub struct AppState {
     pub key: ServerKey,
     pub accounts: Accounts,
     pub sessions: Sessions,
+    pub two_factor: TwoFactor,
 }
 
 impl AppState {
@@ -35,12 +37,14 @@ impl AppState {
         let hasher = PasswordHasher::new(&config.password)?;
         let accounts = Accounts::new(store.clone(), hasher, config.password.min_length);
         let sessions = Sessions::new(store.clone(), key.clone(), config.session.clone());
+        let two_factor = TwoFactor::new(store.clone(), key.clone(), &config)?;
         Ok(Self {
             config: Arc::new(config),
             store,
             key,
             accounts,
             sessions,
+            two_factor,
         })
     }
 }

@@ -18,6 +18,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub password: PasswordConfig,
     pub session: SessionConfig,
+    pub totp: TotpConfig,
     pub log: LogConfig,
 }
 
@@ -63,6 +64,34 @@ pub struct SessionConfig {
     pub remember_days: i64,
     /// How long a half-finished login (password passed, second factor pending) lives.
     pub pending_minutes: i64,
+}
+
+/// Settings for new TOTP secrets; each secret keeps the settings it was made with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TotpConfig {
+    /// Shown in authenticator apps next to the account.
+    pub issuer: String,
+    /// SHA1, SHA256 or SHA512. Many apps only support SHA1.
+    pub algorithm: String,
+    /// 6 or 8.
+    pub digits: u32,
+    /// Seconds per code.
+    pub period: u64,
+    /// Steps of clock drift accepted on each side.
+    pub skew: u64,
+}
+
+impl Default for TotpConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "twofold".into(),
+            algorithm: "SHA1".into(),
+            digits: 6,
+            period: 30,
+            skew: 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -242,6 +271,25 @@ impl Config {
         let s = &self.session;
         if s.lifetime_minutes <= 0 || s.remember_days <= 0 || s.pending_minutes <= 0 {
             return invalid("session.*", "lifetimes must be positive");
+        }
+        let t = &self.totp;
+        if !matches!(
+            t.algorithm.to_ascii_uppercase().as_str(),
+            "SHA1" | "SHA256" | "SHA512"
+        ) {
+            return invalid("totp.algorithm", "must be SHA1, SHA256 or SHA512");
+        }
+        if !matches!(t.digits, 6 | 8) {
+            return invalid("totp.digits", "must be 6 or 8");
+        }
+        if !(15..=300).contains(&t.period) {
+            return invalid("totp.period", "must be between 15 and 300 seconds");
+        }
+        if t.skew > 10 {
+            return invalid("totp.skew", "must be at most 10 steps");
+        }
+        if t.issuer.trim().is_empty() || t.issuer.contains(':') {
+            return invalid("totp.issuer", "must be non-empty and contain no ':'");
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid("log.format", "must be text or json");

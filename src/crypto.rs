@@ -30,6 +30,9 @@ impl std::fmt::Debug for ServerKey {
 pub enum Purpose {
     SessionToken,
     Csrf,
+    BackupCode,
+    /// The AEAD key that encrypts TOTP secrets at rest.
+    TotpSecret,
 }
 
 impl Purpose {
@@ -37,6 +40,8 @@ impl Purpose {
         match self {
             Purpose::SessionToken => b"twofold/session-token/v1",
             Purpose::Csrf => b"twofold/csrf/v1",
+            Purpose::BackupCode => b"twofold/backup-code/v1",
+            Purpose::TotpSecret => b"twofold/totp-secret/v1",
         }
     }
 }
@@ -99,6 +104,40 @@ impl ServerKey {
     }
 }
 
+impl ServerKey {
+    /// Encrypts `plain` with XChaCha20-Poly1305 under the key for `purpose`;
+    /// `aad` binds the ciphertext to its owner (a secret copied to another row fails).
+    /// Output: base64url(nonce ‖ ciphertext).
+    pub fn seal(&self, purpose: Purpose, aad: &[u8], plain: &[u8]) -> anyhow::Result<String> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+        let cipher = XChaCha20Poly1305::new(&self.derive(purpose).into());
+        let mut nonce = [0u8; 24];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed = cipher
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad })
+            .map_err(|_| anyhow::anyhow!("encryption failed"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(URL_SAFE_NO_PAD.encode(out))
+    }
+
+    /// Reverses [`ServerKey::seal`]; fails on any tampering or a wrong key.
+    pub fn open(&self, purpose: Purpose, aad: &[u8], sealed: &str) -> anyhow::Result<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+        let bytes = URL_SAFE_NO_PAD
+            .decode(sealed)
+            .context("sealed value is not base64")?;
+        anyhow::ensure!(bytes.len() > 24, "sealed value too short");
+        let (nonce, ct) = bytes.split_at(24);
+        let cipher = XChaCha20Poly1305::new(&self.derive(purpose).into());
+        cipher
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
+            .map_err(|_| anyhow::anyhow!("cannot decrypt: wrong server key or tampered data"))
+    }
+}
+
 /// A fresh high-entropy token (256 bits), URL-safe.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -154,6 +193,40 @@ mod tests {
         assert_ne!(
             k1.hash_token(Purpose::SessionToken, &t),
             k1.hash_token(Purpose::Csrf, &t)
+        );
+    }
+
+    #[test]
+    fn seal_and_open_round_trip_and_detect_tampering() {
+        let k = ServerKey::from_bytes([3; 32]);
+        let sealed = k
+            .seal(Purpose::TotpSecret, b"alice", b"secret bytes")
+            .unwrap();
+        assert_eq!(
+            k.open(Purpose::TotpSecret, b"alice", &sealed).unwrap(),
+            b"secret bytes"
+        );
+        assert!(
+            k.open(Purpose::TotpSecret, b"bob", &sealed).is_err(),
+            "bound to its owner"
+        );
+        let other = ServerKey::from_bytes([4; 32]);
+        assert!(other.open(Purpose::TotpSecret, b"alice", &sealed).is_err());
+        let mut bytes = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert!(
+            k.open(
+                Purpose::TotpSecret,
+                b"alice",
+                &URL_SAFE_NO_PAD.encode(bytes)
+            )
+            .is_err()
+        );
+        assert_ne!(
+            sealed,
+            k.seal(Purpose::TotpSecret, b"alice", b"secret bytes")
+                .unwrap()
         );
     }
 

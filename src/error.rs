@@ -14,6 +14,9 @@ pub enum AppError {
     /// Unknown user or wrong password: deliberately one answer for both.
     #[error("invalid username or password")]
     InvalidCredentials,
+    /// A wrong second-factor code.
+    #[error("invalid code")]
+    InvalidCode,
     #[error("authentication required")]
     Unauthorized,
     #[error("not allowed")]
@@ -22,6 +25,14 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Too many failed attempts: wait this many seconds.
+    #[error("too many failed attempts; try again in {0} seconds")]
+    TooManyAttempts(i64),
+    /// A second factor locked after 100 consecutive failures; an admin must reset it.
+    #[error(
+        "this two-factor method is locked after too many failed attempts; ask an administrator to reset it"
+    )]
+    FactorLocked,
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("unsupported media type: send application/json")]
@@ -37,11 +48,15 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::InvalidCredentials | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::InvalidCredentials | AppError::Unauthorized | AppError::InvalidCode => {
+                StatusCode::UNAUTHORIZED
+            }
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::FactorLocked => StatusCode::LOCKED,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -54,10 +69,13 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Unauthorized => "unauthorized",
+            AppError::InvalidCode => "invalid_code",
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::TooManyAttempts(_) => "too_many_attempts",
+            AppError::FactorLocked => "factor_locked",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
@@ -101,6 +119,14 @@ impl IntoResponse for AppError {
                 message: self.to_string(),
             },
         };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let AppError::TooManyAttempts(secs) = self
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        response
     }
 }

@@ -105,3 +105,17 @@ pub fn cookie_for(state: &AppState, token: String, session: &Session) -> Cookie<
         .cookie_max_age(session.remember, session.stage);
     session_cookie(token, max_age, state.config.secure_cookies())
 }
+
+/// A fully authenticated session (401 otherwise).
+pub struct AuthSession(pub Session, pub String);
+
+impl FromRequestParts<AppState> for AuthSession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match MaybeSession::from_request_parts(parts, state).await?.0 {
+            Some((s, t)) if s.stage == crate::login::Stage::Authenticated => Ok(AuthSession(s, t)),
+            _ => Err(AppError::Unauthorized),
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! The JSON API under `/api/v1`. Handlers validate input first, then call the domain.
 
+mod two_factor;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -19,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/logout", post(logout))
         .route("/api/v1/session", get(session))
         .route("/api/v1/me", get(me))
+        .merge(two_factor::router())
 }
 
 #[derive(Deserialize)]

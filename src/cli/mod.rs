@@ -6,6 +6,7 @@ mod config_cmd;
 mod group;
 mod prompt;
 mod serve;
+mod twofactor;
 mod user;
 
 use std::path::PathBuf;
@@ -46,6 +47,12 @@ enum Command {
     /// Manage groups and their members.
     #[command(subcommand)]
     Group(group::GroupCommand),
+    /// Users' two-factor state and enforcement (like occ twofactorauth:*).
+    #[command(subcommand)]
+    Twofactorauth(twofactor::TwoFactorCommand),
+    /// Enable or disable second-factor providers system-wide.
+    #[command(subcommand)]
+    Provider(twofactor::ProviderCommand),
 }
 
 /// Entry point used by `main.rs`.
@@ -84,6 +91,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Group(cmd) => {
             let config = load_config(cli.config.as_deref())?;
             group::run(cmd, &config).await
+        }
+        Command::Twofactorauth(cmd) => {
+            let config = load_config(cli.config.as_deref())?;
+            twofactor::run(cmd, &config).await
+        }
+        Command::Provider(cmd) => {
+            let config = load_config(cli.config.as_deref())?;
+            twofactor::run_provider(cmd, &config).await
         }
     }
 }

@@ -1,13 +1,15 @@
-//! The password step of the login flow, shared by the API and the login page.
+//! The steps of the login flow, shared by the API and the pages. Each step checks what
+//! it must, then moves the session through the state machine under a new token.
 
 use crate::app::{AppState, now};
 use crate::error::AppError;
+use crate::providers::ProviderId;
 use crate::sessions::{ClientInfo, Session};
 
-use super::{SecondFactorNeed, after_password};
+use super::{Event, Stage, after_password, next};
 
-/// Checks the password and starts a session at the stage the second-factor layer asks
-/// for. Returns the new session token.
+/// Checks the password and starts a session at the stage the user's second-factor
+/// status asks for. Returns the new session token.
 pub async fn password_step(
     state: &AppState,
     uid: &str,
@@ -16,13 +18,70 @@ pub async fn password_step(
     client: &ClientInfo,
 ) -> Result<(String, Session), AppError> {
     let user = state.accounts.authenticate(uid, password).await?;
-    // Second factors arrive with the provider framework; until then nobody needs one.
-    let need = SecondFactorNeed::None;
-    let stage = after_password(need);
+    let status = state.two_factor.status(&user.uid).await?;
+    let stage = after_password(status.need());
     let (token, session) = state
         .sessions
         .start(&user.uid, stage, remember, client, now())
         .await?;
     tracing::info!(uid = %user.uid, stage = stage.as_str(), "password accepted");
     Ok((token, session))
+}
+
+/// Answers the second-factor challenge of a half-logged-in session.
+pub async fn challenge_step(
+    state: &AppState,
+    session: &Session,
+    token: &str,
+    provider: ProviderId,
+    code: &str,
+    client: &ClientInfo,
+) -> Result<(String, Session), AppError> {
+    let stage = next(session.stage, Event::ChallengePassed).map_err(|_| {
+        AppError::BadRequest("this session is not waiting for a second factor".into())
+    })?;
+    state
+        .two_factor
+        .verify_challenge(&session.uid, provider, code, &client.ip, now())
+        .await?;
+    advance(state, session, token, stage).await
+}
+
+/// Finishes "setup required": the user has just activated a factor.
+pub async fn setup_step(
+    state: &AppState,
+    session: &Session,
+    token: &str,
+) -> Result<(String, Session), AppError> {
+    let stage = next(session.stage, Event::FactorSetUp).map_err(|_| {
+        AppError::BadRequest("this session is not waiting for a factor to be set up".into())
+    })?;
+    let status = state.two_factor.status(&session.uid).await?;
+    if !status.has_active_factor() {
+        return Err(AppError::BadRequest(
+            "no two-factor method is active yet".into(),
+        ));
+    }
+    advance(state, session, token, stage).await
+}
+
+async fn advance(
+    state: &AppState,
+    session: &Session,
+    token: &str,
+    stage: Stage,
+) -> Result<(String, Session), AppError> {
+    let now = now();
+    let new_token = state
+        .sessions
+        .advance(session, token, stage, now)
+        .await?
+        // Someone else used this session's token meanwhile: do not let both through.
+        .ok_or(AppError::Unauthorized)?;
+    let session = state
+        .sessions
+        .find(&new_token, now)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok((new_token, session))
 }

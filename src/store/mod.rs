@@ -2,11 +2,18 @@
 //! The SQL is written once, portably (`$1` placeholders work on both); the migrations are
 //! kept per dialect so that a later change can use what one database does better.
 
+mod backup_codes;
+mod enforcement;
 mod groups;
+mod providers;
 mod sessions;
+mod throttle;
+mod totp;
 mod users;
 
+pub use providers::ProviderStateRow;
 pub use sessions::SessionRow;
+pub use totp::TotpRow;
 pub use users::UserRow;
 
 use std::str::FromStr;

@@ -57,6 +57,15 @@ impl Lang {
     }
 }
 
+impl Texts {
+    pub fn provider_name(&self, id: crate::providers::ProviderId) -> &'static str {
+        match id {
+            crate::providers::ProviderId::Totp => self.provider_totp,
+            crate::providers::ProviderId::BackupCodes => self.provider_backup_codes,
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
@@ -82,6 +91,37 @@ pub struct Texts {
     pub session_until: &'static str,
     pub home_title: &'static str,
     pub unavailable: &'static str,
+    pub challenge_title: &'static str,
+    pub choose_method: &'static str,
+    pub code: &'static str,
+    pub verify: &'static str,
+    pub invalid_code: &'static str,
+    pub too_many_attempts: &'static str,
+    pub factor_locked: &'static str,
+    pub could_not_load: &'static str,
+    pub no_method_usable: &'static str,
+    pub provider_totp: &'static str,
+    pub provider_backup_codes: &'static str,
+    pub setup_required_title: &'static str,
+    pub setup_required_intro: &'static str,
+    pub scan_qr: &'static str,
+    pub download_qr: &'static str,
+    pub enter_code_to_verify: &'static str,
+    pub security_title: &'static str,
+    pub totp_active: &'static str,
+    pub totp_inactive: &'static str,
+    pub set_up_totp: &'static str,
+    pub remove_totp: &'static str,
+    pub backup_codes: &'static str,
+    pub backup_codes_left: &'static str,
+    pub backup_codes_few: &'static str,
+    pub backup_codes_need_factor: &'static str,
+    pub generate_backup_codes: &'static str,
+    pub backup_codes_once: &'static str,
+    pub backup_code_used: &'static str,
+    pub twofa_enforced: &'static str,
+    pub back: &'static str,
+    pub security_settings: &'static str,
 }
 
 static EN: Texts = Texts {
@@ -96,6 +136,37 @@ static EN: Texts = Texts {
     session_until: "This session lasts until",
     home_title: "Your account",
     unavailable: "The service is unavailable right now. Please try again later.",
+    challenge_title: "Two-factor authentication",
+    choose_method: "Choose a method",
+    code: "Code",
+    verify: "Verify",
+    invalid_code: "That code is not valid. Try again.",
+    too_many_attempts: "Too many failed attempts. Wait a moment before trying again.",
+    factor_locked: "This method is locked after too many failed attempts. Use another method or ask an administrator.",
+    could_not_load: "Could not load at least one of your enabled two-factor methods.",
+    no_method_usable: "None of your two-factor methods can be used right now. Contact an administrator.",
+    provider_totp: "Authenticator app (TOTP)",
+    provider_backup_codes: "Backup code",
+    setup_required_title: "Set up two-factor authentication",
+    setup_required_intro: "Your administrator requires two-factor authentication. Set up an authenticator app to continue.",
+    scan_qr: "Scan this QR code with your authenticator app, or enter the key by hand:",
+    download_qr: "Download the QR code (PNG)",
+    enter_code_to_verify: "Then enter the code the app shows:",
+    security_title: "Security",
+    totp_active: "Authenticator app: active",
+    totp_inactive: "Authenticator app: not set up",
+    set_up_totp: "Set up an authenticator app",
+    remove_totp: "Remove the authenticator app",
+    backup_codes: "Backup codes",
+    backup_codes_left: "unused backup codes left",
+    backup_codes_few: "Few backup codes left: generate new ones.",
+    backup_codes_need_factor: "Set up an authenticator app first: backup codes only count alongside another method.",
+    generate_backup_codes: "Generate new backup codes",
+    backup_codes_once: "Write these codes down now: they are shown only once. Each works once. Earlier codes no longer work.",
+    backup_code_used: "You signed in with a backup code.",
+    twofa_enforced: "Two-factor authentication is required for your account.",
+    back: "Back",
+    security_settings: "Security settings",
 };
 
 static FR: Texts = Texts {
@@ -110,6 +181,37 @@ static FR: Texts = Texts {
     session_until: "Cette session dure jusqu'au",
     home_title: "Votre compte",
     unavailable: "Le service est indisponible pour le moment. Veuillez réessayer plus tard.",
+    challenge_title: "Authentification à deux facteurs",
+    choose_method: "Choisissez une méthode",
+    code: "Code",
+    verify: "Vérifier",
+    invalid_code: "Ce code n'est pas valide. Réessayez.",
+    too_many_attempts: "Trop de tentatives échouées. Patientez un instant avant de réessayer.",
+    factor_locked: "Cette méthode est verrouillée après trop de tentatives échouées. Utilisez une autre méthode ou contactez un administrateur.",
+    could_not_load: "Impossible de charger au moins une de vos méthodes d'authentification à deux facteurs activées.",
+    no_method_usable: "Aucune de vos méthodes à deux facteurs n'est utilisable pour le moment. Contactez un administrateur.",
+    provider_totp: "Application d'authentification (TOTP)",
+    provider_backup_codes: "Code de secours",
+    setup_required_title: "Configurer l'authentification à deux facteurs",
+    setup_required_intro: "Votre administrateur exige l'authentification à deux facteurs. Configurez une application d'authentification pour continuer.",
+    scan_qr: "Scannez ce code QR avec votre application d'authentification, ou saisissez la clé à la main :",
+    download_qr: "Télécharger le code QR (PNG)",
+    enter_code_to_verify: "Puis saisissez le code affiché par l'application :",
+    security_title: "Sécurité",
+    totp_active: "Application d'authentification : active",
+    totp_inactive: "Application d'authentification : non configurée",
+    set_up_totp: "Configurer une application d'authentification",
+    remove_totp: "Supprimer l'application d'authentification",
+    backup_codes: "Codes de secours",
+    backup_codes_left: "codes de secours inutilisés restants",
+    backup_codes_few: "Il reste peu de codes de secours : générez-en de nouveaux.",
+    backup_codes_need_factor: "Configurez d'abord une application d'authentification : les codes de secours ne comptent qu'avec une autre méthode.",
+    generate_backup_codes: "Générer de nouveaux codes de secours",
+    backup_codes_once: "Notez ces codes maintenant : ils ne sont affichés qu'une fois. Chacun ne sert qu'une fois. Les anciens codes ne fonctionnent plus.",
+    backup_code_used: "Vous vous êtes connecté avec un code de secours.",
+    twofa_enforced: "L'authentification à deux facteurs est obligatoire pour votre compte.",
+    back: "Retour",
+    security_settings: "Paramètres de sécurité",
 };
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod csrf;
 mod i18n;
+mod two_factor;
 
 pub use i18n::Lang;
 
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", axum::routing::post(logout_submit))
         .route("/static/style.css", get(stylesheet))
+        .merge(two_factor::router())
 }
 
 #[derive(Template)]
@@ -48,6 +50,14 @@ struct HomePage<'a> {
     uid: &'a str,
     display_name: &'a str,
     expires: String,
+    /// After a login with a backup code: how many are left.
+    backup_code_used: Option<i64>,
+    backup_few: bool,
+}
+
+#[derive(Deserialize)]
+struct HomeQuery {
+    notice: Option<String>,
 }
 
 fn render(t: impl Template) -> Response {
@@ -79,10 +89,8 @@ async fn login_page(
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
 ) -> Response {
-    if let Some((s, _)) = current
-        && s.stage == Stage::Authenticated
-    {
-        return Redirect::to("/").into_response();
+    if let Some((s, _)) = current {
+        return Redirect::to(two_factor::page_for(s.stage)).into_response();
     }
     let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
     let page = LoginPage {
@@ -135,7 +143,7 @@ async fn login_submit(
                 return unavailable(lang, e.into());
             }
             let jar = jar.add(cookie_for(&state, token, &session));
-            (jar, Redirect::to("/")).into_response()
+            (jar, Redirect::to(two_factor::page_for(session.stage))).into_response()
         }
         Err(AppError::InvalidCredentials) => show(
             jar,
@@ -150,18 +158,31 @@ async fn login_submit(
 async fn home_page(
     State(state): State<AppState>,
     lang: Lang,
+    axum::extract::Query(query): axum::extract::Query<HomeQuery>,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
 ) -> Response {
-    let Some((session, _)) = current.filter(|(s, _)| s.stage == Stage::Authenticated) else {
-        return Redirect::to("/login").into_response();
+    let session = match current {
+        Some((s, _)) if s.stage == Stage::Authenticated => s,
+        Some((s, _)) => return Redirect::to(two_factor::page_for(s.stage)).into_response(),
+        None => return Redirect::to("/login").into_response(),
     };
     let user = match state.accounts.get(&session.uid).await {
         Ok(u) => u,
         Err(e) => return unavailable(lang, e),
     };
+    let backup_code_used = if query.notice.as_deref() == Some("backup_code_used") {
+        match state.two_factor.backup_codes.remaining(&user.uid).await {
+            Ok(n) => Some(n),
+            Err(e) => return unavailable(lang, e),
+        }
+    } else {
+        None
+    };
     let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
     let page = HomePage {
+        backup_few: backup_code_used.is_some_and(|n| n <= crate::providers::backup_codes::FEW_LEFT),
+        backup_code_used,
         lang: lang.code(),
         t: lang.texts(),
         csrf: &token,

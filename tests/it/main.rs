@@ -8,4 +8,5 @@ mod common;
 mod cli;
 mod http_api;
 mod storage;
+mod two_factor;
 mod web_pages;

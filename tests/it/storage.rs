@@ -50,6 +50,8 @@ both!(
     concurrent_rotation_has_one_winner,
     password_change_ends_sessions,
     migrations_are_idempotent,
+    a_factor_locks_after_100_failures,
+    concurrent_backup_code_use_has_one_winner,
 );
 
 async fn users_round_trip(backend: Backend) {
@@ -364,4 +366,93 @@ async fn migrations_are_idempotent(backend: Backend) {
         backend == Backend::Sqlite
     );
     store.ping().await.unwrap();
+}
+
+fn two_factor(store: &Store) -> twofold::providers::TwoFactor {
+    twofold::providers::TwoFactor::new(
+        store.clone(),
+        ServerKey::from_bytes([7; 32]),
+        &twofold::config::Config::default(),
+    )
+    .unwrap()
+}
+
+/// Enrolls TOTP at time NOW through the domain API; returns the raw secret.
+async fn enroll(tf: &twofold::providers::TwoFactor, uid: &str) -> Vec<u8> {
+    use twofold::providers::totp::otp;
+    let e = tf.totp.begin(uid, NOW).await.unwrap();
+    let secret = otp::from_base32(&e.secret).unwrap();
+    let code = otp::code_at(&secret, &otp::TotpParams::default(), NOW as u64);
+    tf.totp.confirm(uid, &code, NOW).await.unwrap();
+    secret
+}
+
+async fn a_factor_locks_after_100_failures(backend: Backend) {
+    use twofold::providers::{MAX_FACTOR_FAILURES, ProviderId};
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    accounts(&store)
+        .create(new_user("alice"), "password-a".into(), NOW)
+        .await
+        .unwrap();
+    let tf = two_factor(&store);
+    let secret = enroll(&tf, "alice").await;
+    // 99 failures (counted straight in the store: the throttle would make this slow).
+    for _ in 0..MAX_FACTOR_FAILURES - 1 {
+        store.provider_failed("totp", "alice").await.unwrap();
+    }
+    assert!(
+        tf.status("alice")
+            .await
+            .unwrap()
+            .usable()
+            .contains(&ProviderId::Totp)
+    );
+    // The 100th, through the real check, from a fresh IP.
+    let err = tf
+        .verify_challenge("alice", ProviderId::Totp, "000000", "192.0.2.9", NOW + 30)
+        .await;
+    assert!(matches!(err, Err(AppError::InvalidCode)), "{err:?}");
+    let status = tf.status("alice").await.unwrap();
+    assert!(status.providers[0].locked);
+    assert!(!status.usable().contains(&ProviderId::Totp));
+    // Locked: even the right code is refused, and the login is still not single-factor.
+    let code = twofold::providers::totp::otp::code_at(
+        &secret,
+        &twofold::providers::totp::otp::TotpParams::default(),
+        (NOW + 60) as u64,
+    );
+    let err = tf
+        .verify_challenge("alice", ProviderId::Totp, &code, "192.0.2.10", NOW + 60)
+        .await;
+    assert!(matches!(err, Err(AppError::FactorLocked)), "{err:?}");
+    assert_eq!(status.need(), twofold::login::SecondFactorNeed::Challenge);
+    // An admin re-enabling the factor resets the count.
+    tf.admin_enable("alice", "totp").await.unwrap();
+    assert!(
+        tf.status("alice")
+            .await
+            .unwrap()
+            .usable()
+            .contains(&ProviderId::Totp)
+    );
+}
+
+async fn concurrent_backup_code_use_has_one_winner(backend: Backend) {
+    use twofold::providers::Provider;
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    accounts(&store)
+        .create(new_user("alice"), "password-a".into(), NOW)
+        .await
+        .unwrap();
+    let tf = two_factor(&store);
+    enroll(&tf, "alice").await;
+    let codes = tf.backup_codes.generate("alice", NOW).await.unwrap();
+    let (a, b) = tokio::join!(
+        tf.backup_codes.verify("alice", &codes[3], NOW),
+        tf.backup_codes.verify("alice", &codes[3], NOW)
+    );
+    assert_eq!([a.unwrap(), b.unwrap()].iter().filter(|x| **x).count(), 1);
+    assert_eq!(tf.backup_codes.remaining("alice").await.unwrap(), 9);
 }

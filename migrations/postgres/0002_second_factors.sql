@@ -1,0 +1,57 @@
+-- Second factors: providers enabled system-wide, per-user provider state (like Nextcloud's
+-- twofactor_providers), TOTP secrets (encrypted), backup codes (keyed hashes),
+-- enforcement, and brute-force throttling counters. Flags are 0/1 integers.
+
+-- A provider without a row here has its built-in default.
+CREATE TABLE provider_settings (
+    provider  TEXT PRIMARY KEY,
+    enabled   BIGINT NOT NULL
+);
+
+CREATE TABLE provider_user_state (
+    provider      TEXT NOT NULL,
+    uid           TEXT NOT NULL REFERENCES users(uid) ON DELETE CASCADE,
+    enabled       BIGINT NOT NULL,
+    last_used_at  BIGINT NOT NULL DEFAULT 0,
+    -- consecutive failed challenges; at 100 the factor is locked (NIST SP 800-63B)
+    failures      BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (provider, uid)
+);
+CREATE INDEX provider_user_state_uid ON provider_user_state(uid);
+
+CREATE TABLE totp_secrets (
+    uid         TEXT PRIMARY KEY REFERENCES users(uid) ON DELETE CASCADE,
+    secret      TEXT NOT NULL,
+    algorithm   TEXT NOT NULL,
+    digits      BIGINT NOT NULL,
+    period      BIGINT NOT NULL,
+    confirmed   BIGINT NOT NULL,
+    -- the last time step accepted; a code is accepted only for a later step (replay guard)
+    last_step   BIGINT NOT NULL DEFAULT -1,
+    created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE backup_codes (
+    uid         TEXT NOT NULL REFERENCES users(uid) ON DELETE CASCADE,
+    code_hash   TEXT NOT NULL,
+    used_at     BIGINT NOT NULL DEFAULT 0,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (uid, code_hash)
+);
+
+CREATE TABLE enforcement (
+    id        BIGINT PRIMARY KEY CHECK (id = 1),
+    enforced  BIGINT NOT NULL
+);
+
+CREATE TABLE enforcement_groups (
+    gid   TEXT NOT NULL REFERENCES groups(gid) ON DELETE CASCADE,
+    kind  TEXT NOT NULL CHECK (kind IN ('enforced', 'excluded')),
+    PRIMARY KEY (gid, kind)
+);
+
+CREATE TABLE throttle (
+    key           TEXT PRIMARY KEY,
+    failures      BIGINT NOT NULL,
+    last_failure  BIGINT NOT NULL
+);

@@ -1,0 +1,216 @@
+//! `twofold twofactorauth …` (mirrors Nextcloud's `occ twofactorauth:*`) and
+//! `twofold provider …` (system-wide provider switches).
+
+use anyhow::bail;
+use clap::{Args, Subcommand};
+
+use crate::accounts::{GroupName, Uid};
+use crate::app::AppState;
+use crate::config::Config;
+use crate::crypto::ServerKey;
+use crate::enforcement::Enforcement;
+
+#[derive(Subcommand)]
+pub enum TwoFactorCommand {
+    /// Show which two-factor providers are active for a user.
+    State { uid: Uid },
+    /// Enable a provider for a user (only where the user has set it up).
+    Enable { uid: Uid, provider: String },
+    /// Disable a provider for a user (for example after a lost phone).
+    Disable { uid: Uid, provider: String },
+    /// Irreversibly remove every user's association with a provider.
+    Cleanup {
+        provider: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show, or set, who must use two-factor authentication.
+    Enforce(EnforceArgs),
+}
+
+#[derive(Args)]
+pub struct EnforceArgs {
+    /// Enforce two-factor authentication.
+    #[arg(long, conflicts_with = "off")]
+    on: bool,
+    /// Stop enforcing it.
+    #[arg(long)]
+    off: bool,
+    /// Enforce only for members of this group (repeatable).
+    #[arg(long = "group", value_name = "GROUP")]
+    groups: Vec<GroupName>,
+    /// Do not enforce for members of this group (repeatable).
+    #[arg(long = "exclude", value_name = "GROUP")]
+    excluded: Vec<GroupName>,
+}
+
+#[derive(Subcommand)]
+pub enum ProviderCommand {
+    /// List providers and whether each is enabled system-wide.
+    List,
+    /// Enable a provider for everyone.
+    Enable { provider: String },
+    /// Disable a provider for everyone (users who rely on it are told at login).
+    Disable { provider: String },
+}
+
+/// The full application state: the CLI uses the same services as the server.
+async fn open(config: &Config) -> anyhow::Result<AppState> {
+    let store = super::open_store(config).await?;
+    let key = ServerKey::load_or_create(&config.key_file())?;
+    AppState::new(config.clone(), store, key)
+}
+
+pub async fn run(cmd: TwoFactorCommand, config: &Config) -> anyhow::Result<()> {
+    let state = open(config).await?;
+    let result = dispatch(cmd, &state).await;
+    state.store.close().await;
+    result
+}
+
+async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()> {
+    let tf = &state.two_factor;
+    match cmd {
+        TwoFactorCommand::State { uid } => {
+            state.accounts.get(uid.as_ref()).await?;
+            let status = tf.status(uid.as_ref()).await?;
+            let active: Vec<&str> = status
+                .providers
+                .iter()
+                .filter(|p| p.active)
+                .map(|p| p.provider.as_str())
+                .collect();
+            if active.is_empty() {
+                println!("Two-factor authentication is not enabled for user {uid}");
+            } else {
+                println!("Two-factor authentication is enabled for user {uid}");
+            }
+            println!("Enforced: {}", if status.enforced { "yes" } else { "no" });
+            println!("Enabled providers:");
+            for p in status.providers.iter().filter(|p| p.active) {
+                let mut notes = Vec::new();
+                if !p.available {
+                    notes.push("not available system-wide");
+                }
+                if p.locked {
+                    notes.push("locked after too many failures");
+                }
+                let extra = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", notes.join(", "))
+                };
+                println!("- {}{}", p.provider, extra);
+            }
+            if status.is_active(crate::providers::ProviderId::BackupCodes) {
+                println!("Backup codes left: {}", status.backup_codes_left);
+            }
+            let disabled: Vec<&str> = status
+                .providers
+                .iter()
+                .filter(|p| !p.active)
+                .map(|p| p.provider.as_str())
+                .collect();
+            if !disabled.is_empty() {
+                println!("Disabled providers: {}", disabled.join(", "));
+            }
+        }
+        TwoFactorCommand::Enable { uid, provider } => {
+            state.accounts.get(uid.as_ref()).await?;
+            tf.admin_enable(uid.as_ref(), &provider).await?;
+            println!("Two-factor provider {provider} enabled for user {uid}.");
+        }
+        TwoFactorCommand::Disable { uid, provider } => {
+            state.accounts.get(uid.as_ref()).await?;
+            tf.admin_disable(uid.as_ref(), &provider).await?;
+            println!("Two-factor provider {provider} disabled for user {uid}.");
+        }
+        TwoFactorCommand::Cleanup { provider, yes } => {
+            if provider.trim().is_empty() {
+                bail!("name the provider to clean up");
+            }
+            let n = state.store.uids_with_provider(&provider).await?.len();
+            if n == 0 {
+                println!("No user has provider {provider}: nothing to clean up.");
+                return Ok(());
+            }
+            if !yes
+                && !super::prompt::confirm(&format!(
+                    "Remove provider {provider} from {n} user(s)? This cannot be undone."
+                ))?
+            {
+                bail!("nothing removed: not confirmed");
+            }
+            let done = tf
+                .cleanup(&provider, |i, total| {
+                    eprint!("\rcleaning up {provider}: {i}/{total}");
+                })
+                .await?;
+            eprintln!();
+            println!(
+                "All user-provider associations for provider {provider} have been removed ({done} user(s))."
+            );
+        }
+        TwoFactorCommand::Enforce(args) => {
+            let mut e: Enforcement = tf.enforcement().await?;
+            let changes =
+                args.on || args.off || !args.groups.is_empty() || !args.excluded.is_empty();
+            if changes {
+                if args.on {
+                    e.enforced = true;
+                }
+                if args.off {
+                    e.enforced = false;
+                }
+                // Like occ: groups given replace the lists; an --on alone resets them.
+                if args.on || !args.groups.is_empty() {
+                    e.groups = args.groups.iter().map(|g| g.to_string()).collect();
+                }
+                if args.on || !args.excluded.is_empty() {
+                    e.excluded = args.excluded.iter().map(|g| g.to_string()).collect();
+                }
+                tf.set_enforcement(&e).await?;
+            }
+            println!("{}", e.describe());
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_provider(cmd: ProviderCommand, config: &Config) -> anyhow::Result<()> {
+    let state = open(config).await?;
+    let tf = &state.two_factor;
+    let result: anyhow::Result<()> = async {
+        match cmd {
+            ProviderCommand::List => {
+                for p in tf.registered() {
+                    let on = tf.system_enabled(p.id()).await?;
+                    let note = if p.can_disable_system_wide() {
+                        ""
+                    } else {
+                        " (always on)"
+                    };
+                    println!(
+                        "{:<14} {}{}",
+                        p.id().as_str(),
+                        if on { "enabled" } else { "disabled" },
+                        note
+                    );
+                }
+            }
+            ProviderCommand::Enable { provider } => {
+                tf.set_system_enabled(&provider, true).await?;
+                println!("provider {provider} enabled");
+            }
+            ProviderCommand::Disable { provider } => {
+                tf.set_system_enabled(&provider, false).await?;
+                println!("provider {provider} disabled");
+            }
+        }
+        Ok(())
+    }
+    .await;
+    state.store.close().await;
+    result
+}

@@ -1,0 +1,372 @@
+//! The second-factor framework. Each provider (one folder or file per provider) implements
+//! [`Provider`]; [`TwoFactor`] holds the registry and answers what the login flow needs:
+//! what a user has active, what is usable right now, whether 2FA is required, and the
+//! verification of a challenge with throttling and lockout. A new provider is added to
+//! the registry in [`TwoFactor::new`] and nowhere else.
+
+pub mod backup_codes;
+pub mod totp;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::enforcement::Enforcement;
+use crate::error::AppError;
+use crate::login::SecondFactorNeed;
+use crate::store::Store;
+use crate::throttle::Throttle;
+
+/// Providers known to this version (some arrive in later releases: a user's state row
+/// naming one that is not registered is reported, never ignored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderId {
+    Totp,
+    BackupCodes,
+}
+
+impl ProviderId {
+    pub const ALL: [ProviderId; 2] = [ProviderId::Totp, ProviderId::BackupCodes];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderId::Totp => "totp",
+            ProviderId::BackupCodes => "backup_codes",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProviderId> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// After this many consecutive failures a factor locks (NIST SP 800-63B §5.2.2).
+pub const MAX_FACTOR_FAILURES: i64 = 100;
+
+#[async_trait]
+pub trait Provider: Send + Sync {
+    fn id(&self) -> ProviderId;
+
+    /// Backup codes are a fallback: they never count as a factor on their own.
+    fn is_backup(&self) -> bool {
+        false
+    }
+
+    /// Whether the admin may switch it off for everyone.
+    fn can_disable_system_wide(&self) -> bool {
+        true
+    }
+
+    /// Whether `twofactorauth disable UID` may turn it off for a user.
+    fn admin_can_disable(&self) -> bool;
+
+    /// Whether a user forced to set up 2FA can do it with this provider in the login flow.
+    fn can_set_up_at_login(&self) -> bool;
+
+    /// Re-activates the provider for a user (`twofactorauth enable`); an error says why
+    /// not, e.g. when the user never set it up.
+    async fn admin_enable(&self, uid: &str) -> Result<(), AppError>;
+
+    /// Removes everything the user set up with this provider.
+    async fn remove(&self, uid: &str) -> Result<(), AppError>;
+
+    /// Checks a challenge response. Must be single use: the same response is refused
+    /// the second time, also under concurrency.
+    async fn verify(&self, uid: &str, response: &str, now: i64) -> Result<bool, AppError>;
+}
+
+/// One provider as it stands for one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderStatus {
+    pub provider: String,
+    /// Set up and switched on for the user.
+    pub active: bool,
+    /// Registered in this version and enabled system-wide.
+    pub available: bool,
+    /// Locked after too many failures.
+    pub locked: bool,
+    pub last_used_at: i64,
+}
+
+/// Everything the login flow and the settings pages need about one user's 2FA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserStatus {
+    pub providers: Vec<ProviderStatus>,
+    pub enforced: bool,
+    pub backup_codes_left: i64,
+}
+
+impl UserStatus {
+    /// Any real factor (not backup codes) active, whether or not it is available now:
+    /// a factor that cannot load must not turn a login into a single-factor one.
+    pub fn has_active_factor(&self) -> bool {
+        self.providers
+            .iter()
+            .any(|p| p.active && p.provider != ProviderId::BackupCodes.as_str())
+    }
+
+    /// What the user may answer a challenge with right now.
+    pub fn usable(&self) -> Vec<ProviderId> {
+        if !self.has_active_factor() {
+            return Vec::new();
+        }
+        let mut usable: Vec<&ProviderStatus> = self
+            .providers
+            .iter()
+            .filter(|p| p.active && p.available && !p.locked)
+            .collect();
+        // Last used first (the page preselects it); on a tie, a real factor before the
+        // backup codes.
+        usable.sort_by_key(|p| {
+            (
+                std::cmp::Reverse(p.last_used_at),
+                p.provider == ProviderId::BackupCodes.as_str(),
+            )
+        });
+        usable
+            .into_iter()
+            .filter_map(|p| ProviderId::parse(&p.provider))
+            .collect()
+    }
+
+    /// "Could not load at least one of your enabled two-factor methods."
+    pub fn some_unavailable(&self) -> bool {
+        self.providers.iter().any(|p| p.active && !p.available)
+    }
+
+    pub fn need(&self) -> SecondFactorNeed {
+        if self.has_active_factor() {
+            SecondFactorNeed::Challenge
+        } else if self.enforced {
+            SecondFactorNeed::Setup
+        } else {
+            SecondFactorNeed::None
+        }
+    }
+
+    pub fn is_active(&self, id: ProviderId) -> bool {
+        self.providers
+            .iter()
+            .any(|p| p.active && p.provider == id.as_str())
+    }
+}
+
+#[derive(Clone)]
+pub struct TwoFactor {
+    store: Store,
+    throttle: Throttle,
+    providers: Vec<Arc<dyn Provider>>,
+    pub totp: Arc<totp::Totp>,
+    pub backup_codes: Arc<backup_codes::BackupCodes>,
+}
+
+impl TwoFactor {
+    pub fn new(
+        store: Store,
+        key: crate::crypto::ServerKey,
+        config: &crate::config::Config,
+    ) -> anyhow::Result<Self> {
+        let totp = Arc::new(totp::Totp::new(store.clone(), key.clone(), &config.totp)?);
+        let backup_codes = Arc::new(backup_codes::BackupCodes::new(store.clone(), key));
+        let providers: Vec<Arc<dyn Provider>> = vec![totp.clone(), backup_codes.clone()];
+        Ok(Self {
+            throttle: Throttle::new(store.clone()),
+            store,
+            providers,
+            totp,
+            backup_codes,
+        })
+    }
+
+    pub fn provider(&self, id: &str) -> Option<&Arc<dyn Provider>> {
+        self.providers.iter().find(|p| p.id().as_str() == id)
+    }
+
+    pub fn registered(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
+        self.providers.iter()
+    }
+
+    /// Enabled system-wide: the admin's choice, else on. Backup codes are always on.
+    pub async fn system_enabled(&self, id: ProviderId) -> Result<bool, AppError> {
+        let Some(p) = self.provider(id.as_str()) else {
+            return Ok(false);
+        };
+        if !p.can_disable_system_wide() {
+            return Ok(true);
+        }
+        Ok(self
+            .store
+            .provider_setting(id.as_str())
+            .await?
+            .unwrap_or(true))
+    }
+
+    pub async fn set_system_enabled(&self, id: &str, enabled: bool) -> Result<(), AppError> {
+        let p = self
+            .provider(id)
+            .ok_or_else(|| AppError::NotFound(format!("provider {id}")))?;
+        if !enabled && !p.can_disable_system_wide() {
+            return Err(AppError::BadRequest(format!(
+                "provider {id} cannot be disabled: it is always available"
+            )));
+        }
+        self.store.set_provider_setting(id, enabled).await?;
+        Ok(())
+    }
+
+    pub async fn enforcement(&self) -> Result<Enforcement, AppError> {
+        let (enforced, groups, excluded) = self.store.enforcement().await?;
+        Ok(Enforcement {
+            enforced,
+            groups,
+            excluded,
+        })
+    }
+
+    pub async fn set_enforcement(&self, e: &Enforcement) -> Result<(), AppError> {
+        self.store
+            .set_enforcement(e.enforced, &e.groups, &e.excluded)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn is_enforced_for(&self, uid: &str) -> Result<bool, AppError> {
+        let groups = self.store.groups_of(uid).await?;
+        Ok(self.enforcement().await?.applies_to(&groups))
+    }
+
+    pub async fn status(&self, uid: &str) -> Result<UserStatus, AppError> {
+        let rows = self.store.provider_states(uid).await?;
+        let mut providers = Vec::with_capacity(rows.len());
+        for row in rows {
+            let available = match ProviderId::parse(&row.provider) {
+                Some(id) => self.system_enabled(id).await?,
+                None => false,
+            };
+            providers.push(ProviderStatus {
+                available,
+                active: row.enabled != 0,
+                locked: row.failures >= MAX_FACTOR_FAILURES,
+                last_used_at: row.last_used_at,
+                provider: row.provider,
+            });
+        }
+        let (_, backup_codes_left) = self.store.backup_code_counts(uid).await?;
+        Ok(UserStatus {
+            providers,
+            enforced: self.is_enforced_for(uid).await?,
+            backup_codes_left,
+        })
+    }
+
+    /// Answers a challenge. Throttled per account and per IP; each failure counts
+    /// against the factor, which locks at [`MAX_FACTOR_FAILURES`].
+    pub async fn verify_challenge(
+        &self,
+        uid: &str,
+        id: ProviderId,
+        response: &str,
+        ip: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let status = self.status(uid).await?;
+        if !status.usable().contains(&id) {
+            let locked = status
+                .providers
+                .iter()
+                .any(|p| p.provider == id.as_str() && p.locked);
+            return Err(if locked {
+                AppError::FactorLocked
+            } else {
+                AppError::BadRequest(format!("{} is not available for this account", id.as_str()))
+            });
+        }
+        let keys = crate::throttle::keys("2fa", uid, ip);
+        self.throttle.check(&keys, now).await?;
+        let provider = self
+            .provider(id.as_str())
+            .ok_or_else(|| AppError::NotFound(format!("provider {}", id.as_str())))?;
+        if provider.verify(uid, response.trim(), now).await? {
+            self.store.provider_used(id.as_str(), uid, now).await?;
+            self.throttle.success(&keys).await?;
+            tracing::info!(uid, provider = id.as_str(), "second factor passed");
+            Ok(())
+        } else {
+            self.throttle.failure(&keys, now).await?;
+            let failures = self.store.provider_failed(id.as_str(), uid).await?;
+            tracing::warn!(
+                uid,
+                provider = id.as_str(),
+                failures,
+                "second factor failed"
+            );
+            Err(AppError::InvalidCode)
+        }
+    }
+
+    /// A user turning off one of their own factors: refused for the last real factor
+    /// while 2FA is enforced for them.
+    pub async fn remove_by_user(&self, uid: &str, id: ProviderId) -> Result<(), AppError> {
+        let status = self.status(uid).await?;
+        let real_left = status
+            .providers
+            .iter()
+            .filter(|p| {
+                p.active
+                    && p.provider != id.as_str()
+                    && p.provider != ProviderId::BackupCodes.as_str()
+            })
+            .count();
+        if id != ProviderId::BackupCodes && status.enforced && real_left == 0 {
+            return Err(AppError::Conflict(
+                "two-factor authentication is enforced for your account: set up another method before removing this one".into(),
+            ));
+        }
+        let provider = self
+            .provider(id.as_str())
+            .ok_or_else(|| AppError::NotFound(format!("provider {}", id.as_str())))?;
+        provider.remove(uid).await
+    }
+
+    /// Admin `twofactorauth disable`.
+    pub async fn admin_disable(&self, uid: &str, id: &str) -> Result<(), AppError> {
+        let provider = self
+            .provider(id)
+            .ok_or_else(|| AppError::NotFound(format!("provider {id}")))?;
+        if !provider.admin_can_disable() {
+            return Err(AppError::BadRequest(format!(
+                "provider {id} does not support being disabled by an admin"
+            )));
+        }
+        provider.remove(uid).await
+    }
+
+    /// Admin `twofactorauth enable`.
+    pub async fn admin_enable(&self, uid: &str, id: &str) -> Result<(), AppError> {
+        let provider = self
+            .provider(id)
+            .ok_or_else(|| AppError::NotFound(format!("provider {id}")))?;
+        provider.admin_enable(uid).await
+    }
+
+    /// Removes every user's association with `provider`, known or not (a provider that
+    /// was removed from the product leaves rows behind). Calls `progress(done, total)`.
+    pub async fn cleanup(
+        &self,
+        provider: &str,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<usize, AppError> {
+        let uids = self.store.uids_with_provider(provider).await?;
+        let total = uids.len();
+        for (i, uid) in uids.iter().enumerate() {
+            match self.provider(provider) {
+                Some(p) => p.remove(uid).await?,
+                None => self.store.delete_provider_state(provider, uid).await?,
+            }
+            progress(i + 1, total);
+        }
+        Ok(total)
+    }
+}

@@ -1,0 +1,489 @@
+//! Pages of the second factor: the challenge (with provider choice), "setup required",
+//! and the personal security settings (TOTP with QR code, backup codes).
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::i18n::{Lang, Texts};
+use super::{csrf, render, unavailable};
+use crate::app::{AppState, now};
+use crate::error::AppError;
+use crate::http::{Client, MaybeSession, cookie_for};
+use crate::login::Stage;
+use crate::providers::ProviderId;
+use crate::providers::totp::Enrollment;
+use crate::sessions::Session;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/login/challenge",
+            get(challenge_page).post(challenge_submit),
+        )
+        .route("/login/setup", get(setup_page).post(setup_submit))
+        .route("/settings/security", get(security_page))
+        .route("/settings/security/totp/begin", post(totp_begin))
+        .route("/settings/security/totp/verify", post(totp_verify))
+        .route("/settings/security/totp/remove", post(totp_remove))
+        .route("/settings/security/backup-codes", post(backup_codes))
+}
+
+/// Where a session at `stage` belongs.
+pub fn page_for(stage: Stage) -> &'static str {
+    match stage {
+        Stage::SecondFactorPending => "/login/challenge",
+        Stage::SetupRequired => "/login/setup",
+        Stage::Authenticated => "/",
+    }
+}
+
+/// The message a person sees for an error of a code check.
+fn code_error(t: &'static Texts, e: &AppError) -> Option<(StatusCode, &'static str)> {
+    match e {
+        AppError::InvalidCode => Some((StatusCode::UNAUTHORIZED, t.invalid_code)),
+        AppError::TooManyAttempts(_) => Some((StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts)),
+        AppError::FactorLocked => Some((StatusCode::LOCKED, t.factor_locked)),
+        _ => None,
+    }
+}
+
+struct Choice {
+    id: &'static str,
+    name: &'static str,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "challenge.html")]
+struct ChallengePage<'a> {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: &'a str,
+    choices: Vec<Choice>,
+    some_unavailable: bool,
+    error: Option<&'static str>,
+}
+
+async fn show_challenge(
+    state: &AppState,
+    lang: Lang,
+    jar: CookieJar,
+    session: &Session,
+    chosen: Option<&str>,
+    error: Option<(StatusCode, &'static str)>,
+) -> Response {
+    let status = match state.two_factor.status(&session.uid).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(lang, e),
+    };
+    let t = lang.texts();
+    let usable = status.usable();
+    // Last used comes first in `usable`; a choice the user just made wins.
+    let selected = chosen
+        .and_then(ProviderId::parse)
+        .filter(|p| usable.contains(p))
+        .or_else(|| usable.first().copied());
+    let choices = usable
+        .iter()
+        .map(|&p| Choice {
+            id: p.as_str(),
+            name: t.provider_name(p),
+            selected: Some(p) == selected,
+        })
+        .collect();
+    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let page = ChallengePage {
+        lang: lang.code(),
+        t,
+        csrf: &token,
+        choices,
+        some_unavailable: status.some_unavailable(),
+        error: error.map(|(_, m)| m),
+    };
+    let code = error.map(|(c, _)| c).unwrap_or(StatusCode::OK);
+    (code, jar, render(page)).into_response()
+}
+
+async fn challenge_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+) -> Response {
+    match current {
+        Some((s, _)) if s.stage == Stage::SecondFactorPending => {
+            show_challenge(&state, lang, jar, &s, None, None).await
+        }
+        Some((s, _)) => Redirect::to(page_for(s.stage)).into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct ChallengeForm {
+    csrf: String,
+    provider: String,
+    code: String,
+}
+
+async fn challenge_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    Client(client): Client,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<ChallengeForm>,
+) -> Response {
+    let t = lang.texts();
+    let Some((session, token)) = current.filter(|(s, _)| s.stage == Stage::SecondFactorPending)
+    else {
+        return Redirect::to("/login").into_response();
+    };
+    if !csrf::verify(&jar, &form.csrf) {
+        let err = Some((StatusCode::FORBIDDEN, t.form_expired));
+        return show_challenge(&state, lang, jar, &session, Some(&form.provider), err).await;
+    }
+    let Some(provider) = ProviderId::parse(&form.provider) else {
+        let err = Some((StatusCode::BAD_REQUEST, t.invalid_code));
+        return show_challenge(&state, lang, jar, &session, None, err).await;
+    };
+    match crate::login::challenge_step(&state, &session, &token, provider, &form.code, &client)
+        .await
+    {
+        Ok((token, session)) => {
+            let jar = jar.add(cookie_for(&state, token, &session));
+            let to = if provider == ProviderId::BackupCodes {
+                "/?notice=backup_code_used"
+            } else {
+                "/"
+            };
+            (jar, Redirect::to(to)).into_response()
+        }
+        Err(e) => match code_error(t, &e) {
+            Some(err) => {
+                show_challenge(&state, lang, jar, &session, Some(&form.provider), Some(err)).await
+            }
+            None if matches!(e, AppError::BadRequest(_)) => {
+                show_challenge(
+                    &state,
+                    lang,
+                    jar,
+                    &session,
+                    None,
+                    Some((StatusCode::BAD_REQUEST, t.invalid_code)),
+                )
+                .await
+            }
+            None => unavailable(lang, e),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "setup_required.html")]
+struct SetupPage<'a> {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: &'a str,
+    enrollment: Enrollment,
+    verify_action: &'static str,
+    error: Option<&'static str>,
+}
+
+/// The enrollment in progress, or a new one.
+async fn current_enrollment(state: &AppState, uid: &str) -> Result<Enrollment, AppError> {
+    match state.two_factor.totp.pending(uid).await? {
+        Some(e) => Ok(e),
+        None => state.two_factor.totp.begin(uid, now()).await,
+    }
+}
+
+async fn show_setup(
+    state: &AppState,
+    lang: Lang,
+    jar: CookieJar,
+    session: &Session,
+    error: Option<(StatusCode, &'static str)>,
+) -> Response {
+    let enrollment = match current_enrollment(state, &session.uid).await {
+        Ok(e) => e,
+        Err(e) => return unavailable(lang, e),
+    };
+    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let page = SetupPage {
+        lang: lang.code(),
+        t: lang.texts(),
+        csrf: &token,
+        enrollment,
+        verify_action: "/login/setup",
+        error: error.map(|(_, m)| m),
+    };
+    let code = error.map(|(c, _)| c).unwrap_or(StatusCode::OK);
+    (code, jar, render(page)).into_response()
+}
+
+async fn setup_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+) -> Response {
+    match current {
+        Some((s, _)) if s.stage == Stage::SetupRequired => {
+            show_setup(&state, lang, jar, &s, None).await
+        }
+        Some((s, _)) => Redirect::to(page_for(s.stage)).into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+async fn setup_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let t = lang.texts();
+    let Some((session, token)) = current.filter(|(s, _)| s.stage == Stage::SetupRequired) else {
+        return Redirect::to("/login").into_response();
+    };
+    if !csrf::verify(&jar, &form.csrf) {
+        return show_setup(
+            &state,
+            lang,
+            jar,
+            &session,
+            Some((StatusCode::FORBIDDEN, t.form_expired)),
+        )
+        .await;
+    }
+    let result = async {
+        state
+            .two_factor
+            .totp
+            .confirm(&session.uid, form.code.trim(), now())
+            .await?;
+        crate::login::setup_step(&state, &session, &token).await
+    }
+    .await;
+    match result {
+        Ok((token, session)) => {
+            let jar = jar.add(cookie_for(&state, token, &session));
+            (jar, Redirect::to("/settings/security")).into_response()
+        }
+        Err(e) => match code_error(t, &e) {
+            Some(err) => show_setup(&state, lang, jar, &session, Some(err)).await,
+            None => unavailable(lang, e),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "security.html")]
+struct SecurityPage<'a> {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: &'a str,
+    enforced: bool,
+    some_unavailable: bool,
+    totp_active: bool,
+    enrollment: Option<Enrollment>,
+    verify_action: &'static str,
+    backup_codes_left: i64,
+    backup_few: bool,
+    new_codes: Option<Vec<String>>,
+    error: Option<&'static str>,
+}
+
+async fn show_security(
+    state: &AppState,
+    lang: Lang,
+    jar: CookieJar,
+    session: &Session,
+    new_codes: Option<Vec<String>>,
+    error: Option<(StatusCode, &'static str)>,
+) -> Response {
+    let uid = &session.uid;
+    let loaded = async {
+        let status = state.two_factor.status(uid).await?;
+        let pending = state.two_factor.totp.pending(uid).await?;
+        Ok::<_, AppError>((status, pending))
+    }
+    .await;
+    let (status, pending) = match loaded {
+        Ok(v) => v,
+        Err(e) => return unavailable(lang, e),
+    };
+    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let page = SecurityPage {
+        lang: lang.code(),
+        t: lang.texts(),
+        csrf: &token,
+        enforced: status.enforced,
+        some_unavailable: status.some_unavailable(),
+        totp_active: status.is_active(ProviderId::Totp),
+        enrollment: pending,
+        verify_action: "/settings/security/totp/verify",
+        backup_codes_left: status.backup_codes_left,
+        backup_few: status.backup_codes_left <= crate::providers::backup_codes::FEW_LEFT,
+        new_codes,
+        error: error.map(|(_, m)| m),
+    };
+    let code = error.map(|(c, _)| c).unwrap_or(StatusCode::OK);
+    (code, jar, render(page)).into_response()
+}
+
+/// The authenticated session, or a redirect to where the session belongs.
+fn authenticated(current: Option<(Session, String)>) -> Result<Session, Redirect> {
+    match current {
+        Some((s, _)) if s.stage == Stage::Authenticated => Ok(s),
+        Some((s, _)) => Err(Redirect::to(page_for(s.stage))),
+        None => Err(Redirect::to("/login")),
+    }
+}
+
+async fn security_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+) -> Response {
+    match authenticated(current) {
+        Ok(s) => show_security(&state, lang, jar, &s, None, None).await,
+        Err(r) => r.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+/// Runs a settings action after the session and CSRF checks, then shows the page.
+async fn settings_action<F, Fut>(
+    state: &AppState,
+    lang: Lang,
+    jar: CookieJar,
+    current: Option<(Session, String)>,
+    csrf_token: &str,
+    action: F,
+) -> Response
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<Vec<String>>, AppError>>,
+{
+    let t = lang.texts();
+    let session = match authenticated(current) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    if !csrf::verify(&jar, csrf_token) {
+        return show_security(
+            state,
+            lang,
+            jar,
+            &session,
+            None,
+            Some((StatusCode::FORBIDDEN, t.form_expired)),
+        )
+        .await;
+    }
+    match action(session.clone()).await {
+        Ok(None) => Redirect::to("/settings/security").into_response(),
+        Ok(Some(codes)) => show_security(state, lang, jar, &session, Some(codes), None).await,
+        Err(e) => {
+            let shown = code_error(t, &e).or(match &e {
+                AppError::Conflict(_) => Some((StatusCode::CONFLICT, t.twofa_enforced)),
+                _ => None,
+            });
+            match shown {
+                Some(err) => show_security(state, lang, jar, &session, None, Some(err)).await,
+                None => unavailable(lang, e),
+            }
+        }
+    }
+}
+
+async fn totp_begin(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    let st = state.clone();
+    settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
+        st.two_factor.totp.begin(&s.uid, now()).await.map(|_| None)
+    })
+    .await
+}
+
+async fn totp_verify(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let st = state.clone();
+    let code = form.code.clone();
+    settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
+        st.two_factor
+            .totp
+            .confirm(&s.uid, code.trim(), now())
+            .await
+            .map(|_| None)
+    })
+    .await
+}
+
+async fn totp_remove(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    let st = state.clone();
+    settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
+        st.two_factor
+            .remove_by_user(&s.uid, ProviderId::Totp)
+            .await
+            .map(|_| None)
+    })
+    .await
+}
+
+async fn backup_codes(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    let st = state.clone();
+    settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
+        if !st.two_factor.status(&s.uid).await?.has_active_factor() {
+            return Err(AppError::Conflict("no factor".into()));
+        }
+        st.two_factor
+            .backup_codes
+            .generate(&s.uid, now())
+            .await
+            .map(Some)
+    })
+    .await
+}
