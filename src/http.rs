@@ -119,3 +119,18 @@ impl FromRequestParts<AppState> for AuthSession {
         }
     }
 }
+
+/// A fully authenticated session of an administrator (401 or 403 otherwise).
+pub struct AdminSession(pub Session);
+
+impl FromRequestParts<AppState> for AdminSession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let AuthSession(session, _) = AuthSession::from_request_parts(parts, state).await?;
+        if !state.accounts.get(&session.uid).await?.is_admin {
+            return Err(AppError::Forbidden);
+        }
+        Ok(AdminSession(session))
+    }
+}

@@ -21,7 +21,10 @@ pub fn delay_for(failures: i64) -> i64 {
 }
 
 /// What is being guessed at, and by whom.
+/// The account's key comes first. Names are cut to 64 characters (the longest uid) so
+/// that garbage cannot make huge keys.
 pub fn keys(what: &str, uid: &str, ip: &str) -> [String; 2] {
+    let uid: String = uid.chars().take(64).collect();
     [format!("{what}:acct:{uid}"), format!("{what}:ip:{ip}")]
 }
 

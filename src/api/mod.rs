@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`. Handlers validate input first, then call the domain.
 
+mod admin;
 mod two_factor;
 
 use axum::extract::State;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/session", get(session))
         .route("/api/v1/me", get(me))
         .merge(two_factor::router())
+        .merge(admin::router())
 }
 
 #[derive(Deserialize)]

@@ -17,7 +17,20 @@ pub async fn password_step(
     remember: bool,
     client: &ClientInfo,
 ) -> Result<(String, Session), AppError> {
-    let user = state.accounts.authenticate(uid, password).await?;
+    // Throttled per account name and per IP; an unknown name is throttled the same way
+    // as a real one, so the answer tells nothing.
+    let keys = crate::throttle::keys("password", uid, &client.ip);
+    let throttle = crate::throttle::Throttle::new(state.store.clone());
+    throttle.check(&keys, now()).await?;
+    let user = match state.accounts.authenticate(uid, password).await {
+        Ok(user) => user,
+        Err(AppError::InvalidCredentials) => {
+            throttle.failure(&keys, now()).await?;
+            return Err(AppError::InvalidCredentials);
+        }
+        Err(e) => return Err(e),
+    };
+    throttle.success(&keys[..1]).await?;
     let status = state.two_factor.status(&user.uid).await?;
     let stage = after_password(status.need());
     let (token, session) = state

@@ -290,7 +290,9 @@ impl TwoFactor {
             .ok_or_else(|| AppError::NotFound(format!("provider {}", id.as_str())))?;
         if provider.verify(uid, response.trim(), now).await? {
             self.store.provider_used(id.as_str(), uid, now).await?;
-            self.throttle.success(&keys).await?;
+            // Only the account's counter: a success of one account must not clear what
+            // an IP did against others.
+            self.throttle.success(&keys[..1]).await?;
             tracing::info!(uid, provider = id.as_str(), "second factor passed");
             Ok(())
         } else {

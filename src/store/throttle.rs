@@ -32,4 +32,13 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Forgets counters whose last failure is older than `before`.
+    pub async fn purge_throttle(&self, before: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM throttle WHERE last_failure < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
 }

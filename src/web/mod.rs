@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama templates, English and French). Every form carries a
 //! CSRF token checked against a cookie (double submit); handlers named after their page.
 
+mod admin;
 mod csrf;
 mod i18n;
 mod two_factor;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", axum::routing::post(logout_submit))
         .route("/static/style.css", get(stylesheet))
         .merge(two_factor::router())
+        .merge(admin::router())
 }
 
 #[derive(Template)]
@@ -53,6 +55,7 @@ struct HomePage<'a> {
     /// After a login with a backup code: how many are left.
     backup_code_used: Option<i64>,
     backup_few: bool,
+    is_admin: bool,
 }
 
 #[derive(Deserialize)]
@@ -151,6 +154,12 @@ async fn login_submit(
             &form.uid,
             t.invalid_credentials,
         ),
+        Err(AppError::TooManyAttempts(_)) => show(
+            jar,
+            StatusCode::TOO_MANY_REQUESTS,
+            &form.uid,
+            t.too_many_attempts,
+        ),
         Err(e) => unavailable(lang, e),
     }
 }
@@ -183,6 +192,7 @@ async fn home_page(
     let page = HomePage {
         backup_few: backup_code_used.is_some_and(|n| n <= crate::providers::backup_codes::FEW_LEFT),
         backup_code_used,
+        is_admin: user.is_admin,
         lang: lang.code(),
         t: lang.texts(),
         csrf: &token,

@@ -9,4 +9,5 @@ mod cli;
 mod http_api;
 mod storage;
 mod two_factor;
+mod two_factor_pages;
 mod web_pages;

@@ -1,0 +1,289 @@
+//! The admin security page: enforcement, providers system-wide, users' 2FA state and reset.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::{CookieJar, Form};
+use serde::Deserialize;
+
+use super::i18n::{Lang, Texts};
+use super::{csrf, render, unavailable};
+use crate::app::AppState;
+use crate::enforcement::Enforcement;
+use crate::error::AppError;
+use crate::http::MaybeSession;
+use crate::login::Stage;
+use crate::providers::ProviderId;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/security", get(admin_page))
+        .route("/admin/security/enforcement", post(enforcement_submit))
+        .route("/admin/security/providers", post(provider_submit))
+        .route("/admin/security/reset", post(reset_submit))
+}
+
+struct GroupRow {
+    name: String,
+    selected: bool,
+    excluded: bool,
+}
+
+struct ProviderRow {
+    id: &'static str,
+    name: &'static str,
+    enabled: bool,
+    always_on: bool,
+}
+
+struct UserRow {
+    uid: String,
+    enforced: bool,
+    active: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_security.html")]
+struct AdminPage<'a> {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: &'a str,
+    enforced: bool,
+    described: String,
+    groups: Vec<GroupRow>,
+    providers: Vec<ProviderRow>,
+    users: Vec<UserRow>,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+/// Admin check for pages: not signed in → login; not an admin → 403.
+async fn require_admin(
+    state: &AppState,
+    current: Option<(crate::sessions::Session, String)>,
+) -> Result<(), Response> {
+    let Some((session, _)) = current.filter(|(s, _)| s.stage == Stage::Authenticated) else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    match state.accounts.get(&session.uid).await {
+        Ok(u) if u.is_admin => Ok(()),
+        Ok(_) => Err(StatusCode::FORBIDDEN.into_response()),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+async fn load(
+    state: &AppState,
+    t: &'static Texts,
+) -> Result<(Enforcement, Vec<GroupRow>, Vec<ProviderRow>, Vec<UserRow>), AppError> {
+    let tf = &state.two_factor;
+    let e = tf.enforcement().await?;
+    let groups = state
+        .store
+        .groups()
+        .await?
+        .into_iter()
+        .map(|(name, _)| GroupRow {
+            selected: e.groups.contains(&name),
+            excluded: e.excluded.contains(&name),
+            name,
+        })
+        .collect();
+    let mut providers = Vec::new();
+    for p in tf.registered() {
+        providers.push(ProviderRow {
+            id: p.id().as_str(),
+            name: t.provider_name(p.id()),
+            enabled: tf.system_enabled(p.id()).await?,
+            always_on: !p.can_disable_system_wide(),
+        });
+    }
+    let mut users = Vec::new();
+    for u in state.accounts.list().await? {
+        let status = tf.status(&u.uid).await?;
+        users.push(UserRow {
+            enforced: status.enforced,
+            active: status
+                .providers
+                .into_iter()
+                .filter(|p| p.active)
+                .map(|p| p.provider)
+                .collect(),
+            uid: u.uid,
+        });
+    }
+    Ok((e, groups, providers, users))
+}
+
+async fn show(
+    state: &AppState,
+    lang: Lang,
+    jar: CookieJar,
+    notice: Option<&'static str>,
+    error: Option<(StatusCode, &'static str)>,
+) -> Response {
+    let t = lang.texts();
+    let (e, groups, providers, users) = match load(state, t).await {
+        Ok(v) => v,
+        Err(e) => return unavailable(lang, e),
+    };
+    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let page = AdminPage {
+        lang: lang.code(),
+        t,
+        csrf: &token,
+        enforced: e.enforced,
+        described: e.describe(),
+        groups,
+        providers,
+        users,
+        notice,
+        error: error.map(|(_, m)| m),
+    };
+    let status = error.map(|(c, _)| c).unwrap_or(StatusCode::OK);
+    (status, jar, render(page)).into_response()
+}
+
+async fn admin_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+) -> Response {
+    if let Err(r) = require_admin(&state, current).await {
+        return r;
+    }
+    show(&state, lang, jar, None, None).await
+}
+
+/// Admin and CSRF checks, then the change, then the page again with the outcome.
+async fn admin_action<Fut>(
+    state: &AppState,
+    lang: Lang,
+    jar: CookieJar,
+    current: Option<(crate::sessions::Session, String)>,
+    csrf_token: &str,
+    change: Fut,
+) -> Response
+where
+    Fut: std::future::Future<Output = Result<(), AppError>>,
+{
+    let t = lang.texts();
+    if let Err(r) = require_admin(state, current).await {
+        return r;
+    }
+    if !csrf::verify(&jar, csrf_token) {
+        return show(
+            state,
+            lang,
+            jar,
+            None,
+            Some((StatusCode::FORBIDDEN, t.form_expired)),
+        )
+        .await;
+    }
+    match change.await {
+        Ok(()) => show(state, lang, jar, Some(t.saved), None).await,
+        Err(AppError::NotFound(_)) => {
+            show(
+                state,
+                lang,
+                jar,
+                None,
+                Some((StatusCode::BAD_REQUEST, t.unknown_group)),
+            )
+            .await
+        }
+        Err(AppError::BadRequest(_)) => {
+            show(
+                state,
+                lang,
+                jar,
+                None,
+                Some((StatusCode::BAD_REQUEST, t.form_expired)),
+            )
+            .await
+        }
+        Err(e) => unavailable(lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct EnforcementForm {
+    csrf: String,
+    enforced: Option<String>,
+    #[serde(default)]
+    group: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+async fn enforcement_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<EnforcementForm>,
+) -> Response {
+    let e = Enforcement {
+        enforced: form.enforced.is_some(),
+        groups: form.group,
+        excluded: form.exclude,
+    };
+    let tf = state.two_factor.clone();
+    admin_action(&state, lang, jar, current, &form.csrf, async move {
+        tf.set_enforcement(&e).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ProviderForm {
+    csrf: String,
+    provider: String,
+    enabled: bool,
+}
+
+async fn provider_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<ProviderForm>,
+) -> Response {
+    let tf = state.two_factor.clone();
+    let (id, enabled) = (form.provider.clone(), form.enabled);
+    admin_action(&state, lang, jar, current, &form.csrf, async move {
+        tf.set_system_enabled(&id, enabled).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    csrf: String,
+    uid: String,
+    provider: String,
+}
+
+async fn reset_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<ResetForm>,
+) -> Response {
+    let tf = state.two_factor.clone();
+    let (uid, provider) = (form.uid.clone(), form.provider.clone());
+    let known = ProviderId::parse(&provider).is_some();
+    admin_action(&state, lang, jar, current, &form.csrf, async move {
+        if !known {
+            return Err(AppError::BadRequest("unknown provider".into()));
+        }
+        tf.admin_disable(&uid, &provider).await
+    })
+    .await
+}

@@ -1,0 +1,440 @@
+//! The second-factor pages and the admin security page and API, over HTTP.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{Backend, Server, TestDb, bootstrap_password, both, browser, text};
+use crate::two_factor::oathtool;
+
+both!(
+    challenge_and_settings_pages,
+    setup_required_page_then_security_page,
+    admin_sets_enforcement_from_web_and_api,
+    password_step_is_throttled,
+);
+
+fn csrf_of(html: &str) -> String {
+    let key = "name=\"csrf\" value=\"";
+    let start = html.find(key).unwrap() + key.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+fn secret_of(html: &str) -> String {
+    let key = "<code id=\"totp-secret\">";
+    let start = html.find(key).unwrap() + key.len();
+    html[start..].split('<').next().unwrap().to_string()
+}
+
+async fn page_login(
+    http: &reqwest::Client,
+    server: &Server,
+    uid: &str,
+    pw: &str,
+) -> reqwest::Response {
+    let html = http
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    http.post(server.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("uid", uid),
+            ("password", pw),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get(http: &reqwest::Client, server: &Server, path: &str) -> String {
+    http.get(server.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn post(
+    http: &reqwest::Client,
+    server: &Server,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    http.post(server.url(path)).form(form).send().await.unwrap()
+}
+
+async fn challenge_and_settings_pages(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let http = browser();
+    assert_eq!(
+        page_login(&http, &server, "alice", "password-a")
+            .await
+            .headers()["location"],
+        "/"
+    );
+
+    // Set up TOTP on the security page: QR and secret, then Verify.
+    let html = get(&http, &server, "/settings/security").await;
+    assert!(html.contains("Authenticator app: not set up"));
+    assert!(
+        html.contains("Set up an authenticator app first"),
+        "no backup codes without a factor"
+    );
+    let r = post(
+        &http,
+        &server,
+        "/settings/security/totp/begin",
+        &[("csrf", &csrf_of(&html))],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = get(&http, &server, "/settings/security").await;
+    assert!(html.contains("<svg"), "QR code inline");
+    let secret = secret_of(&html);
+    let csrf = csrf_of(&html);
+    let r = post(
+        &http,
+        &server,
+        "/settings/security/totp/verify",
+        &[("csrf", &csrf), ("code", "000000")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.unwrap().contains("That code is not valid."));
+    let r = post(
+        &http,
+        &server,
+        "/settings/security/totp/verify",
+        &[("csrf", &csrf), ("code", &oathtool(&secret, 0))],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = get(&http, &server, "/settings/security").await;
+    assert!(html.contains("Authenticator app: active"));
+
+    // Backup codes: shown once on the page.
+    let r = post(
+        &http,
+        &server,
+        "/settings/security/backup-codes",
+        &[("csrf", &csrf)],
+    )
+    .await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("they are shown only once"));
+    let codes: Vec<String> = html
+        .split("<li><code>")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    assert!(
+        !get(&http, &server, "/settings/security")
+            .await
+            .contains(&codes[0]),
+        "never shown again"
+    );
+
+    // A new login goes to the challenge; several methods: a choice, last used first.
+    let b = browser();
+    let r = page_login(&b, &server, "alice", "password-a").await;
+    assert_eq!(r.headers()["location"], "/login/challenge");
+    assert_eq!(
+        b.get(server.url("/")).send().await.unwrap().headers()["location"],
+        "/login/challenge"
+    );
+    let html = get(&b, &server, "/login/challenge").await;
+    assert!(html.contains("value=\"totp\" checked"), "{html}");
+    assert!(html.contains("Backup code"));
+    let csrf = csrf_of(&html);
+    let r = post(
+        &b,
+        &server,
+        "/login/challenge",
+        &[("csrf", &csrf), ("provider", "totp"), ("code", "000000")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = post(
+        &b,
+        &server,
+        "/login/challenge",
+        &[
+            ("csrf", &csrf),
+            ("provider", "backup_codes"),
+            ("code", &codes[0]),
+        ],
+    )
+    .await;
+    assert_eq!(r.headers()["location"], "/?notice=backup_code_used");
+    let html = get(&b, &server, "/?notice=backup_code_used").await;
+    assert!(
+        html.contains("You signed in with a backup code. 9 unused backup codes left"),
+        "{html}"
+    );
+
+    // French challenge page.
+    let c = browser();
+    page_login(&c, &server, "alice", "password-a").await;
+    let fr = c
+        .get(server.url("/login/challenge"))
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(fr.contains("Authentification à deux facteurs") && fr.contains("Code de secours"));
+}
+
+async fn setup_required_page_then_security_page(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    assert!(
+        db.cli(&["twofactorauth", "enforce", "--on"], "")
+            .status
+            .success()
+    );
+    let server = Server::start(&db).await;
+    let http = browser();
+    let r = page_login(&http, &server, "alice", "password-a").await;
+    assert_eq!(r.headers()["location"], "/login/setup");
+    assert_eq!(
+        http.get(server.url("/settings/security"))
+            .send()
+            .await
+            .unwrap()
+            .headers()["location"],
+        "/login/setup"
+    );
+    let html = get(&http, &server, "/login/setup").await;
+    assert!(html.contains("Your administrator requires two-factor authentication"));
+    assert!(html.contains("<svg"));
+    let secret = secret_of(&html);
+    let r = post(
+        &http,
+        &server,
+        "/login/setup",
+        &[("csrf", &csrf_of(&html)), ("code", &oathtool(&secret, 0))],
+    )
+    .await;
+    assert_eq!(r.headers()["location"], "/settings/security");
+    let html = get(&http, &server, "/settings/security").await;
+    assert!(html.contains("Two-factor authentication is required for your account."));
+    // Removing the last factor while enforced is refused with a message.
+    let r = post(
+        &http,
+        &server,
+        "/settings/security/totp/remove",
+        &[("csrf", &csrf_of(&html))],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(db.store().await.totp("alice").await.unwrap().is_some());
+}
+
+async fn admin_sets_enforcement_from_web_and_api(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let admin_pw = bootstrap_password(&server);
+    db.add_user("alice", "password-a");
+    db.add_user("guest", "password-g");
+    for (cmd, args) in [
+        ("add", vec!["staff"]),
+        ("add", vec!["guests"]),
+        ("add-member", vec!["staff", "alice"]),
+        ("add-member", vec!["guests", "guest"]),
+    ] {
+        let mut a = vec!["group", cmd];
+        a.extend(args);
+        assert!(db.cli(&a, "").status.success());
+    }
+
+    // A non-admin gets 403 from both.
+    let user = browser();
+    page_login(&user, &server, "alice", "password-a").await;
+    assert_eq!(
+        user.get(server.url("/admin/security"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        user.get(server.url("/api/v1/admin/enforcement"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+
+    let admin = browser();
+    page_login(&admin, &server, "admin", &admin_pw).await;
+    let html = get(&admin, &server, "/admin/security").await;
+    assert!(html.contains("Two-factor authentication is not enforced."));
+    let csrf = csrf_of(&html);
+    // Web: enforce for staff, exclude guests.
+    let r = admin
+        .post(server.url("/admin/security/enforcement"))
+        .body(format!(
+            "csrf={csrf}&enforced=on&group=staff&exclude=guests"
+        ))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("enforced for members of the group(s) staff")
+    );
+    assert!(
+        text(&db.cli(&["twofactorauth", "enforce"], "").stdout)
+            .contains("members of the group(s) staff")
+    );
+    let stage = |uid: &'static str, pw: &'static str| {
+        let server = &server;
+        async move {
+            let r = browser()
+                .post(server.url("/api/v1/login"))
+                .json(&json!({"uid": uid, "password": pw}))
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()["stage"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    assert_eq!(stage("alice", "password-a").await, "setup_required");
+    assert_eq!(stage("guest", "password-g").await, "authenticated");
+
+    // API: everyone except guests.
+    let r = admin
+        .put(server.url("/api/v1/admin/enforcement"))
+        .json(&json!({"enforced": true, "groups": [], "excluded": ["guests"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(stage("guest", "password-g").await, "authenticated");
+    assert_eq!(stage("alice", "password-a").await, "setup_required");
+    // Bad input changes nothing.
+    for body in [
+        json!({"enforced": true, "groups": ["ghosts"]}),
+        json!({"enforced": "yes"}),
+        json!({"enforced": true, "groups": ["a b"]}),
+    ] {
+        let r = admin
+            .put(server.url("/api/v1/admin/enforcement"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{body}");
+    }
+    let e: Value = admin
+        .get(server.url("/api/v1/admin/enforcement"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        e,
+        json!({"enforced": true, "groups": [], "excluded": ["guests"]})
+    );
+
+    // Providers through the API; backup codes cannot be switched off.
+    let r = admin
+        .put(server.url("/api/v1/admin/providers/backup_codes"))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = admin
+        .put(server.url("/api/v1/admin/providers/totp"))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let p: Value = admin
+        .get(server.url("/api/v1/admin/providers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        p[0],
+        json!({"id": "totp", "enabled": false, "always_on": false})
+    );
+    let status: Value = admin
+        .get(server.url("/api/v1/admin/users/alice/2fa"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["enforced"], true);
+    assert_eq!(
+        admin
+            .get(server.url("/api/v1/admin/users/nobody/2fa"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+async fn password_step_is_throttled(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let http = reqwest::Client::new();
+    let attempt = |pw: &'static str| {
+        let http = http.clone();
+        let url = server.url("/api/v1/login");
+        async move {
+            http.post(url)
+                .json(&json!({"uid": "alice", "password": pw}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("wrong-password").await.status(), 401);
+    }
+    let r = attempt("password-a").await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    // From this IP an unknown name now gets the same answer as a real one.
+    let r = http
+        .post(server.url("/api/v1/login"))
+        .json(&json!({"uid": "nobody", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+}
