@@ -15,6 +15,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::accounts::{Accounts, PasswordHasher};
+use crate::app_passwords::AppPasswords;
 use crate::config::Config;
 use crate::crypto::ServerKey;
 use crate::error::AppError;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub accounts: Accounts,
     pub sessions: Sessions,
     pub two_factor: TwoFactor,
+    pub app_passwords: AppPasswords,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
         let accounts = Accounts::new(store.clone(), hasher, config.password.min_length);
         let sessions = Sessions::new(store.clone(), key.clone(), config.session.clone());
         let two_factor = TwoFactor::new(store.clone(), key.clone(), &config)?;
+        let app_passwords = AppPasswords::new(store.clone(), key.clone());
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -45,7 +48,21 @@ impl AppState {
             accounts,
             sessions,
             two_factor,
+            app_passwords,
         })
+    }
+}
+
+impl AppState {
+    /// Where browsers may be sent back to: twofold's own host and the configured domains.
+    pub fn allowed_domains(&self) -> Vec<String> {
+        // twofold's own host is always allowed (its own pages, e.g. the client login flow).
+        let own = url::Url::parse(&self.config.server.public_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        own.into_iter()
+            .chain(self.config.forward_auth.allowed_domains.iter().cloned())
+            .collect()
     }
 }
 
@@ -63,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(crate::api::router())
+        .merge(crate::forward_auth::router())
         .merge(crate::web::router())
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))

@@ -19,6 +19,7 @@ pub struct Config {
     pub password: PasswordConfig,
     pub session: SessionConfig,
     pub totp: TotpConfig,
+    pub forward_auth: ForwardAuthConfig,
     pub log: LogConfig,
 }
 
@@ -64,6 +65,47 @@ pub struct SessionConfig {
     pub remember_days: i64,
     /// How long a half-finished login (password passed, second factor pending) lives.
     pub pending_minutes: i64,
+    /// Domain attribute of the session cookie, e.g. `example.org` to cover the apps on
+    /// its subdomains behind forward-auth. Empty: the cookie stays on twofold's own host.
+    pub cookie_domain: String,
+}
+
+/// Forward-auth for reverse proxies. Rules are checked in order; the first whose host and
+/// path match decides, else `default_policy`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForwardAuthConfig {
+    /// `bypass`, `one_factor`, `two_factor` or `deny`.
+    pub default_policy: String,
+    /// Hosts (and their subdomains) a browser may be sent back to after login. Empty means
+    /// the host of `server.public_url` only.
+    pub allowed_domains: Vec<String>,
+    pub rules: Vec<AccessRule>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRule {
+    /// Exact host, or `*.example.org` for its subdomains; empty or absent matches any.
+    #[serde(default)]
+    pub host: String,
+    /// Path prefix; empty or absent matches any.
+    #[serde(default)]
+    pub path: String,
+    pub policy: String,
+    /// Users must be in one of these groups (empty: anyone who passes the policy).
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+impl Default for ForwardAuthConfig {
+    fn default() -> Self {
+        Self {
+            default_policy: "two_factor".into(),
+            allowed_domains: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
 }
 
 /// Settings for new TOTP secrets; each secret keeps the settings it was made with.
@@ -142,6 +184,7 @@ impl Default for SessionConfig {
             lifetime_minutes: 12 * 60,
             remember_days: 30,
             pending_minutes: 10,
+            cookie_domain: String::new(),
         }
     }
 }
@@ -291,6 +334,24 @@ impl Config {
         if t.issuer.trim().is_empty() || t.issuer.contains(':') {
             return invalid("totp.issuer", "must be non-empty and contain no ':'");
         }
+        let policies = ["bypass", "one_factor", "two_factor", "deny"];
+        if !policies.contains(&self.forward_auth.default_policy.as_str()) {
+            return invalid(
+                "forward_auth.default_policy",
+                "must be bypass, one_factor, two_factor or deny",
+            );
+        }
+        for rule in &self.forward_auth.rules {
+            if !policies.contains(&rule.policy.as_str()) {
+                return invalid(
+                    "forward_auth.rules.policy",
+                    "must be bypass, one_factor, two_factor or deny",
+                );
+            }
+            if !rule.path.is_empty() && !rule.path.starts_with('/') {
+                return invalid("forward_auth.rules.path", "must start with /");
+            }
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid("log.format", "must be text or json");
         }
@@ -398,6 +459,14 @@ fn convert(text: &str, like: &toml::Value) -> Result<toml::Value, String> {
             "false" | "0" | "no" | "off" => Ok(toml::Value::Boolean(false)),
             _ => Err(format!("expected true or false, got {text:?}")),
         },
+        // Lists from the environment are comma separated.
+        toml::Value::Array(_) => Ok(toml::Value::Array(
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect(),
+        )),
         _ => Ok(toml::Value::String(text.to_string())),
     }
 }

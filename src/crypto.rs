@@ -31,6 +31,8 @@ pub enum Purpose {
     SessionToken,
     Csrf,
     BackupCode,
+    AppPassword,
+    LoginFlowToken,
     /// The AEAD key that encrypts TOTP secrets at rest.
     TotpSecret,
 }
@@ -41,6 +43,8 @@ impl Purpose {
             Purpose::SessionToken => b"twofold/session-token/v1",
             Purpose::Csrf => b"twofold/csrf/v1",
             Purpose::BackupCode => b"twofold/backup-code/v1",
+            Purpose::AppPassword => b"twofold/app-password/v1",
+            Purpose::LoginFlowToken => b"twofold/login-flow/v1",
             Purpose::TotpSecret => b"twofold/totp-secret/v1",
         }
     }

@@ -19,6 +19,11 @@ pub enum AppError {
     InvalidCode,
     #[error("authentication required")]
     Unauthorized,
+    /// HTTP Basic with the main password of an account that has 2FA.
+    #[error(
+        "two-factor authentication is on for this account: create an app password in your security settings and use it instead of your password"
+    )]
+    AppPasswordRequired,
     #[error("not allowed")]
     Forbidden,
     #[error("{0} not found")]
@@ -48,9 +53,10 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::InvalidCredentials | AppError::Unauthorized | AppError::InvalidCode => {
-                StatusCode::UNAUTHORIZED
-            }
+            AppError::InvalidCredentials
+            | AppError::Unauthorized
+            | AppError::InvalidCode
+            | AppError::AppPasswordRequired => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -70,6 +76,7 @@ impl AppError {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Unauthorized => "unauthorized",
             AppError::InvalidCode => "invalid_code",
+            AppError::AppPasswordRequired => "app_password_required",
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
@@ -93,6 +100,9 @@ impl From<crate::store::StoreError> for AppError {
         }
     }
 }
+
+/// The `WWW-Authenticate` challenge for HTTP Basic clients.
+pub const BASIC_CHALLENGE: &str = "Basic realm=\"twofold\", charset=\"UTF-8\"";
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -120,6 +130,12 @@ impl IntoResponse for AppError {
             },
         };
         let mut response = (self.status(), Json(body)).into_response();
+        if matches!(self, AppError::AppPasswordRequired) {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static(BASIC_CHALLENGE),
+            );
+        }
         if let AppError::TooManyAttempts(secs) = self
             && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
         {

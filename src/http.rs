@@ -77,13 +77,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 
 /// The session cookie: HttpOnly, SameSite=Lax (a redirect back from the portal must carry
 /// it), Secure outside localhost; persistent only for "remember me".
-pub fn session_cookie(token: String, max_age: Option<i64>, secure: bool) -> Cookie<'static> {
+pub fn session_cookie(
+    token: String,
+    max_age: Option<i64>,
+    secure: bool,
+    domain: &str,
+) -> Cookie<'static> {
     let mut c = Cookie::build((SESSION_COOKIE, token))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
         .build();
+    if !domain.is_empty() {
+        c.set_domain(domain.to_string());
+    }
     if let Some(secs) = max_age {
         c.set_max_age(time_duration(secs));
     }
@@ -92,6 +100,15 @@ pub fn session_cookie(token: String, max_age: Option<i64>, secure: bool) -> Cook
 
 pub fn removal_cookie(name: &'static str) -> Cookie<'static> {
     Cookie::build((name, "")).path("/").build()
+}
+
+/// Removes the session cookie, with the same domain it was set with.
+pub fn session_removal(state: &AppState) -> Cookie<'static> {
+    let mut c = removal_cookie(SESSION_COOKIE);
+    if !state.config.session.cookie_domain.is_empty() {
+        c.set_domain(state.config.session.cookie_domain.clone());
+    }
+    c
 }
 
 fn time_duration(secs: i64) -> cookie::time::Duration {
@@ -103,7 +120,12 @@ pub fn cookie_for(state: &AppState, token: String, session: &Session) -> Cookie<
     let max_age = state
         .sessions
         .cookie_max_age(session.remember, session.stage);
-    session_cookie(token, max_age, state.config.secure_cookies())
+    session_cookie(
+        token,
+        max_age,
+        state.config.secure_cookies(),
+        &state.config.session.cookie_domain,
+    )
 }
 
 /// A fully authenticated session (401 otherwise).

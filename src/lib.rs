@@ -4,13 +4,16 @@
 pub mod accounts;
 pub mod api;
 pub mod app;
+pub mod app_passwords;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod enforcement;
 pub mod error;
+pub mod forward_auth;
 pub mod http;
 pub mod login;
+pub mod login_flow;
 pub mod providers;
 pub mod sessions;
 pub mod store;

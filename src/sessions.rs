@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::config::SessionConfig;
 use crate::crypto::{Purpose, ServerKey, random_token};
 use crate::login::Stage;
-use crate::store::{SessionRow, Store, StoreResult};
+use crate::store::{Rotation, SessionRow, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Session {
@@ -19,6 +19,8 @@ pub struct Session {
     pub expires_at: i64,
     pub ip: String,
     pub user_agent: String,
+    /// Whether a second factor was passed in this session (forward-auth `two_factor`).
+    pub second_factor: bool,
 }
 
 impl Session {
@@ -34,6 +36,7 @@ impl Session {
             expires_at: r.expires_at,
             ip: r.ip,
             user_agent: r.user_agent,
+            second_factor: r.factors >= 2,
         })
     }
 }
@@ -93,6 +96,7 @@ impl Sessions {
             expires_at: self.expiry(stage, remember, now),
             ip: truncate(&client.ip, 64),
             user_agent: truncate(&client.user_agent, 512),
+            factors: 1,
         };
         self.store.insert_session(&row).await?;
         let session = Session::from_row(row).unwrap_or_else(|| unreachable!());
@@ -121,25 +125,30 @@ impl Sessions {
     }
 
     /// Moves the session to `stage` under a new token (no fixation); `None` when someone
-    /// else rotated it first.
+    /// else rotated it first. `second_factor`: a second factor was just passed.
     pub async fn advance(
         &self,
         session: &Session,
         old_token: &str,
         stage: Stage,
+        second_factor: bool,
         now: i64,
     ) -> StoreResult<Option<String>> {
         let token = random_token();
+        let new_hash = self.hash(&token);
+        let to = Rotation {
+            new_hash: &new_hash,
+            stage: stage.as_str(),
+            factors: if second_factor || session.second_factor {
+                2
+            } else {
+                1
+            },
+            expires_at: self.expiry(stage, session.remember, now),
+        };
         let rotated = self
             .store
-            .rotate_session(
-                &session.id,
-                &self.hash(old_token),
-                &self.hash(&token),
-                stage.as_str(),
-                self.expiry(stage, session.remember, now),
-                now,
-            )
+            .rotate_session(&session.id, &self.hash(old_token), &to, now)
             .await?;
         Ok(rotated.then_some(token))
     }

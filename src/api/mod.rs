@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`. Handlers validate input first, then call the domain.
 
 mod admin;
+mod devices;
+mod login_flow;
 mod two_factor;
 
 use axum::extract::State;
@@ -13,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::http::{ApiJson, Client, MaybeSession, SESSION_COOKIE, removal_cookie};
+use crate::http::{ApiJson, Client, MaybeSession, session_removal};
 use crate::login::Stage;
 
 pub fn router() -> Router<AppState> {
@@ -24,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me", get(me))
         .merge(two_factor::router())
         .merge(admin::router())
+        .merge(devices::router())
+        .merge(login_flow::router())
 }
 
 #[derive(Deserialize)]
@@ -73,10 +77,7 @@ async fn logout(
     if let Some((session, _)) = current {
         state.sessions.end(&session).await?;
     }
-    Ok((
-        jar.remove(removal_cookie(SESSION_COOKIE)),
-        StatusCode::NO_CONTENT,
-    ))
+    Ok((jar.remove(session_removal(&state)), StatusCode::NO_CONTENT))
 }
 
 #[derive(Serialize)]
@@ -100,11 +101,24 @@ async fn session(MaybeSession(current): MaybeSession) -> Result<Json<SessionResp
     }))
 }
 
-/// The logged-in user; only for a fully authenticated session.
+/// The logged-in user: a fully authenticated session, or HTTP Basic with an app password
+/// (or the main password of an account without 2FA).
 async fn me(
     State(state): State<AppState>,
+    Client(client): Client,
+    headers: axum::http::HeaderMap,
     MaybeSession(current): MaybeSession,
 ) -> Result<Json<crate::accounts::User>, AppError> {
+    let basic = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::app_passwords::parse_basic);
+    if let Some((uid, pw)) = basic {
+        let p =
+            crate::app_passwords::authenticate_basic(&state, &uid, &pw, &client, crate::app::now())
+                .await?;
+        return Ok(Json(p.user));
+    }
     let (s, _) = current.ok_or(AppError::Unauthorized)?;
     if s.stage != Stage::Authenticated {
         return Err(AppError::Unauthorized);

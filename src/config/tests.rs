@@ -86,6 +86,7 @@ fn invalid_values_are_rejected() {
         ("TWOFOLD_TOTP_DIGITS", "7"),
         ("TWOFOLD_TOTP_PERIOD", "0"),
         ("TWOFOLD_TOTP_ISSUER", "a:b"),
+        ("TWOFOLD_FORWARD_AUTH_DEFAULT_POLICY", "maybe"),
     ] {
         assert!(
             Config::load(None, env(&[(var, value)])).is_err(),
@@ -102,4 +103,26 @@ fn secure_cookies_outside_localhost() {
     )
     .unwrap();
     assert!(config.secure_cookies());
+}
+
+#[test]
+fn forward_auth_rules_from_the_file_and_domains_from_the_env() {
+    let f = file(
+        "[forward_auth]\ndefault_policy = \"deny\"\n[[forward_auth.rules]]\nhost = \"files.example.org\"\npath = \"/public/\"\npolicy = \"bypass\"\n",
+    );
+    let (config, _) = Config::load(
+        Some(f.path()),
+        env(&[(
+            "TWOFOLD_FORWARD_AUTH_ALLOWED_DOMAINS",
+            "example.org, example.net",
+        )]),
+    )
+    .unwrap();
+    assert_eq!(config.forward_auth.rules[0].policy, "bypass");
+    assert_eq!(
+        config.forward_auth.allowed_domains,
+        ["example.org", "example.net"]
+    );
+    let bad = file("[[forward_auth.rules]]\npolicy = \"sometimes\"\n");
+    assert!(Config::load(Some(bad.path()), env(&[])).is_err());
 }

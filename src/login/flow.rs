@@ -87,7 +87,7 @@ async fn advance(
     let now = now();
     let new_token = state
         .sessions
-        .advance(session, token, stage, now)
+        .advance(session, token, stage, true, now)
         .await?
         // Someone else used this session's token meanwhile: do not let both through.
         .ok_or(AppError::Unauthorized)?;

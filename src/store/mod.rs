@@ -2,17 +2,21 @@
 //! The SQL is written once, portably (`$1` placeholders work on both); the migrations are
 //! kept per dialect so that a later change can use what one database does better.
 
+mod app_passwords;
 mod backup_codes;
 mod enforcement;
 mod groups;
+mod login_flows;
 mod providers;
 mod sessions;
 mod throttle;
 mod totp;
 mod users;
 
+pub use app_passwords::AppPasswordRow;
+pub use login_flows::LoginFlowRow;
 pub use providers::ProviderStateRow;
-pub use sessions::SessionRow;
+pub use sessions::{Rotation, SessionRow};
 pub use totp::TotpRow;
 pub use users::UserRow;
 

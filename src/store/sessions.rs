@@ -15,14 +15,25 @@ pub struct SessionRow {
     pub expires_at: i64,
     pub ip: String,
     pub user_agent: String,
+    /// 1 after the password, 2 once a second factor was passed.
+    pub factors: i64,
+}
+
+/// What a session becomes when it moves on in the login flow.
+#[derive(Debug, Clone, Copy)]
+pub struct Rotation<'a> {
+    pub new_hash: &'a str,
+    pub stage: &'a str,
+    pub factors: i64,
+    pub expires_at: i64,
 }
 
 impl Store {
     pub async fn insert_session(&self, s: &SessionRow) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, uid, stage, remember, created_at, last_seen_at,
-                                   expires_at, ip, user_agent)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                   expires_at, ip, user_agent, factors)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&s.id)
         .bind(&s.token_hash)
@@ -34,6 +45,7 @@ impl Store {
         .bind(s.expires_at)
         .bind(&s.ip)
         .bind(&s.user_agent)
+        .bind(s.factors)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -47,7 +59,7 @@ impl Store {
     ) -> StoreResult<Option<SessionRow>> {
         Ok(sqlx::query_as::<_, SessionRow>(
             "SELECT id, token_hash, uid, stage, remember, created_at, last_seen_at, expires_at,
-                    ip, user_agent
+                    ip, user_agent, factors
              FROM sessions WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(token_hash)
@@ -62,19 +74,25 @@ impl Store {
         &self,
         id: &str,
         old_hash: &str,
-        new_hash: &str,
-        stage: &str,
-        expires_at: i64,
+        to: &Rotation<'_>,
         now: i64,
     ) -> StoreResult<bool> {
+        let Rotation {
+            new_hash,
+            stage,
+            factors,
+            expires_at,
+        } = *to;
         let done = sqlx::query(
-            "UPDATE sessions SET token_hash = $1, stage = $2, expires_at = $3, last_seen_at = $4
-             WHERE id = $5 AND token_hash = $6",
+            "UPDATE sessions SET token_hash = $1, stage = $2, expires_at = $3, last_seen_at = $4,
+                                 factors = $5
+             WHERE id = $6 AND token_hash = $7",
         )
         .bind(new_hash)
         .bind(stage)
         .bind(expires_at)
         .bind(now)
+        .bind(factors)
         .bind(id)
         .bind(old_hash)
         .execute(&self.pool)
@@ -99,6 +117,16 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes one of a user's sessions; `false` when it is not theirs or is gone.
+    pub async fn delete_session_of(&self, uid: &str, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND uid = $2")
+            .bind(id)
+            .bind(uid)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Ends every session of a user; returns how many there were.
     pub async fn delete_sessions_of(&self, uid: &str) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE uid = $1")
@@ -111,7 +139,7 @@ impl Store {
     pub async fn sessions_of(&self, uid: &str, now: i64) -> StoreResult<Vec<SessionRow>> {
         Ok(sqlx::query_as::<_, SessionRow>(
             "SELECT id, token_hash, uid, stage, remember, created_at, last_seen_at, expires_at,
-                    ip, user_agent
+                    ip, user_agent, factors
              FROM sessions WHERE uid = $1 AND expires_at > $2 ORDER BY created_at",
         )
         .bind(uid)

@@ -3,6 +3,7 @@
 
 mod admin;
 mod csrf;
+mod devices;
 mod i18n;
 mod two_factor;
 
@@ -19,7 +20,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::http::{Client, MaybeSession, SESSION_COOKIE, cookie_for, removal_cookie};
+use crate::http::{Client, MaybeSession, cookie_for, removal_cookie, session_removal};
 use crate::login::Stage;
 use i18n::Texts;
 
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/style.css", get(stylesheet))
         .merge(two_factor::router())
         .merge(admin::router())
+        .merge(devices::router())
 }
 
 #[derive(Template)]
@@ -86,14 +88,61 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+/// Where forward-auth wants the browser back, kept across the login steps.
+const RETURN_COOKIE: &str = "twofold_rd";
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    rd: Option<String>,
+}
+
+/// Where a fully logged-in browser goes next: back to the app it came from (if that URL is
+/// on an allowed domain), else `default`. The return cookie is used up.
+pub(crate) fn after_login(
+    state: &AppState,
+    jar: CookieJar,
+    default: &str,
+) -> (CookieJar, Redirect) {
+    let back = jar.get(RETURN_COOKIE).and_then(|c| {
+        crate::forward_auth::rules::safe_return_url(c.value(), &state.allowed_domains())
+    });
+    let jar = jar.remove(removal_cookie(RETURN_COOKIE));
+    match back {
+        Some(url) => (jar, Redirect::to(&url)),
+        None => (jar, Redirect::to(default)),
+    }
+}
+
 async fn login_page(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
+    axum::extract::Query(query): axum::extract::Query<LoginQuery>,
     MaybeSession(current): MaybeSession,
 ) -> Response {
+    let rd = query
+        .rd
+        .as_deref()
+        .and_then(|u| crate::forward_auth::rules::safe_return_url(u, &state.allowed_domains()));
+    let jar = match rd {
+        Some(url) => jar.add(
+            axum_extra::extract::cookie::Cookie::build((RETURN_COOKIE, url))
+                .path("/")
+                .http_only(true)
+                .same_site(axum_extra::extract::cookie::SameSite::Lax)
+                .secure(state.config.secure_cookies())
+                .max_age(cookie::time::Duration::minutes(
+                    state.config.session.pending_minutes,
+                ))
+                .build(),
+        ),
+        None => jar,
+    };
     if let Some((s, _)) = current {
-        return Redirect::to(two_factor::page_for(s.stage)).into_response();
+        if s.stage == Stage::Authenticated {
+            return after_login(&state, jar, "/").into_response();
+        }
+        return (jar, Redirect::to(two_factor::page_for(s.stage))).into_response();
     }
     let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
     let page = LoginPage {
@@ -146,6 +195,9 @@ async fn login_submit(
                 return unavailable(lang, e.into());
             }
             let jar = jar.add(cookie_for(&state, token, &session));
+            if session.stage == Stage::Authenticated {
+                return after_login(&state, jar, "/").into_response();
+            }
             (jar, Redirect::to(two_factor::page_for(session.stage))).into_response()
         }
         Err(AppError::InvalidCredentials) => show(
@@ -223,11 +275,7 @@ async fn logout_submit(
     {
         return unavailable(lang, e.into());
     }
-    (
-        jar.remove(removal_cookie(SESSION_COOKIE)),
-        Redirect::to("/login"),
-    )
-        .into_response()
+    (jar.remove(session_removal(&state)), Redirect::to("/login")).into_response()
 }
 
 /// UTC date and time, `YYYY-MM-DD HH:MM UTC`.

@@ -163,7 +163,7 @@ async fn challenge_submit(
             } else {
                 "/"
             };
-            (jar, Redirect::to(to)).into_response()
+            super::after_login(&state, jar, to).into_response()
         }
         Err(e) => match code_error(t, &e) {
             Some(err) => {
@@ -282,7 +282,7 @@ async fn setup_submit(
     match result {
         Ok((token, session)) => {
             let jar = jar.add(cookie_for(&state, token, &session));
-            (jar, Redirect::to("/settings/security")).into_response()
+            super::after_login(&state, jar, "/settings/security").into_response()
         }
         Err(e) => match code_error(t, &e) {
             Some(err) => show_setup(&state, lang, jar, &session, Some(err)).await,

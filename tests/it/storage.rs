@@ -275,7 +275,7 @@ async fn sessions_find_rotate_expire(backend: Backend) {
     assert!(sessions.find(&t1, NOW + 11 * 60).await.unwrap().is_none());
 
     let t2 = sessions
-        .advance(&s, &t1, Stage::Authenticated, NOW + 1)
+        .advance(&s, &t1, Stage::Authenticated, true, NOW + 1)
         .await
         .unwrap()
         .unwrap();
@@ -287,6 +287,7 @@ async fn sessions_find_rotate_expire(backend: Backend) {
     let s2 = sessions.find(&t2, NOW + 1).await.unwrap().unwrap();
     assert_eq!(s2.id, s.id);
     assert_eq!(s2.stage, Stage::Authenticated);
+    assert!(s2.second_factor && !s.second_factor);
     assert!(sessions.find(&t2, NOW + 11 * 3600).await.unwrap().is_some());
     assert!(sessions.find(&t2, NOW + 13 * 3600).await.unwrap().is_none());
     assert_eq!(
@@ -316,8 +317,8 @@ async fn concurrent_rotation_has_one_winner(backend: Backend) {
         .await
         .unwrap();
     let (a, b) = tokio::join!(
-        sessions.advance(&s, &t, Stage::Authenticated, NOW),
-        sessions.advance(&s, &t, Stage::Authenticated, NOW)
+        sessions.advance(&s, &t, Stage::Authenticated, true, NOW),
+        sessions.advance(&s, &t, Stage::Authenticated, true, NOW)
     );
     let winners = [a.unwrap(), b.unwrap()]
         .iter()

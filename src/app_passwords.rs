@@ -1,0 +1,241 @@
+//! App passwords: device-specific passwords for clients that cannot do 2FA (WebDAV,
+//! CalDAV, CardDAV, scripts). Shown once, stored as keyed hashes, so checking one costs a
+//! HMAC and one indexed lookup, never a password hash. They pass forward-auth and the API
+//! as HTTP Basic credentials and bypass the second factor by design.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use rand::Rng;
+use serde::Serialize;
+
+use crate::accounts::User;
+use crate::app::AppState;
+use crate::crypto::{Purpose, ServerKey};
+use crate::error::AppError;
+use crate::sessions::ClientInfo;
+use crate::store::{AppPasswordRow, Store};
+
+/// Refreshing "last used" on every request would be a write per request.
+const TOUCH_INTERVAL_SECS: i64 = 60;
+const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppPassword {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub last_used_ip: String,
+    pub user_agent: String,
+}
+
+impl From<AppPasswordRow> for AppPassword {
+    fn from(r: AppPasswordRow) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            last_used_ip: r.last_used_ip,
+            user_agent: r.user_agent,
+        }
+    }
+}
+
+/// Five groups of five characters from 57 (about 146 bits), easy to copy by hand.
+fn generate() -> String {
+    let mut rng = rand::rng();
+    let groups: Vec<String> = (0..5)
+        .map(|_| {
+            (0..5)
+                .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+                .collect()
+        })
+        .collect();
+    groups.join("-")
+}
+
+#[derive(Clone)]
+pub struct AppPasswords {
+    store: Store,
+    key: ServerKey,
+}
+
+impl AppPasswords {
+    pub fn new(store: Store, key: ServerKey) -> Self {
+        Self { store, key }
+    }
+
+    fn hash(&self, password: &str) -> String {
+        self.key.hash_token(Purpose::AppPassword, password)
+    }
+
+    /// Creates a named app password; returns it in the clear, the only time it exists so.
+    pub async fn create(
+        &self,
+        uid: &str,
+        name: &str,
+        now: i64,
+    ) -> Result<(String, AppPassword), AppError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::BadRequest(
+                "an app password needs a name of 1 to 100 characters".into(),
+            ));
+        }
+        let password = generate();
+        let row = AppPasswordRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            uid: uid.to_string(),
+            name: name.to_string(),
+            token_hash: self.hash(&password),
+            created_at: now,
+            last_used_at: 0,
+            last_used_ip: String::new(),
+            user_agent: String::new(),
+        };
+        self.store.insert_app_password(&row).await?;
+        Ok((password, row.into()))
+    }
+
+    pub async fn list(&self, uid: &str) -> Result<Vec<AppPassword>, AppError> {
+        Ok(self
+            .store
+            .app_passwords_of(uid)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub async fn revoke(&self, uid: &str, id: &str) -> Result<(), AppError> {
+        if self.store.delete_app_password(uid, id).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(format!("app password {id}")))
+        }
+    }
+
+    /// The app password `password` of `uid`, if it is one; records the use.
+    pub async fn verify(
+        &self,
+        uid: &str,
+        password: &str,
+        client: &ClientInfo,
+        now: i64,
+    ) -> Result<Option<AppPassword>, AppError> {
+        if password.len() > 64 {
+            return Ok(None);
+        }
+        let Some(row) = self
+            .store
+            .app_password_by_hash(&self.hash(password))
+            .await?
+        else {
+            return Ok(None);
+        };
+        if !crate::crypto::constant_time_eq(&row.uid, uid) {
+            return Ok(None);
+        }
+        if now - row.last_used_at >= TOUCH_INTERVAL_SECS || row.last_used_ip != client.ip {
+            let ua: String = client.user_agent.chars().take(512).collect();
+            self.store
+                .app_password_used(&row.id, now, &client.ip, &ua)
+                .await?;
+        }
+        Ok(Some(row.into()))
+    }
+}
+
+/// Who an HTTP Basic request is, and how it proved it.
+#[derive(Debug, Clone)]
+pub struct BasicPrincipal {
+    pub user: User,
+    pub via_app_password: bool,
+}
+
+/// Splits an `Authorization: Basic …` header value into (uid, password).
+pub fn parse_basic(header: &str) -> Option<(String, String)> {
+    let encoded = header
+        .strip_prefix("Basic ")
+        .or_else(|| header.strip_prefix("basic "))?;
+    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (uid, pw) = text.split_once(':')?;
+    Some((uid.to_string(), pw.to_string()))
+}
+
+/// HTTP Basic authentication: an app password always (cheap: no KDF); the main password
+/// only for accounts without 2FA, throttled like the login form. With 2FA active or
+/// enforced the main password is refused with `AppPasswordRequired`.
+pub async fn authenticate_basic(
+    state: &AppState,
+    uid: &str,
+    password: &str,
+    client: &ClientInfo,
+    now: i64,
+) -> Result<BasicPrincipal, AppError> {
+    if let Some(_app) = state
+        .app_passwords
+        .verify(uid, password, client, now)
+        .await?
+    {
+        let user = state
+            .accounts
+            .get(uid)
+            .await
+            .map_err(|_| AppError::InvalidCredentials)?;
+        if !user.enabled {
+            return Err(AppError::InvalidCredentials);
+        }
+        return Ok(BasicPrincipal {
+            user,
+            via_app_password: true,
+        });
+    }
+    let keys = crate::throttle::keys("password", uid, &client.ip);
+    let throttle = crate::throttle::Throttle::new(state.store.clone());
+    throttle.check(&keys, now).await?;
+    let user = match state.accounts.authenticate(uid, password).await {
+        Ok(user) => user,
+        Err(AppError::InvalidCredentials) => {
+            throttle.failure(&keys, now).await?;
+            return Err(AppError::InvalidCredentials);
+        }
+        Err(e) => return Err(e),
+    };
+    let status = state.two_factor.status(&user.uid).await?;
+    if status.has_active_factor() || status.enforced {
+        return Err(AppError::AppPasswordRequired);
+    }
+    throttle.success(&keys[..1]).await?;
+    Ok(BasicPrincipal {
+        user,
+        via_app_password: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_shape() {
+        let p = generate();
+        assert_eq!(p.len(), 29);
+        assert_eq!(p.split('-').count(), 5);
+        assert_ne!(p, generate());
+    }
+
+    #[test]
+    fn basic_header_parsing() {
+        let h = format!("Basic {}", STANDARD.encode("alice:pa:ss"));
+        assert_eq!(parse_basic(&h), Some(("alice".into(), "pa:ss".into())));
+        assert_eq!(parse_basic("Bearer x"), None);
+        assert_eq!(parse_basic("Basic !!!"), None);
+        assert_eq!(
+            parse_basic(&format!("Basic {}", STANDARD.encode("nocolon"))),
+            None
+        );
+    }
+}

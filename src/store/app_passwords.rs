@@ -1,0 +1,96 @@
+//! `app_passwords`: device-specific passwords, stored as keyed hashes.
+
+use super::{Store, StoreResult};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AppPasswordRow {
+    pub id: String,
+    pub uid: String,
+    pub name: String,
+    pub token_hash: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub last_used_ip: String,
+    pub user_agent: String,
+}
+
+impl Store {
+    pub async fn insert_app_password(&self, r: &AppPasswordRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO app_passwords (id, uid, name, token_hash, created_at, last_used_at,
+                                        last_used_ip, user_agent)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&r.id)
+        .bind(&r.uid)
+        .bind(&r.name)
+        .bind(&r.token_hash)
+        .bind(r.created_at)
+        .bind(r.last_used_at)
+        .bind(&r.last_used_ip)
+        .bind(&r.user_agent)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn app_password_by_hash(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<AppPasswordRow>> {
+        Ok(sqlx::query_as::<_, AppPasswordRow>(
+            "SELECT id, uid, name, token_hash, created_at, last_used_at, last_used_ip, user_agent
+             FROM app_passwords WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn app_passwords_of(&self, uid: &str) -> StoreResult<Vec<AppPasswordRow>> {
+        Ok(sqlx::query_as::<_, AppPasswordRow>(
+            "SELECT id, uid, name, token_hash, created_at, last_used_at, last_used_ip, user_agent
+             FROM app_passwords WHERE uid = $1 ORDER BY created_at, name",
+        )
+        .bind(uid)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn app_password_used(
+        &self,
+        id: &str,
+        now: i64,
+        ip: &str,
+        user_agent: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE app_passwords SET last_used_at = $1, last_used_ip = $2, user_agent = $3 WHERE id = $4",
+        )
+        .bind(now)
+        .bind(ip)
+        .bind(user_agent)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Revokes one of a user's app passwords; `false` when it is not theirs or is gone.
+    pub async fn delete_app_password(&self, uid: &str, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM app_passwords WHERE id = $1 AND uid = $2")
+            .bind(id)
+            .bind(uid)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn delete_app_passwords_of(&self, uid: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM app_passwords WHERE uid = $1")
+            .bind(uid)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,405 @@
+//! Pages for app passwords, connected browsers, and the client login flow's grant.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::{CookieJar, Form};
+use serde::Deserialize;
+
+use super::i18n::{Lang, Texts};
+use super::{csrf, format_time, render, unavailable};
+use crate::app::{AppState, now};
+use crate::error::AppError;
+use crate::http::{MaybeSession, session_removal};
+use crate::login::Stage;
+use crate::sessions::Session;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/settings/devices", get(devices_page))
+        .route("/settings/devices/app-passwords", post(create_app_password))
+        .route("/settings/devices/revoke", post(revoke))
+        .route(
+            "/settings/devices/logout-everywhere",
+            post(logout_everywhere),
+        )
+        .route("/login/flow/{token}", get(grant_page).post(grant_submit))
+}
+
+struct AppPasswordItem {
+    id: String,
+    name: String,
+    last_used: String,
+    ip: String,
+}
+
+struct SessionItem {
+    id: String,
+    user_agent: String,
+    ip: String,
+    last_seen: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "devices.html")]
+struct DevicesPage<'a> {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: &'a str,
+    uid: &'a str,
+    new_password: Option<String>,
+    app_passwords: Vec<AppPasswordItem>,
+    sessions: Vec<SessionItem>,
+    error: Option<&'static str>,
+}
+
+fn signed_in(current: Option<(Session, String)>) -> Result<Session, Redirect> {
+    match current {
+        Some((s, _)) if s.stage == Stage::Authenticated => Ok(s),
+        _ => Err(Redirect::to("/login")),
+    }
+}
+
+async fn show(
+    state: &AppState,
+    lang: Lang,
+    jar: CookieJar,
+    session: &Session,
+    new_password: Option<String>,
+    error: Option<(StatusCode, &'static str)>,
+) -> Response {
+    let loaded = async {
+        let apps = state.app_passwords.list(&session.uid).await?;
+        let sessions = state.sessions.list(&session.uid, now()).await?;
+        Ok::<_, AppError>((apps, sessions))
+    }
+    .await;
+    let (apps, sessions) = match loaded {
+        Ok(v) => v,
+        Err(e) => return unavailable(lang, e),
+    };
+    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let page = DevicesPage {
+        lang: lang.code(),
+        t: lang.texts(),
+        csrf: &token,
+        uid: &session.uid,
+        new_password,
+        app_passwords: apps
+            .into_iter()
+            .map(|a| AppPasswordItem {
+                last_used: if a.last_used_at == 0 {
+                    String::new()
+                } else {
+                    format_time(a.last_used_at)
+                },
+                id: a.id,
+                name: a.name,
+                ip: a.last_used_ip,
+            })
+            .collect(),
+        sessions: sessions
+            .into_iter()
+            .map(|s| SessionItem {
+                current: s.id == session.id,
+                last_seen: format_time(s.last_seen_at),
+                id: s.id,
+                user_agent: if s.user_agent.is_empty() {
+                    "?".into()
+                } else {
+                    s.user_agent
+                },
+                ip: s.ip,
+            })
+            .collect(),
+        error: error.map(|(_, m)| m),
+    };
+    let status = error.map(|(c, _)| c).unwrap_or(StatusCode::OK);
+    (status, jar, render(page)).into_response()
+}
+
+async fn devices_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+) -> Response {
+    match signed_in(current) {
+        Ok(s) => show(&state, lang, jar, &s, None, None).await,
+        Err(r) => r.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct NameForm {
+    csrf: String,
+    name: String,
+}
+
+async fn create_app_password(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<NameForm>,
+) -> Response {
+    let t = lang.texts();
+    let session = match signed_in(current) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    if !csrf::verify(&jar, &form.csrf) {
+        return show(
+            &state,
+            lang,
+            jar,
+            &session,
+            None,
+            Some((StatusCode::FORBIDDEN, t.form_expired)),
+        )
+        .await;
+    }
+    match state
+        .app_passwords
+        .create(&session.uid, &form.name, now())
+        .await
+    {
+        Ok((password, _)) => show(&state, lang, jar, &session, Some(password), None).await,
+        Err(AppError::BadRequest(_)) => {
+            show(
+                &state,
+                lang,
+                jar,
+                &session,
+                None,
+                Some((StatusCode::BAD_REQUEST, t.name_required)),
+            )
+            .await
+        }
+        Err(e) => unavailable(lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    csrf: String,
+    kind: String,
+    id: String,
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<RevokeForm>,
+) -> Response {
+    let t = lang.texts();
+    let session = match signed_in(current) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    if !csrf::verify(&jar, &form.csrf) {
+        return show(
+            &state,
+            lang,
+            jar,
+            &session,
+            None,
+            Some((StatusCode::FORBIDDEN, t.form_expired)),
+        )
+        .await;
+    }
+    let done = match form.kind.as_str() {
+        "app_password" => state.app_passwords.revoke(&session.uid, &form.id).await,
+        "session" => match state.store.delete_session_of(&session.uid, &form.id).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(AppError::NotFound("session".into())),
+            Err(e) => Err(e.into()),
+        },
+        _ => Err(AppError::BadRequest("unknown kind".into())),
+    };
+    match done {
+        // Already gone is what the user wanted anyway.
+        Ok(()) | Err(AppError::NotFound(_)) | Err(AppError::BadRequest(_)) => {
+            Redirect::to("/settings/devices").into_response()
+        }
+        Err(e) => unavailable(lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    let session = match signed_in(current) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    if !csrf::verify(&jar, &form.csrf) {
+        return show(
+            &state,
+            lang,
+            jar,
+            &session,
+            None,
+            Some((StatusCode::FORBIDDEN, lang.texts().form_expired)),
+        )
+        .await;
+    }
+    let done = async {
+        state.sessions.end_all(&session.uid).await?;
+        state.store.delete_app_passwords_of(&session.uid).await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match done {
+        Ok(()) => (jar.remove(session_removal(&state)), Redirect::to("/login")).into_response(),
+        Err(e) => unavailable(lang, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "grant.html")]
+struct GrantPage<'a> {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: &'a str,
+    client_name: String,
+    action: String,
+    message: Option<&'static str>,
+}
+
+fn grant_view(
+    state: &AppState,
+    lang: Lang,
+    jar: CookieJar,
+    token: &str,
+    client_name: String,
+    message: Option<&'static str>,
+    status: StatusCode,
+) -> Response {
+    let (jar, csrf_token) = csrf::ensure(jar, state.config.secure_cookies());
+    let page = GrantPage {
+        lang: lang.code(),
+        t: lang.texts(),
+        csrf: &csrf_token,
+        client_name,
+        action: format!("/login/flow/{token}"),
+        message,
+    };
+    (status, jar, render(page)).into_response()
+}
+
+/// Not signed in: log in first (with 2FA), then come back here.
+fn login_first(state: &AppState, token: &str) -> Response {
+    let back = format!(
+        "{}/login/flow/{token}",
+        state.config.server.public_url.trim_end_matches('/')
+    );
+    let rd: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    Redirect::to(&format!("/login?rd={rd}")).into_response()
+}
+
+async fn grant_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Path(token): Path<String>,
+    MaybeSession(current): MaybeSession,
+) -> Response {
+    let t = lang.texts();
+    let flow = match crate::login_flow::open(&state, &token, now()).await {
+        Ok(f) => f,
+        Err(e) => return unavailable(lang, e),
+    };
+    let Some(flow) = flow else {
+        return grant_view(
+            &state,
+            lang,
+            jar,
+            &token,
+            String::new(),
+            Some(t.flow_expired),
+            StatusCode::NOT_FOUND,
+        );
+    };
+    if signed_in(current).is_err() {
+        return login_first(&state, &token);
+    }
+    grant_view(
+        &state,
+        lang,
+        jar,
+        &token,
+        flow.client_name,
+        None,
+        StatusCode::OK,
+    )
+}
+
+async fn grant_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Path(token): Path<String>,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    let t = lang.texts();
+    let session = match signed_in(current) {
+        Ok(s) => s,
+        Err(_) => return login_first(&state, &token),
+    };
+    if !csrf::verify(&jar, &form.csrf) {
+        return grant_view(
+            &state,
+            lang,
+            jar,
+            &token,
+            String::new(),
+            Some(t.form_expired),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let result = async {
+        let flow = crate::login_flow::open(&state, &token, now())
+            .await?
+            .ok_or_else(|| AppError::NotFound("login flow".into()))?;
+        crate::login_flow::grant(&state, &flow, &session.uid, now()).await
+    }
+    .await;
+    match result {
+        Ok(()) => grant_view(
+            &state,
+            lang,
+            jar,
+            &token,
+            String::new(),
+            Some(t.granted),
+            StatusCode::OK,
+        ),
+        Err(AppError::NotFound(_)) => grant_view(
+            &state,
+            lang,
+            jar,
+            &token,
+            String::new(),
+            Some(t.flow_expired),
+            StatusCode::NOT_FOUND,
+        ),
+        Err(e) => unavailable(lang, e),
+    }
+}
