@@ -7,6 +7,7 @@ mod common;
 
 mod cli;
 mod http_api;
+mod nginx;
 mod storage;
 mod two_factor;
 mod two_factor_pages;

@@ -1,0 +1,296 @@
+//! Real nginx (Debian package, on a loopback port) protecting a WebDAV location with
+//! twofold's forward-auth: app passwords PUT and GET, the main password of a 2FA user
+//! is refused, a browser session that passed 2FA gets in, and a browser without one is
+//! sent to the portal.
+
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{Backend, Server, TestDb, browser};
+use crate::two_factor::oathtool;
+
+/// nginx as a child process with its own prefix, config and logs; killed when dropped.
+pub struct Nginx {
+    pub base: String,
+    child: Child,
+}
+
+impl Drop for Nginx {
+    /// SIGTERM, not SIGKILL: a killed master leaves its workers behind.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn nginx_config(dir: &Path, port: u16, twofold: &str) -> String {
+    format!(
+        r#"
+user root;
+daemon off;
+worker_processes 1;
+error_log {dir}/error.log warn;
+pid {dir}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  default_type application/octet-stream;
+  client_body_temp_path {dir}/tmp/body;
+  proxy_temp_path {dir}/tmp/proxy;
+  fastcgi_temp_path {dir}/tmp/fastcgi;
+  uwsgi_temp_path {dir}/tmp/uwsgi;
+  scgi_temp_path {dir}/tmp/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    location /dav/ {{
+      auth_request /_twofold;
+      auth_request_set $tf_user $upstream_http_remote_user;
+      auth_request_set $tf_location $upstream_http_location;
+      error_page 401 = @twofold_401;
+      root {dir}/www;
+      dav_methods PUT DELETE MKCOL;
+      create_full_put_path on;
+      add_header X-Remote-User $tf_user always;
+    }}
+    location = /_twofold {{
+      internal;
+      proxy_pass {twofold}/api/v1/forward-auth;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+    }}
+    location @twofold_401 {{
+      if ($tf_location) {{ return 302 $tf_location; }}
+      return 401;
+    }}
+  }}
+}}
+"#,
+        dir = dir.display()
+    )
+}
+
+pub async fn start_nginx(dir: &Path, twofold: &str) -> Nginx {
+    for sub in ["www/dav", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let conf = dir.join("nginx.conf");
+    std::fs::write(&conf, nginx_config(dir, port, twofold)).unwrap();
+    let child = Command::new("nginx")
+        .arg("-p")
+        .arg(dir)
+        .arg("-e")
+        .arg(dir.join("error.log"))
+        .arg("-c")
+        .arg(&conf)
+        .spawn()
+        .expect("nginx is installed (Debian package nginx)");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "nginx did not start: {}",
+            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Nginx { base, child }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_protects_webdav() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start_with(
+        &db,
+        &[("TWOFOLD_FORWARD_AUTH_ALLOWED_DOMAINS", "127.0.0.1")],
+    )
+    .await;
+    let nginx = start_nginx(&db.dir.path().join("nginx"), &server.base).await;
+    let dav = |path: &str| format!("{}/dav/{path}", nginx.base);
+
+    // Alice sets up TOTP and an app password for her sync client.
+    let http = browser();
+    let login = json!({"uid": "alice", "password": "password-a"});
+    http.post(server.url("/api/v1/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
+    let e: Value = http
+        .post(server.url("/api/v1/2fa/totp"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = e["secret"].as_str().unwrap().to_string();
+    let r = http
+        .post(server.url("/api/v1/2fa/totp/verify"))
+        .json(&json!({"code": oathtool(&secret, 0)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let created: Value = http
+        .post(server.url("/api/v1/app-passwords"))
+        .json(&json!({"name": "DAVx5 on phone"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let app_password = created["password"].as_str().unwrap().to_string();
+
+    // A sync client with the app password: PUT then GET through nginx.
+    let client = reqwest::Client::new();
+    let r = client
+        .put(dav("notes/todo.txt"))
+        .basic_auth("alice", Some(&app_password))
+        .body("buy milk\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let r = client
+        .get(dav("notes/todo.txt"))
+        .basic_auth("alice", Some(&app_password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-remote-user"], "alice");
+    assert_eq!(r.text().await.unwrap(), "buy milk\n");
+
+    // The main password of a 2FA user is refused, and the client is told why.
+    let r = client
+        .get(dav("notes/todo.txt"))
+        .basic_auth("alice", Some("password-a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client
+        .get(server.url("/api/v1/forward-auth"))
+        .header("x-original-url", dav("notes/todo.txt"))
+        .basic_auth("alice", Some("password-a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    assert!(r.text().await.unwrap().contains("create an app password"));
+    // Nothing was written by the refused client.
+    let r = client
+        .put(dav("notes/evil.txt"))
+        .basic_auth("alice", Some("password-a"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(!db.dir.path().join("nginx/www/dav/notes/evil.txt").exists());
+    // No credentials at all: 401, not a redirect, for a non-browser.
+    assert_eq!(
+        client
+            .get(dav("notes/todo.txt"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+
+    // A browser without a session is sent to the portal, with the way back.
+    let anon = browser();
+    let r = anon
+        .get(dav("notes/todo.txt"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let rd: String =
+        url::form_urlencoded::byte_serialize(dav("notes/todo.txt").as_bytes()).collect();
+    assert_eq!(
+        location,
+        format!(
+            "{}/login?rd={rd}",
+            server.url("").replace("127.0.0.1", "localhost")
+        )
+    );
+
+    // A browser session that passed 2FA reaches the app.
+    let b = browser();
+    b.post(server.url("/api/v1/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
+    let r = b
+        .get(dav("notes/todo.txt"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FOUND,
+        "password alone is not enough"
+    );
+    let r = b
+        .post(server.url("/api/v1/login/challenge"))
+        .json(&json!({"provider": "totp", "code": oathtool(&secret, 30)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = b
+        .get(dav("notes/todo.txt"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "buy milk\n");
+
+    // A revoked app password stops working at once.
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        http.delete(server.url(&format!("/api/v1/app-passwords/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let r = client
+        .get(dav("notes/todo.txt"))
+        .basic_auth("alice", Some(&app_password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
