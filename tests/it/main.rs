@@ -6,6 +6,7 @@
 mod common;
 
 mod cli;
+mod devices;
 mod http_api;
 mod nginx;
 mod storage;
