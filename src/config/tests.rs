@@ -126,3 +126,11 @@ fn forward_auth_rules_from_the_file_and_domains_from_the_env() {
     let bad = file("[[forward_auth.rules]]\npolicy = \"sometimes\"\n");
     assert!(Config::load(Some(bad.path()), env(&[])).is_err());
 }
+
+#[test]
+fn the_example_config_in_the_repo_is_valid() {
+    let f = file(include_str!("../../examples/twofold.toml"));
+    let (config, _) = Config::load(Some(f.path()), env(&[])).unwrap();
+    assert_eq!(config.forward_auth.rules.len(), 2);
+    assert!(config.secure_cookies());
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Forward-auth benchmark: the forward-auth endpoint (session cookie; app password over
+# HTTP Basic) against a hello-world handler on the same stack (/healthz: same binary,
+# router, middleware and load), one after the other in the same run, with wrk.
+# Usage: bash scripts/bench-forward-auth.sh [duration, default 10s] [connections, default 32]
+# Needs: wrk (Debian package wrk), curl. Prints a Markdown table for BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-10s}"
+CONNS="${2:-32}"
+
+cargo build --release --quiet
+BIN="$PWD/target/release/twofold"
+DIR="$(mktemp -d)"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export TWOFOLD_SERVER_DATA_DIR="$DIR" TWOFOLD_SERVER_LISTEN="127.0.0.1:$PORT" \
+       TWOFOLD_SERVER_PUBLIC_URL="http://localhost:$PORT" TWOFOLD_LOG=warn \
+       TWOFOLD_FORWARD_AUTH_DEFAULT_POLICY=one_factor
+echo "bench-password" | "$BIN" user add bench --password-stdin >/dev/null
+"$BIN" serve >"$DIR/out.log" 2>"$DIR/err.log" &
+PID=$!
+trap 'kill $PID 2>/dev/null; rm -rf "$DIR"' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+BASE="http://127.0.0.1:$PORT"
+curl -sf -c "$DIR/jar" -H 'content-type: application/json' \
+  -d '{"uid":"bench","password":"bench-password"}' "$BASE/api/v1/login" >/dev/null
+COOKIE="twofold_session=$(awk '$6=="twofold_session"{print $7}' "$DIR/jar")"
+APP=$(curl -sf -b "$DIR/jar" -H 'content-type: application/json' -d '{"name":"bench"}' \
+  "$BASE/api/v1/app-passwords" | python3 -c 'import json,sys; print(json.load(sys.stdin)["password"])')
+BASIC="Basic $(printf 'bench:%s' "$APP" | base64 -w0)"
+FWD=(-H 'X-Forwarded-Method: GET' -H 'X-Forwarded-Proto: https' -H 'X-Forwarded-Host: files.example.org' -H 'X-Forwarded-Uri: /dav/file.txt')
+
+# Sanity: each target answers 200 before it is measured.
+test "$(curl -s -o /dev/null -w '%{http_code}' "${FWD[@]}" -H "Cookie: $COOKIE" "$BASE/api/v1/forward-auth")" = 200
+test "$(curl -s -o /dev/null -w '%{http_code}' "${FWD[@]}" -H "Authorization: $BASIC" "$BASE/api/v1/forward-auth")" = 200
+
+run() { # name, then wrk arguments
+  local name="$1"; shift
+  local out; out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$@")
+  local rps avg p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+  avg=$(awk '/Latency/ && !/Distribution/{print $2; exit}' <<<"$out")
+  p50=$(awk '$1=="50%"{print $2}' <<<"$out")
+  p99=$(awk '$1=="99%"{print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/{print $5}' <<<"$out"); non2xx=${non2xx:-0}
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$avg" "$p50" "$p99" "$non2xx"
+}
+
+echo "| target | requests/s | latency avg | p50 | p99 | non-2xx |"
+echo "|---|---|---|---|---|---|"
+run "hello-world baseline (GET /healthz)" "$BASE/healthz"
+run "forward-auth, session cookie" "${FWD[@]}" -H "Cookie: $COOKIE" "$BASE/api/v1/forward-auth"
+run "forward-auth, app password (Basic)" "${FWD[@]}" -H "Authorization: $BASIC" "$BASE/api/v1/forward-auth"
+echo
+echo "server RSS after the runs: $(ps -o rss= -p $PID | tr -d ' ') KiB; $(nproc) cores; wrk -t2 -c$CONNS -d$DURATION; SQLite"
