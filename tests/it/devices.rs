@@ -619,3 +619,92 @@ policy = "deny"
         assert_eq!(r.status(), 503);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_page_creates_and_revokes_app_passwords() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let http = browser();
+    let html = http
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    http.post(server.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("uid", "alice"),
+            ("password", "password-a"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = http
+        .get(server.url("/settings/devices"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("(this browser)"));
+    let csrf = csrf_of(&html);
+    let r = http
+        .post(server.url("/settings/devices/app-passwords"))
+        .form(&[("csrf", csrf.as_str()), ("name", "  ")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = http
+        .post(server.url("/settings/devices/app-passwords"))
+        .form(&[("csrf", csrf.as_str()), ("name", "Phone")])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    let key = "<code id=\"new-app-password\">";
+    let start = html.find(key).unwrap() + key.len();
+    let pw = html[start..].split('<').next().unwrap().to_string();
+    let ok = reqwest::Client::new()
+        .get(server.url("/api/v1/me"))
+        .basic_auth("alice", Some(&pw))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let html = http
+        .get(server.url("/settings/devices"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(&pw), "shown once");
+    let id = db.store().await.app_passwords_of("alice").await.unwrap()[0]
+        .id
+        .clone();
+    let r = http
+        .post(server.url("/settings/devices/revoke"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("kind", "app_password"),
+            ("id", id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let gone = reqwest::Client::new()
+        .get(server.url("/api/v1/me"))
+        .basic_auth("alice", Some(&pw))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 401);
+}
