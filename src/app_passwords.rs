@@ -193,22 +193,11 @@ pub async fn authenticate_basic(
             via_app_password: true,
         });
     }
-    let keys = crate::throttle::keys("password", uid, &client.ip);
-    let throttle = crate::throttle::Throttle::new(state.store.clone());
-    throttle.check(&keys, now).await?;
-    let user = match state.accounts.authenticate(uid, password).await {
-        Ok(user) => user,
-        Err(AppError::InvalidCredentials) => {
-            throttle.failure(&keys, now).await?;
-            return Err(AppError::InvalidCredentials);
-        }
-        Err(e) => return Err(e),
-    };
+    let user = crate::login::check_password(state, uid, password, &client.ip).await?;
     let status = state.two_factor.status(&user.uid).await?;
     if status.has_active_factor() || status.enforced {
         return Err(AppError::AppPasswordRequired);
     }
-    throttle.success(&keys[..1]).await?;
     Ok(BasicPrincipal {
         user,
         via_app_password: false,

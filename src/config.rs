@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub key_file: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` is believed (throttling by IP, sessions' IP).
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -153,6 +155,7 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("twofold-data"),
             key_file: String::new(),
             max_body_bytes: 64 * 1024,
+            trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
         }
     }
 }
@@ -284,6 +287,17 @@ impl Config {
         }
         if self.server.max_body_bytes < 1024 {
             return invalid("server.max_body_bytes", "must be at least 1024");
+        }
+        if let Some(bad) = self
+            .server
+            .trusted_proxies
+            .iter()
+            .find(|p| p.parse::<std::net::IpAddr>().is_err())
+        {
+            return invalid(
+                "server.trusted_proxies",
+                &format!("{bad:?} is not an IP address"),
+            );
         }
         let url = &self.database.url;
         if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres")) {

@@ -53,18 +53,28 @@ impl FromRequestParts<AppState> for MaybeSession {
     }
 }
 
-/// Where a request comes from.
+/// Where a request comes from. Behind a trusted proxy (`server.trusted_proxies`) the
+/// address is taken from `X-Forwarded-For`: the rightmost entry that is not itself a
+/// trusted proxy, so a client cannot choose its address by sending the header.
 pub struct Client(pub ClientInfo);
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(a)| a.ip().to_string())
             .unwrap_or_default();
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let ip = client_ip(&peer, forwarded, &state.config.server.trusted_proxies);
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -73,6 +83,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             .to_string();
         Ok(Client(ClientInfo { ip, user_agent }))
     }
+}
+
+/// The client address given the TCP peer, an `X-Forwarded-For` value and trusted proxies.
+pub fn client_ip(peer: &str, forwarded: Option<&str>, trusted: &[String]) -> String {
+    let is_trusted = |ip: &str| trusted.iter().any(|t| t == ip);
+    let Some(list) = forwarded.filter(|_| is_trusted(peer)) else {
+        return peer.to_string();
+    };
+    let hops: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|h| h.parse::<std::net::IpAddr>().is_ok())
+        .collect();
+    hops.iter()
+        .rev()
+        .find(|h| !is_trusted(h))
+        .or(hops.first())
+        .map(|h| h.to_string())
+        .unwrap_or_else(|| peer.to_string())
 }
 
 /// The session cookie: HttpOnly, SameSite=Lax (a redirect back from the portal must carry
@@ -154,5 +183,38 @@ impl FromRequestParts<AppState> for AdminSession {
             return Err(AppError::Forbidden);
         }
         Ok(AdminSession(session))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let trusted = vec!["127.0.0.1".to_string(), "10.0.0.2".to_string()];
+        assert_eq!(
+            client_ip("203.0.113.9", Some("1.2.3.4"), &trusted),
+            "203.0.113.9",
+            "untrusted peer: header ignored"
+        );
+        assert_eq!(
+            client_ip("127.0.0.1", Some("198.51.100.7"), &trusted),
+            "198.51.100.7"
+        );
+        assert_eq!(
+            client_ip(
+                "127.0.0.1",
+                Some("6.6.6.6, 198.51.100.7, 10.0.0.2"),
+                &trusted
+            ),
+            "198.51.100.7",
+            "rightmost untrusted"
+        );
+        assert_eq!(client_ip("127.0.0.1", None, &trusted), "127.0.0.1");
+        assert_eq!(
+            client_ip("127.0.0.1", Some("garbage"), &trusted),
+            "127.0.0.1"
+        );
     }
 }

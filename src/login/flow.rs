@@ -17,20 +17,7 @@ pub async fn password_step(
     remember: bool,
     client: &ClientInfo,
 ) -> Result<(String, Session), AppError> {
-    // Throttled per account name and per IP; an unknown name is throttled the same way
-    // as a real one, so the answer tells nothing.
-    let keys = crate::throttle::keys("password", uid, &client.ip);
-    let throttle = crate::throttle::Throttle::new(state.store.clone());
-    throttle.check(&keys, now()).await?;
-    let user = match state.accounts.authenticate(uid, password).await {
-        Ok(user) => user,
-        Err(AppError::InvalidCredentials) => {
-            throttle.failure(&keys, now()).await?;
-            return Err(AppError::InvalidCredentials);
-        }
-        Err(e) => return Err(e),
-    };
-    throttle.success(&keys[..1]).await?;
+    let user = check_password(state, uid, password, &client.ip).await?;
     let status = state.two_factor.status(&user.uid).await?;
     let stage = after_password(status.need());
     let (token, session) = state
@@ -39,6 +26,31 @@ pub async fn password_step(
         .await?;
     tracing::info!(uid = %user.uid, stage = stage.as_str(), "password accepted");
     Ok((token, session))
+}
+
+/// The password check shared by the login form, the API and HTTP Basic: throttled per
+/// account name and per IP; an unknown name is throttled like a real one, so the answer
+/// tells nothing. A success clears the account's counter only.
+pub async fn check_password(
+    state: &AppState,
+    uid: &str,
+    password: &str,
+    ip: &str,
+) -> Result<crate::accounts::User, AppError> {
+    let keys = crate::throttle::keys("password", uid, ip);
+    let throttle = crate::throttle::Throttle::new(state.store.clone());
+    throttle.check(&keys, now()).await?;
+    match state.accounts.authenticate(uid, password).await {
+        Ok(user) => {
+            throttle.success(&keys[..1]).await?;
+            Ok(user)
+        }
+        Err(AppError::InvalidCredentials) => {
+            throttle.failure(&keys, now()).await?;
+            Err(AppError::InvalidCredentials)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Answers the second-factor challenge of a half-logged-in session.

@@ -5,7 +5,7 @@
 
 mod flow;
 
-pub use flow::{challenge_step, password_step, setup_step};
+pub use flow::{challenge_step, check_password, password_step, setup_step};
 
 use serde::Serialize;
 

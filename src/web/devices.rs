@@ -10,11 +10,11 @@ use axum_extra::extract::{CookieJar, Form};
 use serde::Deserialize;
 
 use super::i18n::{Lang, Texts};
+use super::two_factor::authenticated;
 use super::{csrf, format_time, render, unavailable};
 use crate::app::{AppState, now};
 use crate::error::AppError;
 use crate::http::{MaybeSession, session_removal};
-use crate::login::Stage;
 use crate::sessions::Session;
 
 pub fn router() -> Router<AppState> {
@@ -55,13 +55,6 @@ struct DevicesPage<'a> {
     app_passwords: Vec<AppPasswordItem>,
     sessions: Vec<SessionItem>,
     error: Option<&'static str>,
-}
-
-fn signed_in(current: Option<(Session, String)>) -> Result<Session, Redirect> {
-    match current {
-        Some((s, _)) if s.stage == Stage::Authenticated => Ok(s),
-        _ => Err(Redirect::to("/login")),
-    }
 }
 
 async fn show(
@@ -128,7 +121,7 @@ async fn devices_page(
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
 ) -> Response {
-    match signed_in(current) {
+    match authenticated(current) {
         Ok(s) => show(&state, lang, jar, &s, None, None).await,
         Err(r) => r.into_response(),
     }
@@ -148,7 +141,7 @@ async fn create_app_password(
     Form(form): Form<NameForm>,
 ) -> Response {
     let t = lang.texts();
-    let session = match signed_in(current) {
+    let session = match authenticated(current) {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
@@ -199,7 +192,7 @@ async fn revoke(
     Form(form): Form<RevokeForm>,
 ) -> Response {
     let t = lang.texts();
-    let session = match signed_in(current) {
+    let session = match authenticated(current) {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
@@ -244,7 +237,7 @@ async fn logout_everywhere(
     MaybeSession(current): MaybeSession,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
-    let session = match signed_in(current) {
+    let session = match authenticated(current) {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
@@ -336,7 +329,7 @@ async fn grant_page(
             StatusCode::NOT_FOUND,
         );
     };
-    if signed_in(current).is_err() {
+    if authenticated(current).is_err() {
         return login_first(&state, &token);
     }
     grant_view(
@@ -359,7 +352,7 @@ async fn grant_submit(
     Form(form): Form<CsrfOnly>,
 ) -> Response {
     let t = lang.texts();
-    let session = match signed_in(current) {
+    let session = match authenticated(current) {
         Ok(s) => s,
         Err(_) => return login_first(&state, &token),
     };

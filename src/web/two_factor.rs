@@ -347,7 +347,7 @@ async fn show_security(
 }
 
 /// The authenticated session, or a redirect to where the session belongs.
-fn authenticated(current: Option<(Session, String)>) -> Result<Session, Redirect> {
+pub(super) fn authenticated(current: Option<(Session, String)>) -> Result<Session, Redirect> {
     match current {
         Some((s, _)) if s.stage == Stage::Authenticated => Ok(s),
         Some((s, _)) => Err(Redirect::to(page_for(s.stage))),

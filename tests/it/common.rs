@@ -263,3 +263,10 @@ pub fn bootstrap_password(server: &Server) -> String {
         })
         .expect("no bootstrap password printed")
 }
+
+/// The CSRF token of the first form on a page.
+pub fn csrf_of(html: &str) -> String {
+    let key = "name=\"csrf\" value=\"";
+    let start = html.find(key).expect("a form with a CSRF token") + key.len();
+    html[start..].split('"').next().unwrap().to_string()
+}

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Backend, Server, TestDb, both, browser};
+use crate::common::{Backend, Server, TestDb, both, browser, csrf_of};
 use crate::two_factor::oathtool;
 
 both!(
@@ -274,12 +274,6 @@ async fn devices_revoke_and_logout_everywhere(backend: Backend) {
             .is_empty()
     );
     assert!(store.app_passwords_of("alice").await.unwrap().is_empty());
-}
-
-fn csrf_of(html: &str) -> String {
-    let key = "name=\"csrf\" value=\"";
-    let start = html.find(key).unwrap() + key.len();
-    html[start..].split('"').next().unwrap().to_string()
 }
 
 async fn client_login_flow(backend: Backend) {

@@ -66,6 +66,7 @@ http {{
       proxy_set_header Content-Length "";
       proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
       proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Forwarded-For $remote_addr;
     }}
     location @twofold_401 {{
       if ($tf_location) {{ return 302 $tf_location; }}

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Backend, Server, TestDb, bootstrap_password, both, browser, text};
+use crate::common::{Backend, Server, TestDb, bootstrap_password, both, browser, csrf_of, text};
 use crate::two_factor::oathtool;
 
 both!(
@@ -12,12 +12,6 @@ both!(
     admin_sets_enforcement_from_web_and_api,
     password_step_is_throttled,
 );
-
-fn csrf_of(html: &str) -> String {
-    let key = "name=\"csrf\" value=\"";
-    let start = html.find(key).unwrap() + key.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
 
 fn secret_of(html: &str) -> String {
     let key = "<code id=\"totp-secret\">";

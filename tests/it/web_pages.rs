@@ -3,17 +3,12 @@
 
 use reqwest::StatusCode;
 
-use crate::common::{Backend, Server, TestDb, both, browser};
+use crate::common::{Backend, Server, TestDb, both, browser, csrf_of};
 
 both!(
     login_page_round_trip,
     login_form_refuses_missing_csrf_and_bad_password
 );
-
-fn csrf_of(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-    html[start..].split('"').next().unwrap().to_string()
-}
 
 async fn login_page_round_trip(backend: Backend) {
     let db = TestDb::new(backend).await;
