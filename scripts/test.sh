@@ -3,7 +3,8 @@
 # PostgreSQL: TWOFOLD_TEST_POSTGRES_URL (default: the local server, trust auth, database
 # `test`); started here if it is installed but down. Every test makes its own database
 # (tf_t_<uuid>); leftovers of earlier runs are dropped first. The 2FA tests call
-# `oathtool` and `zbarimg` (Debian: oathtool, zbar-tools; .ci/run installs them).
+# `oathtool` and `zbarimg`, the forward-auth test `nginx`, the browser test `chromium`
+# and `node` (Debian: oathtool, zbar-tools, nginx, chromium, nodejs; .ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,11 @@ if command -v psql >/dev/null; then
   psql "$TWOFOLD_TEST_POSTGRES_URL" -qAtc \
     "SELECT 'DROP DATABASE ' || quote_ident(datname) || ' WITH (FORCE);' FROM pg_database WHERE datname LIKE 'tf\_t\_%'" \
     | psql "$TWOFOLD_TEST_POSTGRES_URL" -q >/dev/null || true
+fi
+
+# The browser tests drive Debian's Chromium with playwright-core (no browser download).
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 cargo test --all-targets "$@"

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod browser;
 mod cli;
 mod devices;
 mod http_api;
