@@ -95,7 +95,18 @@ pub fn router(state: AppState) -> Router {
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            // Only the path, and never the token of a client login flow URL.
+            tracing::debug_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
+        }))
+}
+
+/// The request path fit for logs: a login-flow token is replaced by `…`.
+fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/login/flow/") {
+        Some(_) => "/login/flow/…".to_string(),
+        None => path.to_string(),
+    }
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
@@ -110,4 +121,16 @@ async fn healthz() -> &'static str {
 async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
     state.store.ping().await?;
     Ok("ready")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn login_flow_tokens_stay_out_of_logs() {
+        assert_eq!(
+            super::loggable_path("/login/flow/SECRETTOKEN"),
+            "/login/flow/…"
+        );
+        assert_eq!(super::loggable_path("/login"), "/login");
+    }
 }
