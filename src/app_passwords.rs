@@ -116,6 +116,11 @@ impl AppPasswords {
         }
     }
 
+    /// Revokes every app password of the user; returns how many there were.
+    pub async fn revoke_all(&self, uid: &str) -> Result<u64, AppError> {
+        Ok(self.store.delete_app_passwords_of(uid).await?)
+    }
+
     /// The app password `password` of `uid`, if it is one; records the use.
     pub async fn verify(
         &self,
@@ -145,6 +150,15 @@ impl AppPasswords {
         }
         Ok(Some(row.into()))
     }
+}
+
+/// "Log out everywhere": ends every session of the user and revokes every app password.
+/// Returns (sessions ended, app passwords revoked).
+pub async fn log_out_everywhere(state: &AppState, uid: &str) -> Result<(u64, u64), AppError> {
+    let sessions = state.sessions.end_all(uid).await?;
+    let apps = state.app_passwords.revoke_all(uid).await?;
+    tracing::info!(uid, sessions, app_passwords = apps, "logged out everywhere");
+    Ok((sessions, apps))
 }
 
 /// Who an HTTP Basic request is, and how it proved it.

@@ -157,6 +157,15 @@ impl Sessions {
         self.store.delete_session(&session.id).await
     }
 
+    /// Ends one of the user's sessions; `NotFound` when it is not theirs or is gone.
+    pub async fn revoke(&self, uid: &str, id: &str) -> Result<(), crate::error::AppError> {
+        if self.store.delete_session_of(uid, id).await? {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::NotFound(format!("session {id}")))
+        }
+    }
+
     pub async fn end_all(&self, uid: &str) -> StoreResult<u64> {
         self.store.delete_sessions_of(uid).await
     }

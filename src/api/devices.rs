@@ -122,11 +122,8 @@ async fn revoke_session(
     AuthSession(s, _): AuthSession,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    if state.store.delete_session_of(&s.uid, &id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::NotFound(format!("session {id}")))
-    }
+    state.sessions.revoke(&s.uid, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Ends every session of the user, this one included, and revokes every app password.
@@ -135,8 +132,6 @@ async fn logout_everywhere(
     jar: CookieJar,
     AuthSession(s, _): AuthSession,
 ) -> Result<impl IntoResponse, AppError> {
-    let sessions = state.sessions.end_all(&s.uid).await?;
-    let apps = state.store.delete_app_passwords_of(&s.uid).await?;
-    tracing::info!(uid = %s.uid, sessions, app_passwords = apps, "logged out everywhere");
+    crate::app_passwords::log_out_everywhere(&state, &s.uid).await?;
     Ok((jar.remove(session_removal(&state)), StatusCode::NO_CONTENT))
 }

@@ -209,11 +209,7 @@ async fn revoke(
     }
     let done = match form.kind.as_str() {
         "app_password" => state.app_passwords.revoke(&session.uid, &form.id).await,
-        "session" => match state.store.delete_session_of(&session.uid, &form.id).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(AppError::NotFound("session".into())),
-            Err(e) => Err(e.into()),
-        },
+        "session" => state.sessions.revoke(&session.uid, &form.id).await,
         _ => Err(AppError::BadRequest("unknown kind".into())),
     };
     match done {
@@ -252,14 +248,9 @@ async fn logout_everywhere(
         )
         .await;
     }
-    let done = async {
-        state.sessions.end_all(&session.uid).await?;
-        state.store.delete_app_passwords_of(&session.uid).await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
+    let done = crate::app_passwords::log_out_everywhere(&state, &session.uid).await;
     match done {
-        Ok(()) => (jar.remove(session_removal(&state)), Redirect::to("/login")).into_response(),
+        Ok(_) => (jar.remove(session_removal(&state)), Redirect::to("/login")).into_response(),
         Err(e) => unavailable(lang, e),
     }
 }
