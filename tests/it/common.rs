@@ -270,3 +270,28 @@ pub fn csrf_of(html: &str) -> String {
     let start = html.find(key).expect("a form with a CSRF token") + key.len();
     html[start..].split('"').next().unwrap().to_string()
 }
+
+/// Logs `uid` in through the JSON API with `http`; asserts 200 and returns the body.
+pub async fn api_login(
+    http: &reqwest::Client,
+    server: &Server,
+    uid: &str,
+    pw: &str,
+) -> serde_json::Value {
+    let r = http
+        .post(server.url("/api/v1/login"))
+        .json(&serde_json::json!({"uid": uid, "password": pw}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// The login stage a fresh browser reaches with this password.
+pub async fn stage_after_password(server: &Server, uid: &str, pw: &str) -> String {
+    api_login(&browser(), server, uid, pw).await["stage"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

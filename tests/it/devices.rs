@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Backend, Server, TestDb, both, browser, csrf_of};
+use crate::common::{Backend, Server, TestDb, api_login, both, browser, csrf_of};
 use crate::two_factor::oathtool;
 
 both!(
@@ -16,13 +16,7 @@ both!(
 
 async fn logged_in(server: &Server, uid: &str, pw: &str) -> reqwest::Client {
     let http = browser();
-    let r = http
-        .post(server.url("/api/v1/login"))
-        .json(&json!({"uid": uid, "password": pw}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    api_login(&http, server, uid, pw).await;
     http
 }
 

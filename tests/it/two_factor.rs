@@ -7,7 +7,9 @@ use std::process::Command;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{Backend, Server, TestDb, both, browser, text};
+use crate::common::{
+    Backend, Server, TestDb, api_login, both, browser, stage_after_password, text,
+};
 
 both!(
     totp_enrollment_then_login_needs_a_code,
@@ -33,17 +35,6 @@ pub fn oathtool(secret_b32: &str, offset: i64) -> String {
     text(&out.stdout).trim().to_string()
 }
 
-async fn login(http: &Client, server: &Server, uid: &str, pw: &str) -> Value {
-    let r = http
-        .post(server.url("/api/v1/login"))
-        .json(&json!({"uid": uid, "password": pw}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
-}
-
 async fn challenge(
     http: &Client,
     server: &Server,
@@ -60,7 +51,7 @@ async fn challenge(
 /// Logs in (no 2FA yet), enrolls TOTP with a code from now, returns the base32 secret.
 async fn enroll_totp(server: &Server, uid: &str, pw: &str) -> (Client, String) {
     let http = browser();
-    login(&http, server, uid, pw).await;
+    api_login(&http, server, uid, pw).await;
     let r = http
         .post(server.url("/api/v1/2fa/totp"))
         .send()
@@ -84,7 +75,7 @@ async fn totp_enrollment_then_login_needs_a_code(backend: Backend) {
     db.add_user("alice", "password-a");
     let server = Server::start(&db).await;
     let http = browser();
-    let body = login(&http, &server, "alice", "password-a").await;
+    let body = api_login(&http, &server, "alice", "password-a").await;
     assert_eq!(
         body["stage"], "authenticated",
         "no 2FA yet: one factor is all there is"
@@ -171,7 +162,7 @@ async fn totp_enrollment_then_login_needs_a_code(backend: Backend) {
 
     // From now on the password alone is not enough.
     let fresh = browser();
-    let body = login(&fresh, &server, "alice", "password-a").await;
+    let body = api_login(&fresh, &server, "alice", "password-a").await;
     assert_eq!(body["stage"], "second_factor_pending");
     assert_eq!(
         fresh
@@ -232,7 +223,7 @@ async fn totp_enrollment_then_login_needs_a_code(backend: Backend) {
 
     // The same code again, in another login: refused (replay).
     let other = browser();
-    login(&other, &server, "alice", "password-a").await;
+    api_login(&other, &server, "alice", "password-a").await;
     assert_eq!(
         challenge(&other, &server, "totp", &code).await.status(),
         401
@@ -254,8 +245,8 @@ async fn one_code_two_concurrent_logins_one_wins(backend: Backend) {
     let server = Server::start(&db).await;
     let (_, secret) = enroll_totp(&server, "alice", "password-a").await;
     let (a, b) = (browser(), browser());
-    login(&a, &server, "alice", "password-a").await;
-    login(&b, &server, "alice", "password-a").await;
+    api_login(&a, &server, "alice", "password-a").await;
+    api_login(&b, &server, "alice", "password-a").await;
     let code = oathtool(&secret, 30);
     let (ra, rb) = tokio::join!(
         challenge(&a, &server, "totp", &code),
@@ -278,7 +269,7 @@ async fn backup_codes_work_once(backend: Backend) {
 
     // Without another factor there are no backup codes to be had.
     let bob = browser();
-    login(&bob, &server, "bob", "password-b").await;
+    api_login(&bob, &server, "bob", "password-b").await;
     assert_eq!(
         bob.post(server.url("/api/v1/2fa/backup-codes"))
             .send()
@@ -317,7 +308,7 @@ async fn backup_codes_work_once(backend: Backend) {
     assert_eq!(status["backup_codes_left"], 10);
 
     let b1 = browser();
-    login(&b1, &server, "alice", "password-a").await;
+    api_login(&b1, &server, "alice", "password-a").await;
     assert_eq!(
         challenge(&b1, &server, "backup_codes", &first[0])
             .await
@@ -353,7 +344,7 @@ async fn backup_codes_work_once(backend: Backend) {
     assert_eq!(status["backup_codes_left"], 9);
     // Last used is offered first now.
     let b2 = browser();
-    login(&b2, &server, "alice", "password-a").await;
+    api_login(&b2, &server, "alice", "password-a").await;
     let p: Value = b2
         .get(server.url("/api/v1/login/providers"))
         .send()
@@ -388,14 +379,9 @@ async fn backup_codes_work_once(backend: Backend) {
     );
     let b3 = browser();
     assert_eq!(
-        login(&b3, &server, "alice", "password-a").await["stage"],
+        api_login(&b3, &server, "alice", "password-a").await["stage"],
         "authenticated"
     );
-}
-
-async fn stage_of(server: &Server, uid: &str) -> String {
-    let body = login(&browser(), server, uid, "password-x").await;
-    body["stage"].as_str().unwrap().to_string()
 }
 
 async fn enforcement_through_the_cli_decides_the_login_stage(backend: Backend) {
@@ -421,7 +407,10 @@ async fn enforcement_through_the_cli_decides_the_login_stage(backend: Backend) {
         "Two-factor authentication is not enforced."
     );
     for u in ["staffer", "guest", "both", "nobody"] {
-        assert_eq!(stage_of(&server, u).await, "authenticated");
+        assert_eq!(
+            stage_after_password(&server, u, "password-x").await,
+            "authenticated"
+        );
     }
 
     // Groups selected: members of them; selected wins over excluded.
@@ -445,7 +434,11 @@ async fn enforcement_through_the_cli_decides_the_login_stage(backend: Backend) {
         ("both", "setup_required"),
         ("nobody", "authenticated"),
     ] {
-        assert_eq!(stage_of(&server, u).await, want, "{u}");
+        assert_eq!(
+            stage_after_password(&server, u, "password-x").await,
+            want,
+            "{u}"
+        );
     }
 
     // No groups selected: everyone but the excluded.
@@ -460,7 +453,11 @@ async fn enforcement_through_the_cli_decides_the_login_stage(backend: Backend) {
         ("both", "authenticated"),
         ("nobody", "setup_required"),
     ] {
-        assert_eq!(stage_of(&server, u).await, want, "{u}");
+        assert_eq!(
+            stage_after_password(&server, u, "password-x").await,
+            want,
+            "{u}"
+        );
     }
 
     // A group that does not exist: clear error, nothing changes.
@@ -480,7 +477,10 @@ async fn enforcement_through_the_cli_decides_the_login_stage(backend: Backend) {
             .status
             .success()
     );
-    assert_eq!(stage_of(&server, "nobody").await, "authenticated");
+    assert_eq!(
+        stage_after_password(&server, "nobody", "password-x").await,
+        "authenticated"
+    );
 }
 
 async fn setup_required_in_the_login_flow(backend: Backend) {
@@ -494,7 +494,7 @@ async fn setup_required_in_the_login_flow(backend: Backend) {
     let server = Server::start(&db).await;
     let http = browser();
     assert_eq!(
-        login(&http, &server, "alice", "password-a").await["stage"],
+        api_login(&http, &server, "alice", "password-a").await["stage"],
         "setup_required"
     );
     assert_eq!(
@@ -548,16 +548,9 @@ async fn setup_required_in_the_login_flow(backend: Backend) {
     let out = db.cli(&["twofactorauth", "disable", "alice", "totp"], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
-        stage_of_pw(&server, "alice", "password-a").await,
+        stage_after_password(&server, "alice", "password-a").await,
         "setup_required"
     );
-}
-
-async fn stage_of_pw(server: &Server, uid: &str, pw: &str) -> String {
-    login(&browser(), server, uid, pw).await["stage"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 async fn disabled_provider_warns_and_never_lets_in_single_factor(backend: Backend) {
@@ -582,7 +575,7 @@ async fn disabled_provider_warns_and_never_lets_in_single_factor(backend: Backen
 
     let a = browser();
     assert_eq!(
-        login(&a, &server, "alice", "password-a").await["stage"],
+        api_login(&a, &server, "alice", "password-a").await["stage"],
         "second_factor_pending"
     );
     let p: Value = a
@@ -605,7 +598,7 @@ async fn disabled_provider_warns_and_never_lets_in_single_factor(backend: Backen
     // Bob has nothing else: he is told, and stays out.
     let b = browser();
     assert_eq!(
-        login(&b, &server, "bob", "password-b").await["stage"],
+        api_login(&b, &server, "bob", "password-b").await["stage"],
         "second_factor_pending"
     );
     let p: Value = b
@@ -710,7 +703,7 @@ async fn admin_commands_mirror_occ(backend: Backend) {
     assert!(db.store().await.totp("alice").await.unwrap().is_none());
     // Alice is back to one factor: backup codes alone do not count.
     assert_eq!(
-        stage_of_pw(&server, "alice", "password-a").await,
+        stage_after_password(&server, "alice", "password-a").await,
         "authenticated"
     );
 }
@@ -721,7 +714,7 @@ async fn challenge_is_throttled(backend: Backend) {
     let server = Server::start(&db).await;
     let (_, secret) = enroll_totp(&server, "alice", "password-a").await;
     let http = browser();
-    login(&http, &server, "alice", "password-a").await;
+    api_login(&http, &server, "alice", "password-a").await;
     // Five free failures, then a delay (2 s, doubling) before any further attempt.
     for _ in 0..5 {
         assert_eq!(

@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Backend, Server, TestDb, bootstrap_password, both, browser, csrf_of, text};
+use crate::common::{
+    Backend, Server, TestDb, bootstrap_password, both, browser, csrf_of, stage_after_password, text,
+};
 use crate::two_factor::oathtool;
 
 both!(
@@ -299,23 +301,14 @@ async fn admin_sets_enforcement_from_web_and_api(backend: Backend) {
         text(&db.cli(&["twofactorauth", "enforce"], "").stdout)
             .contains("members of the group(s) staff")
     );
-    let stage = |uid: &'static str, pw: &'static str| {
-        let server = &server;
-        async move {
-            let r = browser()
-                .post(server.url("/api/v1/login"))
-                .json(&json!({"uid": uid, "password": pw}))
-                .send()
-                .await
-                .unwrap();
-            r.json::<Value>().await.unwrap()["stage"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
-    };
-    assert_eq!(stage("alice", "password-a").await, "setup_required");
-    assert_eq!(stage("guest", "password-g").await, "authenticated");
+    assert_eq!(
+        stage_after_password(&server, "alice", "password-a").await,
+        "setup_required"
+    );
+    assert_eq!(
+        stage_after_password(&server, "guest", "password-g").await,
+        "authenticated"
+    );
 
     // API: everyone except guests.
     let r = admin
@@ -325,8 +318,14 @@ async fn admin_sets_enforcement_from_web_and_api(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(stage("guest", "password-g").await, "authenticated");
-    assert_eq!(stage("alice", "password-a").await, "setup_required");
+    assert_eq!(
+        stage_after_password(&server, "guest", "password-g").await,
+        "authenticated"
+    );
+    assert_eq!(
+        stage_after_password(&server, "alice", "password-a").await,
+        "setup_required"
+    );
     // Bad input changes nothing.
     for body in [
         json!({"enforced": true, "groups": ["ghosts"]}),
