@@ -66,6 +66,15 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// `url` if a browser may be sent back there after login (no open redirect, and no
+    /// https → http downgrade when twofold itself is on https).
+    pub fn safe_return_url(&self, url: &str) -> Option<String> {
+        let https = self.config.server.public_url.starts_with("https://");
+        crate::forward_auth::rules::safe_return_url(url, &self.allowed_domains(), https)
+    }
+}
+
 /// Seconds since the Unix epoch. Read here, at the edge, and passed into domain code.
 pub fn now() -> i64 {
     std::time::SystemTime::now()

@@ -27,6 +27,8 @@ pub struct AppPassword {
     pub last_used_at: i64,
     pub last_used_ip: String,
     pub user_agent: String,
+    /// Made from a login that passed a second factor: it satisfies `two_factor` rules.
+    pub second_factor: bool,
 }
 
 impl From<AppPasswordRow> for AppPassword {
@@ -38,6 +40,7 @@ impl From<AppPasswordRow> for AppPassword {
             last_used_at: r.last_used_at,
             last_used_ip: r.last_used_ip,
             user_agent: r.user_agent,
+            second_factor: r.factors >= 2,
         }
     }
 }
@@ -71,10 +74,13 @@ impl AppPasswords {
     }
 
     /// Creates a named app password; returns it in the clear, the only time it exists so.
+    /// `second_factor`: whether the login that asks for it passed a second factor; the
+    /// app password carries no more than that login.
     pub async fn create(
         &self,
         uid: &str,
         name: &str,
+        second_factor: bool,
         now: i64,
     ) -> Result<(String, AppPassword), AppError> {
         let name = name.trim();
@@ -93,6 +99,7 @@ impl AppPasswords {
             last_used_at: 0,
             last_used_ip: String::new(),
             user_agent: String::new(),
+            factors: if second_factor { 2 } else { 1 },
         };
         self.store.insert_app_password(&row).await?;
         Ok((password, row.into()))
@@ -166,6 +173,9 @@ pub async fn log_out_everywhere(state: &AppState, uid: &str) -> Result<(u64, u64
 pub struct BasicPrincipal {
     pub user: User,
     pub via_app_password: bool,
+    /// Whether this credential stands for a login that passed a second factor: an app
+    /// password made after one did; the main password never does.
+    pub second_factor: bool,
 }
 
 /// Splits an `Authorization: Basic …` header value into (uid, password).
@@ -189,7 +199,7 @@ pub async fn authenticate_basic(
     client: &ClientInfo,
     now: i64,
 ) -> Result<BasicPrincipal, AppError> {
-    if let Some(_app) = state
+    if let Some(app) = state
         .app_passwords
         .verify(uid, password, client, now)
         .await?
@@ -205,9 +215,10 @@ pub async fn authenticate_basic(
         return Ok(BasicPrincipal {
             user,
             via_app_password: true,
+            second_factor: app.second_factor,
         });
     }
-    let user = crate::login::check_password(state, uid, password, &client.ip).await?;
+    let user = crate::login::check_password(state, uid, password, client).await?;
     let status = state.two_factor.status(&user.uid).await?;
     if status.has_active_factor() || status.enforced {
         return Err(AppError::AppPasswordRequired);
@@ -215,6 +226,7 @@ pub async fn authenticate_basic(
     Ok(BasicPrincipal {
         user,
         via_app_password: false,
+        second_factor: false,
     })
 }
 

@@ -56,6 +56,11 @@ pub struct PasswordConfig {
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
     pub min_length: usize,
+    /// Password hashes computed at once (each holds `argon2_memory_kib`); 0: one per core.
+    pub hash_workers: usize,
+    /// Password checks allowed to wait for a worker; beyond that a login answers 503
+    /// at once, so a storm of logins cannot starve forward-auth or exhaust memory.
+    pub hash_queue: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -155,7 +160,10 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("twofold-data"),
             key_file: String::new(),
             max_body_bytes: 64 * 1024,
-            trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
+            // Nobody by default: an operator who puts twofold behind a proxy names it.
+            // Believing loopback would let every client behind a careless proxy config
+            // choose its own address for throttling and session records.
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -177,6 +185,8 @@ impl Default for PasswordConfig {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             min_length: 10,
+            hash_workers: 0,
+            hash_queue: 32,
         }
     }
 }
@@ -324,6 +334,12 @@ impl Config {
         }
         if p.min_length == 0 {
             return invalid("password.min_length", "must be at least 1");
+        }
+        if p.hash_workers > 256 {
+            return invalid("password.hash_workers", "must be at most 256");
+        }
+        if p.hash_queue == 0 || p.hash_queue > 100_000 {
+            return invalid("password.hash_queue", "must be between 1 and 100000");
         }
         let s = &self.session;
         if s.lifetime_minutes <= 0 || s.remember_days <= 0 || s.pending_minutes <= 0 {

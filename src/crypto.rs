@@ -35,6 +35,8 @@ pub enum Purpose {
     LoginFlowToken,
     /// The AEAD key that encrypts TOTP secrets at rest.
     TotpSecret,
+    /// Signs the device cookie of a browser that has signed in (throttling exemption).
+    DeviceCookie,
 }
 
 impl Purpose {
@@ -46,6 +48,7 @@ impl Purpose {
             Purpose::AppPassword => b"twofold/app-password/v1",
             Purpose::LoginFlowToken => b"twofold/login-flow/v1",
             Purpose::TotpSecret => b"twofold/totp-secret/v1",
+            Purpose::DeviceCookie => b"twofold/device-cookie/v1",
         }
     }
 }

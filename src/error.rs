@@ -42,6 +42,9 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("unsupported media type: send application/json")]
     UnsupportedMediaType,
+    /// Too many password checks already running or queued: try again shortly.
+    #[error("the server is busy; try again in a moment")]
+    Busy,
     /// A dependency (the database) failed: nobody gets in.
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -64,7 +67,7 @@ impl AppError {
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::FactorLocked => StatusCode::LOCKED,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +87,7 @@ impl AppError {
             AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::FactorLocked => "factor_locked",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::Busy => "busy",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -134,6 +138,12 @@ impl IntoResponse for AppError {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static(BASIC_CHALLENGE),
+            );
+        }
+        if matches!(self, AppError::Busy) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
             );
         }
         if let AppError::TooManyAttempts(secs) = self

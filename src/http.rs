@@ -81,7 +81,14 @@ impl FromRequestParts<AppState> for Client {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        Ok(Client(ClientInfo { ip, user_agent }))
+        let device_cookie = CookieJar::from_headers(&parts.headers)
+            .get(crate::throttle::device::COOKIE)
+            .map(|c| c.value().to_string());
+        Ok(Client(ClientInfo {
+            ip,
+            user_agent,
+            device_cookie,
+        }))
     }
 }
 
@@ -155,6 +162,32 @@ pub fn cookie_for(state: &AppState, token: String, session: &Session) -> Cookie<
         state.config.secure_cookies(),
         &state.config.session.cookie_domain,
     )
+}
+
+/// Adds the cookies of a login step: the session's, and once the session is fully
+/// authenticated, a fresh device cookie that keeps this browser out of the account's
+/// throttle bucket next time (`throttle::device`).
+pub fn with_login_cookies(
+    state: &AppState,
+    jar: CookieJar,
+    token: String,
+    session: &Session,
+) -> CookieJar {
+    let jar = jar.add(cookie_for(state, token, session));
+    if session.stage != crate::login::Stage::Authenticated {
+        return jar;
+    }
+    let device = Cookie::build((
+        crate::throttle::device::COOKIE,
+        crate::throttle::device::issue(&state.key, &session.uid),
+    ))
+    .path("/")
+    .http_only(true)
+    .same_site(SameSite::Strict)
+    .secure(state.config.secure_cookies())
+    .max_age(time_duration(crate::throttle::device::MAX_AGE_SECS))
+    .build();
+    jar.add(device)
 }
 
 /// A fully authenticated session (401 otherwise).

@@ -1,14 +1,16 @@
 //! The client login flow (like Nextcloud's Login Flow v2): a desktop or mobile client
 //! starts a flow and opens the returned URL in a browser; the user logs in there (with
 //! 2FA) and grants access; the client's poll then returns a new app password, once.
-//! Both tokens are stored as keyed hashes; the app password waits sealed (AEAD) until
-//! it is picked up, and the row is deleted when it is.
+//! Both tokens are stored as keyed hashes. The app password is made only when the client
+//! picks it up (the row is deleted then), so a flow granted but never polled leaves no
+//! password behind, and a password change that ends pending flows ends them for good.
 
 use serde::Serialize;
 
 use crate::app::AppState;
 use crate::crypto::{Purpose, random_token};
 use crate::error::AppError;
+use crate::sessions::ClientInfo;
 use crate::store::LoginFlowRow;
 
 /// How long a flow may take from start to poll.
@@ -38,7 +40,12 @@ fn hash(state: &AppState, token: &str) -> String {
     state.key.hash_token(Purpose::LoginFlowToken, token)
 }
 
-pub async fn start(state: &AppState, client_name: &str, now: i64) -> Result<Started, AppError> {
+pub async fn start(
+    state: &AppState,
+    client_name: &str,
+    client: &ClientInfo,
+    now: i64,
+) -> Result<Started, AppError> {
     let login_token = random_token();
     let poll_token = random_token();
     let name: String = client_name.trim().chars().take(100).collect();
@@ -54,7 +61,9 @@ pub async fn start(state: &AppState, client_name: &str, now: i64) -> Result<Star
         created_at: now,
         expires_at: now + FLOW_LIFETIME_SECS,
         uid: String::new(),
-        sealed_password: String::new(),
+        factors: 1,
+        client_ip: client.ip.clone(),
+        client_agent: client.user_agent.chars().take(200).collect(),
     };
     state.store.insert_login_flow(&row).await?;
     let base = state.config.server.public_url.trim_end_matches('/');
@@ -82,38 +91,27 @@ pub async fn open(
         .await?)
 }
 
-/// The user grants access: a new app password, named after the client, waits sealed.
+/// The user grants access from a session; the app password made at the poll carries what
+/// that session proved.
 pub async fn grant(
     state: &AppState,
     flow: &LoginFlowRow,
     uid: &str,
+    second_factor: bool,
     now: i64,
 ) -> Result<(), AppError> {
-    let (password, app) = state
-        .app_passwords
-        .create(uid, &flow.client_name, now)
-        .await?;
-    let sealed = state
-        .key
-        .seal(
-            Purpose::LoginFlowToken,
-            flow.id.as_bytes(),
-            password.as_bytes(),
-        )
-        .map_err(AppError::Internal)?;
+    let factors = if second_factor { 2 } else { 1 };
     if !state
         .store
-        .grant_login_flow(&flow.id, uid, &sealed, now)
+        .grant_login_flow(&flow.id, uid, factors, now)
         .await?
     {
-        // Granted twice, or expired meanwhile: the password made here must not live on.
-        state.app_passwords.revoke(uid, &app.id).await?;
         return Err(AppError::NotFound("login flow".into()));
     }
     Ok(())
 }
 
-/// The client's poll: `None` until granted; the credentials exactly once after that.
+/// The client's poll: `None` until granted; a new app password exactly once after that.
 pub async fn poll(
     state: &AppState,
     poll_token: &str,
@@ -129,17 +127,19 @@ pub async fn poll(
     else {
         return Ok(None);
     };
-    let password = state
-        .key
-        .open(
-            Purpose::LoginFlowToken,
-            row.id.as_bytes(),
-            &row.sealed_password,
-        )
-        .map_err(AppError::Internal)?;
+    // Disabled or deleted since the grant: nothing to hand out.
+    match state.accounts.get(&row.uid).await {
+        Ok(user) if user.enabled => {}
+        Ok(_) | Err(AppError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let (password, _) = state
+        .app_passwords
+        .create(&row.uid, &row.client_name, row.factors >= 2, now)
+        .await?;
     Ok(Some(Credentials {
         server: state.config.server.public_url.clone(),
         login_name: row.uid,
-        app_password: String::from_utf8(password).map_err(|e| AppError::Internal(e.into()))?,
+        app_password: password,
     }))
 }

@@ -21,6 +21,8 @@ pub struct Session {
     pub user_agent: String,
     /// Whether a second factor was passed in this session (forward-auth `two_factor`).
     pub second_factor: bool,
+    /// When the user last proved who they are here (see [`Session::recently_proved`]).
+    pub auth_at: i64,
 }
 
 impl Session {
@@ -37,7 +39,15 @@ impl Session {
             ip: r.ip,
             user_agent: r.user_agent,
             second_factor: r.factors >= 2,
+            auth_at: r.auth_at,
         })
+    }
+
+    /// Whether the user proved who they are here within `window_secs`: removing a factor,
+    /// new backup codes, a new app password or a password change ask for that, so that a
+    /// browser left unlocked (or a stolen cookie) cannot quietly take over the account.
+    pub fn recently_proved(&self, now: i64, window_secs: i64) -> bool {
+        now - self.auth_at <= window_secs
     }
 }
 
@@ -46,6 +56,8 @@ impl Session {
 pub struct ClientInfo {
     pub ip: String,
     pub user_agent: String,
+    /// The raw device cookie, if the browser sent one (see `throttle::device`).
+    pub device_cookie: Option<String>,
 }
 
 /// Touching `last_seen_at` on every request would be a write per request.
@@ -97,6 +109,7 @@ impl Sessions {
             ip: truncate(&client.ip, 64),
             user_agent: truncate(&client.user_agent, 512),
             factors: 1,
+            auth_at: now,
         };
         self.store.insert_session(&row).await?;
         let session = Session::from_row(row).unwrap_or_else(|| unreachable!());
@@ -151,6 +164,18 @@ impl Sessions {
             .rotate_session(&session.id, &self.hash(old_token), &to, now)
             .await?;
         Ok(rotated.then_some(token))
+    }
+
+    /// A fresh proof in this session: re-authentication (`second_factor` false), or a
+    /// second factor confirmed while enrolling it, which counts like passing one.
+    pub async fn proved(&self, session: &Session, second_factor: bool, now: i64) -> StoreResult<()> {
+        let factors = if second_factor { 2 } else { 1 };
+        self.store.session_proved(&session.id, factors, now).await
+    }
+
+    /// Ends every session of the user except `keep`.
+    pub async fn end_others(&self, uid: &str, keep: &Session) -> StoreResult<u64> {
+        self.store.delete_other_sessions(uid, &keep.id).await
     }
 
     pub async fn end(&self, session: &Session) -> StoreResult<()> {

@@ -96,11 +96,7 @@ impl Accounts {
                 "display name is too long (200 characters at most)".into(),
             ));
         }
-        let password_hash = self
-            .hasher
-            .hash(password)
-            .await
-            .map_err(AppError::Internal)?;
+        let password_hash = self.hasher.hash(password).await?;
         let row = UserRow {
             uid: new.uid.to_string(),
             display_name,
@@ -140,7 +136,7 @@ impl Accounts {
         }
         let row = self.store.user(uid).await?;
         let stored = row.as_ref().map(|r| r.password_hash.clone());
-        let outcome = self.hasher.verify(password.to_string(), stored).await;
+        let outcome = self.hasher.verify(password.to_string(), stored).await?;
         let row = match (outcome, row) {
             (Verification::Mismatch, _) | (_, None) => return Err(AppError::InvalidCredentials),
             (Verification::MatchNeedsRehash, Some(row)) => {
@@ -175,11 +171,7 @@ impl Accounts {
     pub async fn set_password(&self, uid: &str, password: String) -> Result<(), AppError> {
         self.check_new_password(&password)?;
         self.get(uid).await?;
-        let hash = self
-            .hasher
-            .hash(password)
-            .await
-            .map_err(AppError::Internal)?;
+        let hash = self.hasher.hash(password).await?;
         self.store.set_password_hash(uid, &hash).await?;
         self.store.delete_sessions_of(uid).await?;
         Ok(())

@@ -45,7 +45,10 @@ async fn create_app_password(
     AuthSession(s, _): AuthSession,
     ApiJson(req): ApiJson<NewAppPassword>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (password, app_password) = state.app_passwords.create(&s.uid, &req.name, now()).await?;
+    let (password, app_password) = state
+        .app_passwords
+        .create(&s.uid, &req.name, s.second_factor, now())
+        .await?;
     tracing::info!(uid = %s.uid, name = %app_password.name, "app password created");
     Ok((
         StatusCode::CREATED,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::app::{AppState, now};
 use crate::error::AppError;
-use crate::http::ApiJson;
+use crate::http::{ApiJson, Client};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -20,13 +20,14 @@ pub fn router() -> Router<AppState> {
 /// Starts a flow; the client is named by its User-Agent, as in Nextcloud.
 async fn start(
     State(state): State<AppState>,
+    Client(client): Client,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AppError> {
     let name = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("client");
-    let started = crate::login_flow::start(&state, name, now()).await?;
+    let started = crate::login_flow::start(&state, name, &client, now()).await?;
     Ok((
         StatusCode::OK,
         [(header::CACHE_CONTROL, "no-store")],

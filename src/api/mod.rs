@@ -59,9 +59,9 @@ async fn login(
     if let Some((old, _)) = previous {
         state.sessions.end(&old).await?;
     }
-    let cookie = crate::http::cookie_for(&state, token, &session);
+    let jar = crate::http::with_login_cookies(&state, jar, token, &session);
     Ok((
-        jar.add(cookie),
+        jar,
         Json(LoginResponse {
             uid: session.uid,
             stage: session.stage,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{AppState, now};
 use crate::error::AppError;
-use crate::http::{ApiJson, AuthSession, Client, MaybeSession, cookie_for};
+use crate::http::{ApiJson, AuthSession, Client, MaybeSession, with_login_cookies};
 use crate::login::Stage;
 use crate::providers::{ProviderId, UserStatus};
 use crate::sessions::Session;
@@ -88,9 +88,9 @@ async fn login_challenge(
     let (token, session) =
         crate::login::challenge_step(&state, &session, &token, provider, &req.code, &client)
             .await?;
-    let cookie = cookie_for(&state, token, &session);
+    let jar = with_login_cookies(&state, jar, token, &session);
     Ok((
-        jar.add(cookie),
+        jar,
         Json(StageResponse {
             uid: session.uid,
             stage: session.stage,
@@ -133,11 +133,15 @@ async fn totp_verify(
         .totp
         .confirm(&s.uid, req.code.trim(), now())
         .await?;
+    if s.stage == Stage::Authenticated {
+        // A code from the new factor was just shown: this session has two factors now.
+        state.sessions.proved(&s, true, now()).await?;
+    }
     if s.stage == Stage::SetupRequired {
         let (token, session) = crate::login::setup_step(&state, &s, &token).await?;
-        let cookie = cookie_for(&state, token, &session);
+        let jar = with_login_cookies(&state, jar, token, &session);
         return Ok((
-            jar.add(cookie),
+            jar,
             Json(StageResponse {
                 uid: session.uid,
                 stage: session.stage,

@@ -1,9 +1,18 @@
-//! Forward-auth: one endpoint, `/api/v1/forward-auth`, for nginx `auth_request`, Traefik
-//! `ForwardAuth` and Caddy `forward_auth`. It reads the original request from the headers
-//! each proxy sends, applies the access rules, and answers 200 with `Remote-*` headers,
-//! 401 (with a portal `Location` for browsers behind nginx), 302 to the portal (browsers
-//! behind Traefik/Caddy), or 403. Any failure of the store answers 503: fail closed.
+//! Forward-auth: one endpoint per proxy family, each reading only the headers its proxy
+//! sets, because a client can send any header and Traefik and Caddy pass the client's
+//! headers on:
+//!
+//! - `/api/v1/forward-auth/nginx` — nginx `auth_request`: `X-Original-URL`,
+//!   `X-Original-Method` (set in nginx's config, which replaces a client's own);
+//! - `/api/v1/forward-auth/traefik` and `/api/v1/forward-auth/caddy` — Traefik
+//!   `ForwardAuth`, Caddy `forward_auth`: `X-Forwarded-Method/-Proto/-Host/-Uri`.
+//!
+//! The request is normalized (`normalize`) before the access rules see it. The answer is
+//! 200 with `Remote-*` headers, 401 (with a portal `Location` for browsers behind nginx,
+//! which cannot pass a redirect through `auth_request`), 302 to the portal (browsers behind
+//! Traefik/Caddy), or 403. Any failure of the store answers 503: fail closed.
 
+pub mod normalize;
 pub mod rules;
 
 use axum::Router;
@@ -16,21 +25,36 @@ use crate::app::{AppState, now};
 use crate::error::{AppError, BASIC_CHALLENGE};
 use crate::http::{Client, MaybeSession};
 use crate::login::Stage;
-use rules::{Policy, decide, safe_return_url};
+use normalize::NormalPath;
+use rules::{Policy, decide};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/forward-auth", any(forward_auth))
+    Router::new()
+        .route("/api/v1/forward-auth/nginx", any(nginx))
+        .route("/api/v1/forward-auth/traefik", any(forwarded))
+        .route("/api/v1/forward-auth/caddy", any(forwarded))
+        .route("/api/v1/forward-auth", any(retired))
 }
 
-/// The request the proxy is asking about.
+/// Which proxy is asking: it decides which headers are read and how a browser is sent to
+/// the portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proxy {
+    Nginx,
+    /// Traefik and Caddy: the `X-Forwarded-*` family.
+    Forwarded,
+}
+
+/// The request the proxy is asking about, normalized for the rules.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Target {
     pub method: String,
+    /// As the proxy sent it, for the way back after login.
     pub url: String,
+    /// Lower case, no port, no trailing dot.
     pub host: String,
-    pub path: String,
-    /// nginx cannot pass a redirect through `auth_request`: it gets 401 + `Location`.
-    pub nginx: bool,
+    pub path: NormalPath,
+    pub proxy: Proxy,
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -39,32 +63,130 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// Why the proxy's headers do not describe a request.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BadTarget(&'static str);
+
 impl Target {
-    /// nginx: `X-Original-URL` (+ `X-Original-Method`), set in its config.
+    /// nginx: `X-Original-URL` (`$scheme://$host$request_uri`) and `X-Original-Method`.
+    pub fn from_nginx(h: &HeaderMap) -> Result<Target, BadTarget> {
+        let url = header(h, "x-original-url").ok_or(BadTarget(
+            "the nginx endpoint needs X-Original-URL ($scheme://$host$request_uri)",
+        ))?;
+        let (scheme, rest) = url
+            .split_once("://")
+            .filter(|(s, _)| matches!(*s, "http" | "https"))
+            .ok_or(BadTarget("X-Original-URL must be an absolute http(s) URL"))?;
+        let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, target) = rest.split_at(split);
+        Self::build(
+            header(h, "x-original-method"),
+            scheme,
+            authority,
+            target,
+            Proxy::Nginx,
+        )
+    }
+
     /// Traefik and Caddy: `X-Forwarded-Method/-Proto/-Host/-Uri`.
-    pub fn from_headers(h: &HeaderMap) -> Option<Target> {
-        if let Some(original) = header(h, "x-original-url") {
-            let url = url::Url::parse(original).ok()?;
-            return Some(Target {
-                method: header(h, "x-original-method").unwrap_or("GET").to_string(),
-                host: url.host_str()?.to_string(),
-                path: url.path().to_string(),
-                url: original.to_string(),
-                nginx: true,
-            });
-        }
+    pub fn from_forwarded(h: &HeaderMap) -> Result<Target, BadTarget> {
         let proto = header(h, "x-forwarded-proto").unwrap_or("https");
-        let host = header(h, "x-forwarded-host")?;
+        if !matches!(proto, "http" | "https") {
+            return Err(BadTarget("X-Forwarded-Proto must be http or https"));
+        }
+        let host = header(h, "x-forwarded-host").ok_or(BadTarget(
+            "the Traefik/Caddy endpoint needs X-Forwarded-Host and X-Forwarded-Uri",
+        ))?;
         let uri = header(h, "x-forwarded-uri").unwrap_or("/");
-        let url = format!("{proto}://{host}{uri}");
-        let parsed = url::Url::parse(&url).ok()?;
-        Some(Target {
-            method: header(h, "x-forwarded-method").unwrap_or("GET").to_string(),
-            host: parsed.host_str()?.to_string(),
-            path: parsed.path().to_string(),
-            url,
-            nginx: false,
+        Self::build(
+            header(h, "x-forwarded-method"),
+            proto,
+            host,
+            uri,
+            Proxy::Forwarded,
+        )
+    }
+
+    fn build(
+        method: Option<&str>,
+        scheme: &str,
+        authority: &str,
+        target: &str,
+        proxy: Proxy,
+    ) -> Result<Target, BadTarget> {
+        let host = normalize::host(authority).ok_or(BadTarget("the original host is invalid"))?;
+        let target = if target.is_empty() { "/" } else { target };
+        let method = method.unwrap_or("GET");
+        if method.is_empty()
+            || method.len() > 32
+            || !method.bytes().all(|b| b.is_ascii_alphabetic())
+        {
+            return Err(BadTarget("the original method is invalid"));
+        }
+        Ok(Target {
+            method: method.to_ascii_uppercase(),
+            url: format!("{scheme}://{authority}{target}"),
+            host,
+            path: normalize::path(target),
+            proxy,
         })
+    }
+}
+
+async fn nginx(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    session: Result<MaybeSession, AppError>,
+) -> Response {
+    let target = Target::from_nginx(&headers);
+    answer(&state, &client, &headers, session, target).await
+}
+
+async fn forwarded(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    session: Result<MaybeSession, AppError>,
+) -> Response {
+    let target = Target::from_forwarded(&headers);
+    answer(&state, &client, &headers, session, target).await
+}
+
+/// The endpoint of twofold 0.1 read whichever proxy's headers were present, so a client
+/// behind Traefik or Caddy could choose its own `X-Original-URL`. It now refuses, so that
+/// an old proxy config fails closed and its operator sees why.
+async fn retired() -> Response {
+    tracing::warn!(
+        "a proxy called /api/v1/forward-auth; use /api/v1/forward-auth/nginx, /traefik or /caddy"
+    );
+    (
+        StatusCode::GONE,
+        "use /api/v1/forward-auth/nginx, /api/v1/forward-auth/traefik or /api/v1/forward-auth/caddy",
+    )
+        .into_response()
+}
+
+async fn answer(
+    state: &AppState,
+    client: &crate::sessions::ClientInfo,
+    headers: &HeaderMap,
+    session: Result<MaybeSession, AppError>,
+    target: Result<Target, BadTarget>,
+) -> Response {
+    let target = match target {
+        Ok(t) => t,
+        Err(BadTarget(why)) => return AppError::BadRequest(why.into()).into_response(),
+    };
+    match decide_request(state, client, headers, session, &target).await {
+        Ok(r) => r,
+        Err(e) => {
+            if matches!(e, AppError::Unavailable(_) | AppError::Internal(_)) {
+                tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), "forward-auth failed closed");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+            e.into_response()
+        }
     }
 }
 
@@ -80,36 +202,13 @@ struct Principal {
     second_factor: bool,
 }
 
-async fn forward_auth(
-    State(state): State<AppState>,
-    Client(client): Client,
-    headers: HeaderMap,
-    session: Result<MaybeSession, AppError>,
-) -> Response {
-    match decide_request(&state, &client, &headers, session).await {
-        Ok(r) => r,
-        Err(e) => {
-            if matches!(e, AppError::Unavailable(_) | AppError::Internal(_)) {
-                tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), "forward-auth failed closed");
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
-            }
-            e.into_response()
-        }
-    }
-}
-
 async fn decide_request(
     state: &AppState,
     client: &crate::sessions::ClientInfo,
     headers: &HeaderMap,
     session: Result<MaybeSession, AppError>,
+    target: &Target,
 ) -> Result<Response, AppError> {
-    let Some(target) = Target::from_headers(headers) else {
-        return Err(AppError::BadRequest(
-            "forward-auth needs X-Original-URL (nginx) or X-Forwarded-Host/-Uri (Traefik, Caddy)"
-                .into(),
-        ));
-    };
     let config = &state.config.forward_auth;
     let decision = decide(config, &target.host, &target.path);
     match decision.policy {
@@ -124,11 +223,18 @@ async fn decide_request(
         match crate::app_passwords::authenticate_basic(state, &uid, &pw, client, now()).await {
             Ok(p) => Principal {
                 uid: p.user.uid,
-                // App passwords stand in for the second factor by design.
-                second_factor: p.via_app_password,
+                // An app password carries what the login that made it had proved.
+                second_factor: p.second_factor,
             },
             Err(e @ (AppError::InvalidCredentials | AppError::AppPasswordRequired)) => {
                 return Ok(basic_refusal(e));
+            }
+            // nginx turns any auth answer but 200/401/403 into a 500: a throttled sync
+            // client would see a server error. 401 with Retry-After tells it to wait.
+            Err(AppError::TooManyAttempts(secs)) if target.proxy == Proxy::Nginx => {
+                let mut r = basic_refusal(AppError::TooManyAttempts(secs));
+                *r.status_mut() = StatusCode::UNAUTHORIZED;
+                return Ok(r);
             }
             Err(e) => return Err(e),
         }
@@ -138,13 +244,13 @@ async fn decide_request(
                 uid: s.uid,
                 second_factor: s.second_factor,
             },
-            _ => return Ok(unauthenticated(state, headers, &target)),
+            _ => return Ok(unauthenticated(state, headers, target)),
         }
     };
 
     let user = state.accounts.get(&principal.uid).await?;
     if !user.enabled {
-        return Ok(unauthenticated(state, headers, &target));
+        return Ok(unauthenticated(state, headers, target));
     }
     let groups = state.store.groups_of(&user.uid).await?;
     if decision.policy == Policy::TwoFactor && !principal.second_factor {
@@ -196,11 +302,11 @@ fn unauthenticated(state: &AppState, headers: &HeaderMap, target: &Target) -> Re
         "{}/login",
         state.config.server.public_url.trim_end_matches('/')
     );
-    if let Some(rd) = safe_return_url(&target.url, &state.allowed_domains()) {
+    if let Some(rd) = state.safe_return_url(&target.url) {
         portal.push_str("?rd=");
         portal.push_str(&url::form_urlencoded::byte_serialize(rd.as_bytes()).collect::<String>());
     }
-    let status = if target.nginx {
+    let status = if target.proxy == Proxy::Nginx {
         StatusCode::UNAUTHORIZED
     } else {
         StatusCode::FOUND
@@ -225,31 +331,41 @@ mod tests {
     }
 
     #[test]
-    fn reads_what_each_proxy_sends() {
-        let nginx = Target::from_headers(&headers(&[
-            ("x-original-url", "https://files.example.org/dav/a.txt?x=1"),
+    fn each_endpoint_reads_only_its_own_proxys_headers() {
+        let nginx = Target::from_nginx(&headers(&[
+            ("x-original-url", "https://Files.Example.org./dav/a.txt?x=1"),
             ("x-original-method", "PUT"),
         ]))
         .unwrap();
         assert_eq!(
+            (nginx.method.as_str(), nginx.host.as_str(), &nginx.path),
             (
-                nginx.method.as_str(),
-                nginx.host.as_str(),
-                nginx.path.as_str(),
-                nginx.nginx
-            ),
-            ("PUT", "files.example.org", "/dav/a.txt", true)
+                "PUT",
+                "files.example.org",
+                &NormalPath::Clear("/dav/a.txt".into())
+            )
         );
-        let traefik = Target::from_headers(&headers(&[
+        let traefik_headers = [
             ("x-forwarded-method", "GET"),
             ("x-forwarded-proto", "https"),
             ("x-forwarded-host", "wiki.example.org"),
-            ("x-forwarded-uri", "/page?a=b"),
-        ]))
-        .unwrap();
-        assert_eq!(traefik.url, "https://wiki.example.org/page?a=b");
-        assert!(!traefik.nginx);
-        assert_eq!(Target::from_headers(&headers(&[])), None);
+            ("x-forwarded-uri", "/secret?a=b"),
+            // Sent by the client, passed on by Traefik: must not count.
+            ("x-original-url", "https://wiki.example.org/public/"),
+        ];
+        let traefik = Target::from_forwarded(&headers(&traefik_headers)).unwrap();
+        assert_eq!(traefik.url, "https://wiki.example.org/secret?a=b");
+        assert_eq!(traefik.path, NormalPath::Clear("/secret".into()));
+        assert_eq!(traefik.proxy, Proxy::Forwarded);
+        // And nginx's endpoint ignores the X-Forwarded-* family.
+        assert!(Target::from_nginx(&headers(&traefik_headers[..4])).is_err());
+        assert!(Target::from_forwarded(&headers(&[])).is_err());
+        for bad in ["ftp://x/", "https://", "https://a b/", "/relative"] {
+            assert!(
+                Target::from_nginx(&headers(&[("x-original-url", bad)])).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

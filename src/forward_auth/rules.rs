@@ -1,5 +1,6 @@
 //! Access rules per host and path, and the return-URL check that prevents open redirects.
 
+use super::normalize::{NormalPath, within};
 use crate::config::{AccessRule, ForwardAuthConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,28 +30,34 @@ pub struct Decision<'a> {
     pub groups: &'a [String],
 }
 
+/// `host` is normalized (`normalize::host`); the pattern is compared the same way.
 fn host_matches(pattern: &str, host: &str) -> bool {
+    let pattern = pattern.trim_end_matches('.');
     if pattern.is_empty() {
         return true;
     }
     match pattern.strip_prefix("*.") {
-        Some(domain) => {
-            host.len() > domain.len()
-                && host.ends_with(domain)
-                && host[..host.len() - domain.len()].ends_with('.')
-        }
+        Some(domain) => host.len().checked_sub(domain.len() + 1).is_some_and(|cut| {
+            host.as_bytes()[cut] == b'.' && host[cut + 1..].eq_ignore_ascii_case(domain)
+        }),
         None => pattern.eq_ignore_ascii_case(host),
     }
 }
 
 fn rule_matches(rule: &AccessRule, host: &str, path: &str) -> bool {
-    host_matches(&rule.host.to_ascii_lowercase(), host)
-        && (rule.path.is_empty() || path.starts_with(&rule.path))
+    host_matches(&rule.host, host) && within(path, &rule.path)
 }
 
-pub fn decide<'a>(config: &'a ForwardAuthConfig, host: &str, path: &str) -> Decision<'a> {
-    let host = host.to_ascii_lowercase();
-    match config.rules.iter().find(|r| rule_matches(r, &host, path)) {
+/// The rule for a normalized request. A path that stays ambiguous is denied: it could be
+/// read as a path under any rule, and deny is the strictest of them.
+pub fn decide<'a>(config: &'a ForwardAuthConfig, host: &str, path: &NormalPath) -> Decision<'a> {
+    let NormalPath::Clear(path) = path else {
+        return Decision {
+            policy: Policy::Deny,
+            groups: &[],
+        };
+    };
+    match config.rules.iter().find(|r| rule_matches(r, host, path)) {
         Some(r) => Decision {
             policy: Policy::parse(&r.policy),
             groups: &r.groups,
@@ -64,9 +71,17 @@ pub fn decide<'a>(config: &'a ForwardAuthConfig, host: &str, path: &str) -> Deci
 
 /// `url` if it is an absolute http(s) URL on an allowed domain (or a subdomain of one);
 /// `None` otherwise. No user info, no other schemes: no open redirect.
-pub fn safe_return_url(url: &str, allowed: &[String]) -> Option<String> {
+///
+/// `https_only`: when twofold itself is served over https, an http return URL would send
+/// the browser from a secure page to a plain one (a downgrade), so only https is allowed.
+pub fn safe_return_url(url: &str, allowed: &[String], https_only: bool) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
-    if !matches!(parsed.scheme(), "http" | "https")
+    let schemes: &[&str] = if https_only {
+        &["https"]
+    } else {
+        &["http", "https"]
+    };
+    if !schemes.contains(&parsed.scheme())
         || !parsed.username().is_empty()
         || parsed.password().is_some()
     {
@@ -93,6 +108,10 @@ mod tests {
         }
     }
 
+    fn clear(p: &str) -> NormalPath {
+        NormalPath::Clear(p.to_string())
+    }
+
     #[test]
     fn first_matching_rule_wins_else_default() {
         let config = ForwardAuthConfig {
@@ -105,25 +124,27 @@ mod tests {
             ],
         };
         assert_eq!(
-            decide(&config, "files.example.org", "/public/a.txt").policy,
+            decide(&config, "files.example.org", &clear("/public/a.txt")).policy,
             Policy::Bypass
         );
         assert_eq!(
-            decide(&config, "FILES.example.org", "/x").policy,
+            decide(&config, "files.example.org", &clear("/x")).policy,
             Policy::OneFactor
         );
-        let d = decide(&config, "wiki.example.org", "/admin/x");
+        let d = decide(&config, "wiki.example.org", &clear("/admin/x"));
         assert_eq!((d.policy, d.groups.len()), (Policy::TwoFactor, 1));
         assert_eq!(
-            decide(&config, "example.org", "/admin").policy,
+            decide(&config, "example.org", &clear("/admin")).policy,
             Policy::TwoFactor
         );
         assert!(
-            decide(&config, "example.org", "/admin").groups.is_empty(),
+            decide(&config, "example.org", &clear("/admin"))
+                .groups
+                .is_empty(),
             "*. does not match the apex"
         );
         assert_eq!(
-            decide(&config, "evil-example.org", "/public/").policy,
+            decide(&config, "evil-example.org", &clear("/public/")).policy,
             Policy::TwoFactor
         );
     }
@@ -136,7 +157,7 @@ mod tests {
             "https://files.example.org/a?b=c",
             "http://a.b.example.org:8080/",
         ] {
-            assert!(safe_return_url(ok, &allowed).is_some(), "{ok}");
+            assert!(safe_return_url(ok, &allowed, false).is_some(), "{ok}");
         }
         for bad in [
             "https://evil.org/",
@@ -150,7 +171,33 @@ mod tests {
             "ftp://example.org/",
             "",
         ] {
-            assert!(safe_return_url(bad, &allowed).is_none(), "{bad}");
+            assert!(safe_return_url(bad, &allowed, false).is_none(), "{bad}");
         }
+        assert!(
+            safe_return_url("http://files.example.org/", &allowed, true).is_none(),
+            "no https to http downgrade"
+        );
+        assert!(safe_return_url("https://files.example.org/", &allowed, true).is_some());
+    }
+
+    #[test]
+    fn rules_match_segments_and_ambiguity_is_denied() {
+        let config = ForwardAuthConfig {
+            default_policy: "two_factor".into(),
+            allowed_domains: vec![],
+            rules: vec![
+                rule("files.example.test.", "/public", "bypass", &[]),
+                rule("", "/deny/", "deny", &[]),
+            ],
+        };
+        let on = |p: &str| decide(&config, "files.example.test", &clear(p)).policy;
+        assert_eq!(on("/public"), Policy::Bypass);
+        assert_eq!(on("/public/a"), Policy::Bypass);
+        assert_eq!(on("/public-admin/x"), Policy::TwoFactor);
+        assert_eq!(on("/deny"), Policy::Deny);
+        assert_eq!(
+            decide(&config, "files.example.test", &NormalPath::Ambiguous).policy,
+            Policy::Deny
+        );
     }
 }

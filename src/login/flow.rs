@@ -17,7 +17,7 @@ pub async fn password_step(
     remember: bool,
     client: &ClientInfo,
 ) -> Result<(String, Session), AppError> {
-    let user = check_password(state, uid, password, &client.ip).await?;
+    let user = check_password(state, uid, password, client).await?;
     let status = state.two_factor.status(&user.uid).await?;
     let stage = after_password(status.need());
     let (token, session) = state
@@ -28,26 +28,36 @@ pub async fn password_step(
     Ok((token, session))
 }
 
-/// The password check shared by the login form, the API and HTTP Basic: throttled per
-/// account name and per IP; an unknown name is throttled like a real one, so the answer
-/// tells nothing. A success clears the account's counter only.
+/// The password check shared by the login form, the API and HTTP Basic. The attempt is
+/// reserved in the throttle before the password is hashed: per account name (or, for a
+/// browser that signed in as this user before, per device) and per IP. An unknown name is
+/// throttled like a real one, so the answer tells nothing.
 pub async fn check_password(
     state: &AppState,
     uid: &str,
     password: &str,
-    ip: &str,
+    client: &ClientInfo,
 ) -> Result<crate::accounts::User, AppError> {
-    let keys = crate::throttle::keys("password", uid, ip);
+    let device = client
+        .device_cookie
+        .as_deref()
+        .and_then(|v| crate::throttle::device::device_for(&state.key, v, uid));
+    let buckets = crate::throttle::buckets("password", uid, &client.ip, device.as_deref());
     let throttle = crate::throttle::Throttle::new(state.store.clone());
-    throttle.check(&keys, now()).await?;
+    let reservation = throttle.reserve(buckets, now()).await?;
     match state.accounts.authenticate(uid, password).await {
         Ok(user) => {
-            throttle.success(&keys[..1]).await?;
+            throttle.succeeded(reservation).await?;
             Ok(user)
         }
         Err(AppError::InvalidCredentials) => {
-            throttle.failure(&keys, now()).await?;
+            reservation.failed();
             Err(AppError::InvalidCredentials)
+        }
+        // Not a verdict on the password (e.g. too busy to hash it now): give it back.
+        Err(e @ AppError::Busy) => {
+            throttle.cancelled(reservation).await?;
+            Err(e)
         }
         Err(e) => Err(e),
     }

@@ -283,27 +283,29 @@ impl TwoFactor {
                 AppError::BadRequest(format!("{} is not available for this account", id.as_str()))
             });
         }
-        let keys = crate::throttle::keys("2fa", uid, ip);
-        self.throttle.check(&keys, now).await?;
         let provider = self
             .provider(id.as_str())
             .ok_or_else(|| AppError::NotFound(format!("provider {}", id.as_str())))?;
+        let buckets = crate::throttle::buckets("2fa", uid, ip, None);
+        let reservation = self.throttle.reserve(buckets, now).await?;
+        // The factor's own count of consecutive failures is reserved the same way: however
+        // many answers arrive at once, at most MAX_FACTOR_FAILURES are ever checked.
+        if !self
+            .store
+            .provider_attempt(id.as_str(), uid, MAX_FACTOR_FAILURES)
+            .await?
+        {
+            self.throttle.cancelled(reservation).await?;
+            return Err(AppError::FactorLocked);
+        }
         if provider.verify(uid, response.trim(), now).await? {
             self.store.provider_used(id.as_str(), uid, now).await?;
-            // Only the account's counter: a success of one account must not clear what
-            // an IP did against others.
-            self.throttle.success(&keys[..1]).await?;
+            self.throttle.succeeded(reservation).await?;
             tracing::info!(uid, provider = id.as_str(), "second factor passed");
             Ok(())
         } else {
-            self.throttle.failure(&keys, now).await?;
-            let failures = self.store.provider_failed(id.as_str(), uid).await?;
-            tracing::warn!(
-                uid,
-                provider = id.as_str(),
-                failures,
-                "second factor failed"
-            );
+            reservation.failed();
+            tracing::warn!(uid, provider = id.as_str(), "second factor failed");
             Err(AppError::InvalidCode)
         }
     }

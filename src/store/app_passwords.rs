@@ -12,14 +12,16 @@ pub struct AppPasswordRow {
     pub last_used_at: i64,
     pub last_used_ip: String,
     pub user_agent: String,
+    /// 2 when made from a login that passed a second factor, else 1.
+    pub factors: i64,
 }
 
 impl Store {
     pub async fn insert_app_password(&self, r: &AppPasswordRow) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO app_passwords (id, uid, name, token_hash, created_at, last_used_at,
-                                        last_used_ip, user_agent)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                        last_used_ip, user_agent, factors)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&r.id)
         .bind(&r.uid)
@@ -29,6 +31,7 @@ impl Store {
         .bind(r.last_used_at)
         .bind(&r.last_used_ip)
         .bind(&r.user_agent)
+        .bind(r.factors)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -39,7 +42,8 @@ impl Store {
         token_hash: &str,
     ) -> StoreResult<Option<AppPasswordRow>> {
         Ok(sqlx::query_as::<_, AppPasswordRow>(
-            "SELECT id, uid, name, token_hash, created_at, last_used_at, last_used_ip, user_agent
+            "SELECT id, uid, name, token_hash, created_at, last_used_at, last_used_ip, user_agent,
+                    factors
              FROM app_passwords WHERE token_hash = $1",
         )
         .bind(token_hash)
@@ -49,7 +53,8 @@ impl Store {
 
     pub async fn app_passwords_of(&self, uid: &str) -> StoreResult<Vec<AppPasswordRow>> {
         Ok(sqlx::query_as::<_, AppPasswordRow>(
-            "SELECT id, uid, name, token_hash, created_at, last_used_at, last_used_ip, user_agent
+            "SELECT id, uid, name, token_hash, created_at, last_used_at, last_used_ip, user_agent,
+                    factors
              FROM app_passwords WHERE uid = $1 ORDER BY created_at, name",
         )
         .bind(uid)

@@ -11,15 +11,20 @@ pub struct LoginFlowRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub uid: String,
-    pub sealed_password: String,
+    /// What the granting session had proved: 2 with a second factor, else 1.
+    pub factors: i64,
+    /// Who started the flow, shown on the grant page.
+    pub client_ip: String,
+    pub client_agent: String,
 }
 
 impl Store {
     pub async fn insert_login_flow(&self, r: &LoginFlowRow) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO login_flows (id, login_token_hash, poll_token_hash, client_name, created_at,
-                                      expires_at, uid, sealed_password)
-             VALUES ($1, $2, $3, $4, $5, $6, '', '')",
+                                      expires_at, uid, sealed_password, factors, client_ip,
+                                      client_agent)
+             VALUES ($1, $2, $3, $4, $5, $6, '', '', 1, $7, $8)",
         )
         .bind(&r.id)
         .bind(&r.login_token_hash)
@@ -27,6 +32,8 @@ impl Store {
         .bind(&r.client_name)
         .bind(r.created_at)
         .bind(r.expires_at)
+        .bind(&r.client_ip)
+        .bind(&r.client_agent)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -40,7 +47,7 @@ impl Store {
     ) -> StoreResult<Option<LoginFlowRow>> {
         Ok(sqlx::query_as::<_, LoginFlowRow>(
             "SELECT id, login_token_hash, poll_token_hash, client_name, created_at, expires_at, uid,
-                    sealed_password
+                    factors, client_ip, client_agent
              FROM login_flows WHERE login_token_hash = $1 AND expires_at > $2 AND uid = ''",
         )
         .bind(login_token_hash)
@@ -54,15 +61,15 @@ impl Store {
         &self,
         id: &str,
         uid: &str,
-        sealed: &str,
+        factors: i64,
         now: i64,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE login_flows SET uid = $1, sealed_password = $2
+            "UPDATE login_flows SET uid = $1, factors = $2
              WHERE id = $3 AND uid = '' AND expires_at > $4",
         )
         .bind(uid)
-        .bind(sealed)
+        .bind(factors)
         .bind(id)
         .bind(now)
         .execute(&self.pool)
@@ -71,7 +78,7 @@ impl Store {
     }
 
     /// Takes a granted flow by its poll token: the row is deleted, so the app password
-    /// can be picked up exactly once.
+    /// is made exactly once.
     pub async fn take_granted_flow(
         &self,
         poll_token_hash: &str,
@@ -79,7 +86,7 @@ impl Store {
     ) -> StoreResult<Option<LoginFlowRow>> {
         let row = sqlx::query_as::<_, LoginFlowRow>(
             "SELECT id, login_token_hash, poll_token_hash, client_name, created_at, expires_at, uid,
-                    sealed_password
+                    factors, client_ip, client_agent
              FROM login_flows WHERE poll_token_hash = $1 AND expires_at > $2 AND uid <> ''",
         )
         .bind(poll_token_hash)
@@ -94,6 +101,15 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok((done.rows_affected() == 1).then_some(row))
+    }
+
+    /// Ends every flow a user granted but no client picked up (password change).
+    pub async fn delete_login_flows_of(&self, uid: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM login_flows WHERE uid = $1")
+            .bind(uid)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn purge_login_flows(&self, now: i64) -> StoreResult<u64> {

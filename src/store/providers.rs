@@ -95,23 +95,20 @@ impl Store {
         Ok(())
     }
 
-    /// A failed challenge; returns the new count of consecutive failures.
-    pub async fn provider_failed(&self, provider: &str, uid: &str) -> StoreResult<i64> {
-        sqlx::query(
-            "UPDATE provider_user_state SET failures = failures + 1 WHERE provider = $1 AND uid = $2",
+    /// Reserves one attempt at a factor: counts it as a failure in advance, unless the
+    /// factor already has `max` consecutive failures (locked). A success resets the count
+    /// (`provider_used`). `false`: locked, or no such factor for the user.
+    pub async fn provider_attempt(&self, provider: &str, uid: &str, max: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE provider_user_state SET failures = failures + 1
+             WHERE provider = $1 AND uid = $2 AND failures < $3",
         )
         .bind(provider)
         .bind(uid)
+        .bind(max)
         .execute(&self.pool)
         .await?;
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT failures FROM provider_user_state WHERE provider = $1 AND uid = $2",
-        )
-        .bind(provider)
-        .bind(uid)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(f,)| f).unwrap_or(0))
+        Ok(done.rows_affected() == 1)
     }
 
     /// Users with any state row for `provider` (for `twofactorauth cleanup`).

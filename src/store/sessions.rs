@@ -17,6 +17,9 @@ pub struct SessionRow {
     pub user_agent: String,
     /// 1 after the password, 2 once a second factor was passed.
     pub factors: i64,
+    /// When the user last proved who they are in this session (password, second factor
+    /// or re-authentication): sensitive changes need it to be recent.
+    pub auth_at: i64,
 }
 
 /// What a session becomes when it moves on in the login flow.
@@ -32,8 +35,8 @@ impl Store {
     pub async fn insert_session(&self, s: &SessionRow) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, uid, stage, remember, created_at, last_seen_at,
-                                   expires_at, ip, user_agent, factors)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                   expires_at, ip, user_agent, factors, auth_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&s.id)
         .bind(&s.token_hash)
@@ -46,6 +49,7 @@ impl Store {
         .bind(&s.ip)
         .bind(&s.user_agent)
         .bind(s.factors)
+        .bind(s.auth_at)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -59,7 +63,7 @@ impl Store {
     ) -> StoreResult<Option<SessionRow>> {
         Ok(sqlx::query_as::<_, SessionRow>(
             "SELECT id, token_hash, uid, stage, remember, created_at, last_seen_at, expires_at,
-                    ip, user_agent, factors
+                    ip, user_agent, factors, auth_at
              FROM sessions WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(token_hash)
@@ -85,7 +89,7 @@ impl Store {
         } = *to;
         let done = sqlx::query(
             "UPDATE sessions SET token_hash = $1, stage = $2, expires_at = $3, last_seen_at = $4,
-                                 factors = $5
+                                 factors = $5, auth_at = $4
              WHERE id = $6 AND token_hash = $7",
         )
         .bind(new_hash)
@@ -98,6 +102,32 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a fresh proof in a live session: re-authentication, or a second factor
+    /// confirmed while enrolling it (`factors` only ever rises).
+    pub async fn session_proved(&self, id: &str, factors: i64, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE sessions SET auth_at = $1,
+                    factors = CASE WHEN factors > $2 THEN factors ELSE $2 END
+             WHERE id = $3",
+        )
+        .bind(now)
+        .bind(factors)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends every session of a user but one (password change, factor removal).
+    pub async fn delete_other_sessions(&self, uid: &str, keep: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE uid = $1 AND id <> $2")
+            .bind(uid)
+            .bind(keep)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn touch_session(&self, id: &str, now: i64) -> StoreResult<()> {
@@ -139,7 +169,7 @@ impl Store {
     pub async fn sessions_of(&self, uid: &str, now: i64) -> StoreResult<Vec<SessionRow>> {
         Ok(sqlx::query_as::<_, SessionRow>(
             "SELECT id, token_hash, uid, stage, remember, created_at, last_seen_at, expires_at,
-                    ip, user_agent, factors
+                    ip, user_agent, factors, auth_at
              FROM sessions WHERE uid = $1 AND expires_at > $2 ORDER BY created_at",
         )
         .bind(uid)

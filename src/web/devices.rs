@@ -158,7 +158,7 @@ async fn create_app_password(
     }
     match state
         .app_passwords
-        .create(&session.uid, &form.name, now())
+        .create(&session.uid, &form.name, session.second_factor, now())
         .await
     {
         Ok((password, _)) => show(&state, lang, jar, &session, Some(password), None).await,
@@ -362,7 +362,7 @@ async fn grant_submit(
         let flow = crate::login_flow::open(&state, &token, now())
             .await?
             .ok_or_else(|| AppError::NotFound("login flow".into()))?;
-        crate::login_flow::grant(&state, &flow, &session.uid, now()).await
+        crate::login_flow::grant(&state, &flow, &session.uid, session.second_factor, now()).await
     }
     .await;
     match result {

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::http::{Client, MaybeSession, cookie_for, removal_cookie, session_removal};
+use crate::http::{Client, MaybeSession, removal_cookie, session_removal, with_login_cookies};
 use crate::login::Stage;
 use i18n::Texts;
 
@@ -103,9 +103,9 @@ pub(crate) fn after_login(
     jar: CookieJar,
     default: &str,
 ) -> (CookieJar, Redirect) {
-    let back = jar.get(RETURN_COOKIE).and_then(|c| {
-        crate::forward_auth::rules::safe_return_url(c.value(), &state.allowed_domains())
-    });
+    let back = jar
+        .get(RETURN_COOKIE)
+        .and_then(|c| state.safe_return_url(c.value()));
     let jar = jar.remove(removal_cookie(RETURN_COOKIE));
     match back {
         Some(url) => (jar, Redirect::to(&url)),
@@ -120,10 +120,7 @@ async fn login_page(
     axum::extract::Query(query): axum::extract::Query<LoginQuery>,
     MaybeSession(current): MaybeSession,
 ) -> Response {
-    let rd = query
-        .rd
-        .as_deref()
-        .and_then(|u| crate::forward_auth::rules::safe_return_url(u, &state.allowed_domains()));
+    let rd = query.rd.as_deref().and_then(|u| state.safe_return_url(u));
     let jar = match rd {
         Some(url) => jar.add(
             axum_extra::extract::cookie::Cookie::build((RETURN_COOKIE, url))
@@ -194,7 +191,7 @@ async fn login_submit(
             {
                 return unavailable(lang, e.into());
             }
-            let jar = jar.add(cookie_for(&state, token, &session));
+            let jar = with_login_cookies(&state, jar, token, &session);
             if session.stage == Stage::Authenticated {
                 return after_login(&state, jar, "/").into_response();
             }

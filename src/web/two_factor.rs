@@ -14,7 +14,7 @@ use super::i18n::{Lang, Texts};
 use super::{csrf, render, unavailable};
 use crate::app::{AppState, now};
 use crate::error::AppError;
-use crate::http::{Client, MaybeSession, cookie_for};
+use crate::http::{Client, MaybeSession, with_login_cookies};
 use crate::login::Stage;
 use crate::providers::ProviderId;
 use crate::providers::totp::Enrollment;
@@ -157,7 +157,7 @@ async fn challenge_submit(
         .await
     {
         Ok((token, session)) => {
-            let jar = jar.add(cookie_for(&state, token, &session));
+            let jar = with_login_cookies(&state, jar, token, &session);
             let to = if provider == ProviderId::BackupCodes {
                 "/?notice=backup_code_used"
             } else {
@@ -281,7 +281,7 @@ async fn setup_submit(
     .await;
     match result {
         Ok((token, session)) => {
-            let jar = jar.add(cookie_for(&state, token, &session));
+            let jar = with_login_cookies(&state, jar, token, &session);
             super::after_login(&state, jar, "/settings/security").into_response()
         }
         Err(e) => match code_error(t, &e) {
@@ -444,8 +444,10 @@ async fn totp_verify(
         st.two_factor
             .totp
             .confirm(&s.uid, code.trim(), now())
-            .await
-            .map(|_| None)
+            .await?;
+        // A code from the new factor was just shown: this session has two factors now.
+        st.sessions.proved(&s, true, now()).await?;
+        Ok(None)
     })
     .await
 }

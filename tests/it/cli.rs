@@ -54,6 +54,8 @@ async fn user_lifecycle(backend: Backend) {
             argon2_iterations: 1,
             argon2_parallelism: 1,
             min_length: 8,
+            hash_workers: 1,
+            hash_queue: 64,
         })
         .unwrap(),
         8,

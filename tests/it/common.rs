@@ -144,12 +144,13 @@ pub fn run_cli(env: &[(String, String)], args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    // A CLI that refuses its arguments exits before reading stdin: the write then fails
+    // with a broken pipe. That is not a test failure; the exit status and output tell.
+    if let Err(e) = child.stdin.take().unwrap().write_all(stdin.as_bytes())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        panic!("writing the CLI's stdin: {e}");
+    }
     child.wait_with_output().unwrap()
 }
 
@@ -162,6 +163,7 @@ pub struct Server {
     pub base: String,
     child: Child,
     stdout: PathBuf,
+    stderr: PathBuf,
 }
 
 impl Server {
@@ -170,6 +172,20 @@ impl Server {
     }
 
     pub async fn start_with(db: &TestDb, extra_env: &[(&str, &str)]) -> Server {
+        // `free_port` releases the port before the server binds it, so a test running
+        // beside this one may take it first. Only our own child's "listening" line proves
+        // the port is ours (a health check could be answered by the other test's server);
+        // a child that exits before it is retried on another port.
+        for _ in 0..5 {
+            if let Some(server) = Self::try_start(db, extra_env).await {
+                server.wait_healthy().await;
+                return server;
+            }
+        }
+        panic!("the server could not bind a free port in 5 tries");
+    }
+
+    async fn try_start(db: &TestDb, extra_env: &[(&str, &str)]) -> Option<Server> {
         let port = free_port();
         let stdout = db.dir.path().join(format!("server-{port}.out"));
         let stderr = db.dir.path().join(format!("server-{port}.err"));
@@ -191,16 +207,34 @@ impl Server {
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()
             .unwrap();
-        let server = Server {
+        let mut server = Server {
             base: format!("http://127.0.0.1:{port}"),
             child,
             stdout,
+            stderr,
         };
-        server.wait_healthy(&stderr).await;
-        server
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if server.stderr().contains("twofold listening") {
+                return Some(server);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let err = server.stderr();
+                if err.contains("cannot listen on") {
+                    return None;
+                }
+                panic!("server exited with {status} before listening: {err}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not start listening: {}",
+                server.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
-    async fn wait_healthy(&self, stderr: &std::path::Path) {
+    async fn wait_healthy(&self) {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
@@ -211,10 +245,12 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!(
-            "server did not become healthy: {}",
-            std::fs::read_to_string(stderr).unwrap_or_default()
-        );
+        panic!("server did not become healthy: {}", self.stderr());
+    }
+
+    /// What the server logged so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
     /// What the server printed on stdout (the first-start bootstrap goes there).
@@ -294,4 +330,14 @@ pub async fn stage_after_password(server: &Server, uid: &str, pw: &str) -> Strin
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// The `Set-Cookie` header that carries the session (a login also sets a device cookie).
+pub fn session_set_cookie(r: &reqwest::Response) -> String {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("twofold_session="))
+        .expect("a session cookie")
 }

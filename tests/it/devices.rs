@@ -455,7 +455,7 @@ policy = "deny"
     )
     .unwrap();
     let server = Server::start_with(&db, &[("TWOFOLD_CONFIG", config.to_str().unwrap())]).await;
-    let fa = server.url("/api/v1/forward-auth");
+    let fa = server.url("/api/v1/forward-auth/traefik");
     let ask = |client: &reqwest::Client, host: &str, uri: &str| {
         client
             .get(&fa)
@@ -560,7 +560,7 @@ policy = "deny"
     // Missing proxy headers: a clear error, not a decision.
     let r = alice.get(&fa).send().await.unwrap();
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("X-Original-URL"));
+    assert!(r.text().await.unwrap().contains("X-Forwarded-Host"));
 
     // Redirect back after login through the portal.
     let b = browser();

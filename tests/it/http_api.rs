@@ -90,7 +90,7 @@ async fn api_login_session_and_logout(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let cookie = crate::common::session_set_cookie(&r);
     assert!(cookie.starts_with("twofold_session="));
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
@@ -127,7 +127,7 @@ async fn api_login_session_and_logout(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let cookie = crate::common::session_set_cookie(&r);
     assert!(cookie.contains("Max-Age=2592000"), "{cookie}");
     assert_ne!(cookie_value(&cookie), first_token);
     let stale = reqwest::Client::new()

@@ -30,7 +30,7 @@ impl Drop for Nginx {
     }
 }
 
-pub fn nginx_config(dir: &Path, port: u16, twofold: &str) -> String {
+pub fn nginx_config(dir: &Path, port: u16, twofold: &str, id: &str) -> String {
     format!(
         r#"
 user root;
@@ -49,6 +49,8 @@ http {{
   scgi_temp_path {dir}/tmp/scgi;
   server {{
     listen 127.0.0.1:{port};
+    # Proves to the test that this nginx, not another process, holds the port.
+    location = /_started {{ return 200 "{id}"; }}
     location /dav/ {{
       auth_request /_twofold;
       auth_request_set $tf_user $upstream_http_remote_user;
@@ -61,7 +63,7 @@ http {{
     }}
     location = /_twofold {{
       internal;
-      proxy_pass {twofold}/api/v1/forward-auth;
+      proxy_pass {twofold}/api/v1/forward-auth/nginx;
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
       proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
@@ -83,13 +85,25 @@ pub async fn start_nginx(dir: &Path, twofold: &str) -> Nginx {
     for sub in ["www/dav", "tmp"] {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
     }
+    // The port is free when picked but may be taken by a test beside this one before nginx
+    // binds it: only an answer carrying this start's id proves the port is ours.
+    for _ in 0..5 {
+        if let Some(nginx) = try_start_nginx(dir, twofold).await {
+            return nginx;
+        }
+    }
+    panic!("nginx could not bind a free port in 5 tries");
+}
+
+async fn try_start_nginx(dir: &Path, twofold: &str) -> Option<Nginx> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
+    let id = uuid::Uuid::new_v4().simple().to_string();
     let conf = dir.join("nginx.conf");
-    std::fs::write(&conf, nginx_config(dir, port, twofold)).unwrap();
+    std::fs::write(&conf, nginx_config(dir, port, twofold, &id)).unwrap();
     let child = Command::new("nginx")
         .arg("-p")
         .arg(dir)
@@ -99,17 +113,27 @@ pub async fn start_nginx(dir: &Path, twofold: &str) -> Nginx {
         .arg(&conf)
         .spawn()
         .expect("nginx is installed (Debian package nginx)");
-    let base = format!("http://127.0.0.1:{port}");
+    let mut nginx = Nginx {
+        base: format!("http://127.0.0.1:{port}"),
+        child,
+    };
+    let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(15);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nginx did not start: {}",
-            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-        );
+    loop {
+        if let Ok(r) = http.get(format!("{}/_started", nginx.base)).send().await
+            && r.text().await.ok().as_deref() == Some(id.as_str())
+        {
+            return Some(nginx);
+        }
+        let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
+        if log.contains("Address already in use") || matches!(nginx.child.try_wait(), Ok(Some(_))) {
+            // Drop stops whatever is left of this nginx.
+            let _ = std::fs::remove_file(dir.join("error.log"));
+            return None;
+        }
+        assert!(Instant::now() < deadline, "nginx did not start: {log}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Nginx { base, child }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,7 +212,7 @@ async fn nginx_protects_webdav() {
         .unwrap();
     assert_eq!(r.status(), 401);
     let r = client
-        .get(server.url("/api/v1/forward-auth"))
+        .get(server.url("/api/v1/forward-auth/nginx"))
         .header("x-original-url", dav("notes/todo.txt"))
         .basic_auth("alice", Some("password-a"))
         .send()

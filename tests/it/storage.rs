@@ -19,6 +19,8 @@ fn accounts(store: &Store) -> Accounts {
         argon2_iterations: 1,
         argon2_parallelism: 1,
         min_length: 8,
+        hash_workers: 1,
+        hash_queue: 64,
     };
     Accounts::new(store.clone(), PasswordHasher::new(&config).unwrap(), 8)
 }
@@ -257,6 +259,7 @@ async fn sessions_find_rotate_expire(backend: Backend) {
     let client = ClientInfo {
         ip: "192.0.2.1".into(),
         user_agent: "test-agent".into(),
+        device_cookie: None,
     };
     let (t1, s) = sessions
         .start("alice", Stage::SecondFactorPending, false, &client, NOW)
@@ -400,7 +403,12 @@ async fn a_factor_locks_after_100_failures(backend: Backend) {
     let secret = enroll(&tf, "alice").await;
     // 99 failures (counted straight in the store: the throttle would make this slow).
     for _ in 0..MAX_FACTOR_FAILURES - 1 {
-        store.provider_failed("totp", "alice").await.unwrap();
+        assert!(
+            store
+                .provider_attempt("totp", "alice", MAX_FACTOR_FAILURES)
+                .await
+                .unwrap()
+        );
     }
     assert!(
         tf.status("alice")

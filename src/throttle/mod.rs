@@ -1,0 +1,220 @@
+//! Brute-force throttling of guessable secrets, kept in the database so that every
+//! instance sees the same counters.
+//!
+//! Three rules keep an attacker from turning it against the victim (SPEC §9):
+//! - failures count in a window: a key with no attempt for [`WINDOW_SECS`] starts clean;
+//! - the account's own bucket has short, capped delays ([`ACCOUNT`]); long delays are
+//!   only for the client's bucket (its IP, or its device cookie);
+//! - a browser that has signed in as the user before (a signed device cookie, OWASP
+//!   "device cookies") is counted in its own bucket, not in the account's, so strangers'
+//!   failures never slow it.
+//!
+//! An attempt is *reserved* before the secret is checked: one conditional statement per
+//! key counts it, or refuses when the key is in its delay. Parallel guesses therefore
+//! cannot all pass a check made before any of them is recorded.
+
+pub mod device;
+
+use crate::error::AppError;
+use crate::store::Store;
+
+/// How long a failure counts.
+pub const WINDOW_SECS: i64 = 12 * 3600;
+
+/// The delays of one kind of bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Failures allowed before any delay.
+    pub free: i64,
+    /// The longest delay, in seconds.
+    pub max_delay: i64,
+}
+
+/// The account's bucket: anyone can fill it by knowing the name, so it may only slow,
+/// never lock (Nextcloud caps at 25 s too).
+pub const ACCOUNT: Limits = Limits {
+    free: 5,
+    max_delay: 25,
+};
+
+/// The client's own bucket (IP or device): only its own failures fill it.
+pub const CLIENT: Limits = Limits {
+    free: 5,
+    max_delay: 15 * 60,
+};
+
+/// Seconds to wait after the last attempt, given the attempts already counted.
+pub fn delay_for(failures: i64, limits: Limits) -> i64 {
+    if failures < limits.free {
+        return 0;
+    }
+    let exp = (failures - limits.free + 1).min(20) as u32;
+    2i64.pow(exp).min(limits.max_delay)
+}
+
+/// One counter: what is guessed at (`what`), by whom or against whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    pub key: String,
+    pub limits: Limits,
+    /// Whether a success clears it: yes for the account and device; no for an IP, where
+    /// one account's success must not clear what that IP did against others.
+    pub cleared_by_success: bool,
+}
+
+/// The buckets of an attempt at `what` (password, 2fa, …) on `uid` from `client`.
+/// Names are cut to 64 characters (the longest uid) so that garbage cannot make huge keys.
+pub fn buckets(what: &str, uid: &str, ip: &str, device: Option<&str>) -> Vec<Bucket> {
+    let uid: String = uid.chars().take(64).collect();
+    let first = match device {
+        Some(id) => Bucket {
+            key: format!("{what}:dev:{id}"),
+            limits: CLIENT,
+            cleared_by_success: true,
+        },
+        None => Bucket {
+            key: format!("{what}:acct:{uid}"),
+            limits: ACCOUNT,
+            cleared_by_success: true,
+        },
+    };
+    vec![
+        first,
+        Bucket {
+            key: format!("{what}:ip:{ip}"),
+            limits: CLIENT,
+            cleared_by_success: false,
+        },
+    ]
+}
+
+/// Buckets for a secret guessed per client only (e.g. starting client login flows).
+pub fn ip_bucket(what: &str, ip: &str) -> Vec<Bucket> {
+    vec![Bucket {
+        key: format!("{what}:ip:{ip}"),
+        limits: CLIENT,
+        cleared_by_success: false,
+    }]
+}
+
+/// How often a reservation retries when other requests change the same counter.
+const RESERVE_TRIES: usize = 8;
+
+#[derive(Clone)]
+pub struct Throttle {
+    store: Store,
+}
+
+/// An attempt counted in advance in every bucket; settle it with
+/// [`Throttle::succeeded`] or leave it counted as a failure.
+#[must_use]
+pub struct Reservation {
+    buckets: Vec<Bucket>,
+}
+
+impl Throttle {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// Counts an attempt in every bucket, or refuses with `TooManyAttempts` (and counts
+    /// nothing) while any bucket is in its delay.
+    pub async fn reserve(&self, buckets: Vec<Bucket>, now: i64) -> Result<Reservation, AppError> {
+        for (i, b) in buckets.iter().enumerate() {
+            if let Err(e) = self.reserve_one(b, now).await {
+                for done in &buckets[..i] {
+                    // Best effort: a refusal must not also count as a failure.
+                    let _ = self.store.throttle_release(&done.key).await;
+                }
+                return Err(e);
+            }
+        }
+        Ok(Reservation { buckets })
+    }
+
+    async fn reserve_one(&self, b: &Bucket, now: i64) -> Result<(), AppError> {
+        for _ in 0..RESERVE_TRIES {
+            let Some((failures, last)) = self.store.throttle(&b.key).await? else {
+                if self.store.throttle_insert(&b.key, now).await? {
+                    return Ok(());
+                }
+                continue;
+            };
+            let counted = if now - last >= WINDOW_SECS {
+                0
+            } else {
+                failures
+            };
+            let wait = last + delay_for(counted, b.limits) - now;
+            if counted > 0 && wait > 0 {
+                return Err(AppError::TooManyAttempts(wait));
+            }
+            if self
+                .store
+                .throttle_swap(&b.key, (failures, last), (counted + 1, now))
+                .await?
+            {
+                return Ok(());
+            }
+        }
+        // Many requests on one counter at once: refusing is the safe answer.
+        Err(AppError::TooManyAttempts(1))
+    }
+
+    /// The secret was right: the account's (or device's) bucket starts clean and the
+    /// IP's gets its reservation back.
+    pub async fn succeeded(&self, r: Reservation) -> Result<(), AppError> {
+        for b in &r.buckets {
+            if b.cleared_by_success {
+                self.store.throttle_reset(&b.key).await?;
+            } else {
+                self.store.throttle_release(&b.key).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The attempt did not check a secret after all (e.g. bad input): give it back.
+    pub async fn cancelled(&self, r: Reservation) -> Result<(), AppError> {
+        for b in &r.buckets {
+            self.store.throttle_release(&b.key).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Reservation {
+    /// The secret was wrong: the attempt stays counted.
+    pub fn failed(self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_and_are_capped() {
+        assert_eq!(delay_for(0, CLIENT), 0);
+        assert_eq!(delay_for(4, CLIENT), 0);
+        assert_eq!(delay_for(5, CLIENT), 2);
+        assert_eq!(delay_for(6, CLIENT), 4);
+        assert_eq!(delay_for(10, CLIENT), 64);
+        assert_eq!(delay_for(15, CLIENT), 900);
+        assert_eq!(delay_for(1000, CLIENT), 900);
+        assert_eq!(
+            delay_for(1000, ACCOUNT),
+            25,
+            "strangers can only slow an account"
+        );
+    }
+
+    #[test]
+    fn a_known_device_replaces_the_account_bucket() {
+        let b = buckets("password", "alice", "192.0.2.1", Some("d1"));
+        assert_eq!(b[0].key, "password:dev:d1");
+        assert_eq!(b[1].key, "password:ip:192.0.2.1");
+        let b = buckets("password", &"x".repeat(500), "192.0.2.1", None);
+        assert_eq!(b[0].key.len(), "password:acct:".len() + 64);
+        assert_eq!(b[0].limits, ACCOUNT);
+    }
+}
