@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::accounts::{Accounts, PasswordHasher};
 use crate::app_passwords::AppPasswords;
+use crate::audit::Audit;
 use crate::config::Config;
 use crate::crypto::ServerKey;
 use crate::error::AppError;
@@ -32,6 +33,7 @@ pub struct AppState {
     pub sessions: Sessions,
     pub two_factor: TwoFactor,
     pub app_passwords: AppPasswords,
+    pub audit: Audit,
 }
 
 impl AppState {
@@ -39,8 +41,9 @@ impl AppState {
         let hasher = PasswordHasher::new(&config.password)?;
         let accounts = Accounts::new(store.clone(), hasher, config.password.min_length);
         let sessions = Sessions::new(store.clone(), key.clone(), config.session.clone());
-        let two_factor = TwoFactor::new(store.clone(), key.clone(), &config)?;
-        let app_passwords = AppPasswords::new(store.clone(), key.clone());
+        let audit = Audit::new(store.clone(), config.log.audit_stdout);
+        let two_factor = TwoFactor::new(store.clone(), key.clone(), audit.clone(), &config)?;
+        let app_passwords = AppPasswords::new(store.clone(), key.clone(), audit.clone());
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -49,6 +52,7 @@ impl AppState {
             sessions,
             two_factor,
             app_passwords,
+            audit,
         })
     }
 }
@@ -91,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::router())
         .merge(crate::forward_auth::router())
         .merge(crate::web::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::cross_site_guard,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(
@@ -103,7 +111,9 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on
+        // our own form posts, and the cross-site guard could not check where they come from.
+        .layer(security_header(header::REFERRER_POLICY, "same-origin"))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // Only the path, and never the token of a client login flow URL.
             tracing::debug_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::accounts::User;
 use crate::app::AppState;
+use crate::audit::{Actor, Audit, Event};
 use crate::crypto::{Purpose, ServerKey};
 use crate::error::AppError;
 use crate::sessions::ClientInfo;
@@ -62,11 +63,12 @@ fn generate() -> String {
 pub struct AppPasswords {
     store: Store,
     key: ServerKey,
+    audit: Audit,
 }
 
 impl AppPasswords {
-    pub fn new(store: Store, key: ServerKey) -> Self {
-        Self { store, key }
+    pub fn new(store: Store, key: ServerKey, audit: Audit) -> Self {
+        Self { store, key, audit }
     }
 
     fn hash(&self, password: &str) -> String {
@@ -148,6 +150,12 @@ impl AppPasswords {
         };
         if !crate::crypto::constant_time_eq(&row.uid, uid) {
             return Ok(None);
+        }
+        if row.last_used_at == 0 {
+            let actor = Actor::client(uid, client);
+            self.audit
+                .record(Event::AppPasswordFirstUsed, &actor, uid, &row.name, now)
+                .await?;
         }
         if now - row.last_used_at >= TOUCH_INTERVAL_SECS || row.last_used_ip != client.ip {
             let ua: String = client.user_agent.chars().take(512).collect();

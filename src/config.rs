@@ -75,6 +75,9 @@ pub struct SessionConfig {
     /// Domain attribute of the session cookie, e.g. `example.org` to cover the apps on
     /// its subdomains behind forward-auth. Empty: the cookie stays on twofold's own host.
     pub cookie_domain: String,
+    /// Removing a factor, new backup codes, a new app password or a password change need
+    /// the user to have proved who they are within this many minutes.
+    pub reauth_minutes: i64,
 }
 
 /// Forward-auth for reverse proxies. Rules are checked in order; the first whose host and
@@ -150,6 +153,8 @@ pub struct LogConfig {
     pub format: String,
     /// A tracing filter such as `info` or `twofold=debug`.
     pub level: String,
+    /// Also print every audit event on stdout as one JSON line.
+    pub audit_stdout: bool,
 }
 
 impl Default for ServerConfig {
@@ -198,6 +203,7 @@ impl Default for SessionConfig {
             remember_days: 30,
             pending_minutes: 10,
             cookie_domain: String::new(),
+            reauth_minutes: 10,
         }
     }
 }
@@ -207,6 +213,7 @@ impl Default for LogConfig {
         Self {
             format: "text".into(),
             level: "info".into(),
+            audit_stdout: false,
         }
     }
 }
@@ -342,7 +349,11 @@ impl Config {
             return invalid("password.hash_queue", "must be between 1 and 100000");
         }
         let s = &self.session;
-        if s.lifetime_minutes <= 0 || s.remember_days <= 0 || s.pending_minutes <= 0 {
+        if s.lifetime_minutes <= 0
+            || s.remember_days <= 0
+            || s.pending_minutes <= 0
+            || s.reauth_minutes <= 0
+        {
             return invalid("session.*", "lifetimes must be positive");
         }
         let t = &self.totp;

@@ -4,6 +4,20 @@
 
 use serde::Serialize;
 
+use crate::accounts::GroupName;
+use crate::error::AppError;
+
+/// Group names as given by an admin (form or API), checked.
+pub fn group_names(list: Vec<String>) -> Result<Vec<String>, AppError> {
+    list.into_iter()
+        .map(|g| {
+            g.parse::<GroupName>()
+                .map(|g| g.to_string())
+                .map_err(AppError::BadRequest)
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Enforcement {
     pub enforced: bool,

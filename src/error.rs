@@ -42,6 +42,14 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("unsupported media type: send application/json")]
     UnsupportedMediaType,
+    /// A state-changing request that a browser may have sent from another site.
+    #[error(
+        "cross-site request refused: send Content-Type: application/json or an X-Requested-With header, from twofold's own origin"
+    )]
+    CrossSite,
+    /// The action needs the user to have proved who they are recently.
+    #[error("confirm your password first: this change needs a recent sign-in")]
+    ReauthRequired,
     /// Too many password checks already running or queued: try again shortly.
     #[error("the server is busy; try again in a moment")]
     Busy,
@@ -60,7 +68,9 @@ impl AppError {
             | AppError::Unauthorized
             | AppError::InvalidCode
             | AppError::AppPasswordRequired => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::ReauthRequired | AppError::CrossSite => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -81,6 +91,8 @@ impl AppError {
             AppError::InvalidCode => "invalid_code",
             AppError::AppPasswordRequired => "app_password_required",
             AppError::Forbidden => "forbidden",
+            AppError::ReauthRequired => "reauth_required",
+            AppError::CrossSite => "cross_site",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
@@ -100,6 +112,9 @@ impl From<crate::store::StoreError> for AppError {
         match e {
             StoreError::Conflict(what) => AppError::Conflict(what),
             StoreError::NotFound(what) => AppError::NotFound(what),
+            StoreError::InvalidValue => {
+                AppError::BadRequest("a value in the request is not valid text".into())
+            }
             StoreError::Database(e) => AppError::Unavailable(e.into()),
         }
     }

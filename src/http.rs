@@ -7,6 +7,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 use crate::app::{AppState, now};
@@ -188,6 +189,70 @@ pub fn with_login_cookies(
     .max_age(time_duration(crate::throttle::device::MAX_AGE_SECS))
     .build();
     jar.add(device)
+}
+
+/// The second line against cross-site requests, for every state-changing request but
+/// those made by proxies and native clients (forward-auth, the client login flow):
+/// - a browser that says the request is cross-site (`Sec-Fetch-Site`), or whose `Origin`
+///   is neither twofold's public URL nor the host it talks to, is refused;
+/// - the JSON API also wants `Content-Type: application/json` or an `X-Requested-With`
+///   header, which a cross-site form or image cannot send without a CORS preflight,
+///   bodiless requests (log out, new backup codes…) included.
+pub async fn cross_site_guard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let path = req.uri().path();
+    if path.starts_with("/api/v1/forward-auth") || path.starts_with("/api/v1/login/flow") {
+        return next.run(req).await;
+    }
+    let h = req.headers();
+    let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
+    if text("sec-fetch-site") == Some("cross-site") {
+        return AppError::CrossSite.into_response();
+    }
+    // `Origin: null` (sandboxed frames, some privacy settings) says nothing either way;
+    // the form token and Sec-Fetch-Site still stand.
+    if let Some(origin) = text("origin").filter(|o| *o != "null") {
+        let own = own_origin(&state.config.server.public_url);
+        let host = text("host").unwrap_or_default();
+        let same_host = origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| !host.is_empty() && authority == host);
+        if Some(origin) != own.as_deref() && !same_host {
+            return AppError::CrossSite.into_response();
+        }
+    }
+    if path.starts_with("/api/") {
+        let json = text("content-type").is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+        if !json && !h.contains_key("x-requested-with") {
+            // A body of another type (what a cross-site form sends) is refused as such.
+            let has_body = h.contains_key("content-type")
+                || text("content-length").is_some_and(|l| l != "0")
+                || h.contains_key("transfer-encoding");
+            return if has_body {
+                AppError::UnsupportedMediaType.into_response()
+            } else {
+                AppError::CrossSite.into_response()
+            };
+        }
+    }
+    next.run(req).await
+}
+
+/// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.
+fn own_origin(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    Some(u.origin().ascii_serialization())
 }
 
 /// A fully authenticated session (401 otherwise).

@@ -2,9 +2,11 @@
 //! The library holds the product; `main.rs` only calls [`cli::main`].
 
 pub mod accounts;
+pub mod actions;
 pub mod api;
 pub mod app;
 pub mod app_passwords;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod crypto;

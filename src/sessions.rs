@@ -168,7 +168,12 @@ impl Sessions {
 
     /// A fresh proof in this session: re-authentication (`second_factor` false), or a
     /// second factor confirmed while enrolling it, which counts like passing one.
-    pub async fn proved(&self, session: &Session, second_factor: bool, now: i64) -> StoreResult<()> {
+    pub async fn proved(
+        &self,
+        session: &Session,
+        second_factor: bool,
+        now: i64,
+    ) -> StoreResult<()> {
         let factors = if second_factor { 2 } else { 1 };
         self.store.session_proved(&session.id, factors, now).await
     }

@@ -10,3 +10,18 @@ DELETE FROM login_flows WHERE uid <> '';
 -- When the user last proved who they are in a session (re-authentication before
 -- sensitive changes); sessions from before count as not recent.
 ALTER TABLE sessions ADD COLUMN auth_at BIGINT NOT NULL DEFAULT 0;
+
+-- The audit trail of security events.
+CREATE TABLE audit_log (
+    id          TEXT PRIMARY KEY,
+    at          BIGINT NOT NULL,
+    event       TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    ip          TEXT NOT NULL,
+    user_agent  TEXT NOT NULL,
+    detail      TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+CREATE INDEX audit_log_target ON audit_log(target, at);
+CREATE INDEX audit_log_actor ON audit_log(actor, at);

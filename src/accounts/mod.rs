@@ -36,6 +36,14 @@ impl From<UserRow> for User {
     }
 }
 
+/// What a password change ended, so that the user can be told.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Revoked {
+    pub sessions: u64,
+    pub app_passwords: u64,
+    pub client_logins: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub uid: Uid,
@@ -167,14 +175,28 @@ impl Accounts {
         }
     }
 
-    /// Sets a new password and ends every session of the user.
-    pub async fn set_password(&self, uid: &str, password: String) -> Result<(), AppError> {
+    /// Sets a new password. Whoever knew the old one loses what it gave them: every
+    /// session but `keep` (the one the user changes it from, if any), every app password
+    /// and every client login flow granted but not yet picked up.
+    pub async fn set_password(
+        &self,
+        uid: &str,
+        password: String,
+        keep: Option<&str>,
+    ) -> Result<Revoked, AppError> {
         self.check_new_password(&password)?;
         self.get(uid).await?;
         let hash = self.hasher.hash(password).await?;
         self.store.set_password_hash(uid, &hash).await?;
-        self.store.delete_sessions_of(uid).await?;
-        Ok(())
+        let sessions = match keep {
+            Some(id) => self.store.delete_other_sessions(uid, id).await?,
+            None => self.store.delete_sessions_of(uid).await?,
+        };
+        Ok(Revoked {
+            sessions,
+            app_passwords: self.store.delete_app_passwords_of(uid).await?,
+            client_logins: self.store.delete_login_flows_of(uid).await?,
+        })
     }
 
     /// Enables or disables a user; disabling ends every session.

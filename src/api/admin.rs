@@ -6,11 +6,11 @@ use axum::routing::{delete, get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::GroupName;
-use crate::app::AppState;
-use crate::enforcement::Enforcement;
+use crate::app::{AppState, now};
+use crate::audit::Actor;
+use crate::enforcement::{Enforcement, group_names};
 use crate::error::AppError;
-use crate::http::{AdminSession, ApiJson};
+use crate::http::{AdminSession, ApiJson, Client};
 use crate::providers::UserStatus;
 
 pub fn router() -> Router<AppState> {
@@ -45,18 +45,9 @@ pub struct EnforcementRequest {
     pub excluded: Vec<String>,
 }
 
-fn group_names(list: Vec<String>) -> Result<Vec<String>, AppError> {
-    list.into_iter()
-        .map(|g| {
-            g.parse::<GroupName>()
-                .map(|g| g.to_string())
-                .map_err(AppError::BadRequest)
-        })
-        .collect()
-}
-
 async fn set_enforcement(
     State(state): State<AppState>,
+    Client(client): Client,
     AdminSession(admin): AdminSession,
     ApiJson(req): ApiJson<EnforcementRequest>,
 ) -> Result<Json<Enforcement>, AppError> {
@@ -65,7 +56,8 @@ async fn set_enforcement(
         groups: group_names(req.groups)?,
         excluded: group_names(req.excluded)?,
     };
-    state.two_factor.set_enforcement(&e).await?;
+    let actor = Actor::client(&admin.uid, &client);
+    state.two_factor.set_enforcement(&e, &actor, now()).await?;
     tracing::info!(admin = %admin.uid, setting = %e.describe(), "enforcement changed");
     Ok(Json(e))
 }
@@ -100,13 +92,15 @@ pub struct ProviderRequest {
 
 async fn set_provider(
     State(state): State<AppState>,
-    _: AdminSession,
+    Client(client): Client,
+    AdminSession(admin): AdminSession,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ProviderRequest>,
 ) -> Result<StatusCode, AppError> {
+    let actor = Actor::client(&admin.uid, &client);
     state
         .two_factor
-        .set_system_enabled(&id, req.enabled)
+        .set_system_enabled(&id, req.enabled, &actor, now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -123,11 +117,16 @@ async fn user_status(
 /// The admin reset for a lost device: like `twofactorauth disable`.
 async fn reset_provider(
     State(state): State<AppState>,
+    Client(client): Client,
     AdminSession(admin): AdminSession,
     Path((uid, provider)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     state.accounts.get(&uid).await?;
-    state.two_factor.admin_disable(&uid, &provider).await?;
+    let actor = Actor::client(&admin.uid, &client);
+    state
+        .two_factor
+        .admin_disable(&uid, &provider, &actor, now())
+        .await?;
     tracing::info!(admin = %admin.uid, uid, provider, "second factor reset by admin");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::{AppState, now};
 use crate::app_passwords::AppPassword;
 use crate::error::AppError;
-use crate::http::{ApiJson, AuthSession, session_removal};
+use crate::http::{ApiJson, AuthSession, Client, session_removal};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -42,13 +42,12 @@ pub struct CreatedAppPassword {
 
 async fn create_app_password(
     State(state): State<AppState>,
+    Client(client): Client,
     AuthSession(s, _): AuthSession,
     ApiJson(req): ApiJson<NewAppPassword>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (password, app_password) = state
-        .app_passwords
-        .create(&s.uid, &req.name, s.second_factor, now())
-        .await?;
+    let (password, app_password) =
+        crate::actions::create_app_password(&state, &s, &client, &req.name, now()).await?;
     tracing::info!(uid = %s.uid, name = %app_password.name, "app password created");
     Ok((
         StatusCode::CREATED,
@@ -70,10 +69,11 @@ async fn list_app_passwords(
 
 async fn revoke_app_password(
     State(state): State<AppState>,
+    Client(client): Client,
     AuthSession(s, _): AuthSession,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    state.app_passwords.revoke(&s.uid, &id).await?;
+    crate::actions::revoke_app_password(&state, &s, &client, &id, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`. Handlers validate input first, then call the domain.
 
+mod account;
 mod admin;
 mod devices;
 mod login_flow;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/logout", post(logout))
         .route("/api/v1/session", get(session))
         .route("/api/v1/me", get(me))
+        .merge(account::router())
         .merge(two_factor::router())
         .merge(admin::router())
         .merge(devices::router())

@@ -123,20 +123,13 @@ pub struct CodeRequest {
 /// Activates TOTP with a first code; a session in "setup required" becomes authenticated.
 async fn totp_verify(
     State(state): State<AppState>,
+    Client(client): Client,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> Result<impl IntoResponse, AppError> {
     let (s, token) = enrolling(current)?;
-    state
-        .two_factor
-        .totp
-        .confirm(&s.uid, req.code.trim(), now())
-        .await?;
-    if s.stage == Stage::Authenticated {
-        // A code from the new factor was just shown: this session has two factors now.
-        state.sessions.proved(&s, true, now()).await?;
-    }
+    crate::actions::confirm_totp(&state, &s, &client, &req.code, now()).await?;
     if s.stage == Stage::SetupRequired {
         let (token, session) = crate::login::setup_step(&state, &s, &token).await?;
         let jar = with_login_cookies(&state, jar, token, &session);
@@ -157,14 +150,13 @@ async fn totp_verify(
     ))
 }
 
+/// Turns TOTP off (needs a recent sign-in); every other session of the user ends.
 async fn totp_remove(
     State(state): State<AppState>,
+    Client(client): Client,
     AuthSession(s, _): AuthSession,
 ) -> Result<StatusCode, AppError> {
-    state
-        .two_factor
-        .remove_by_user(&s.uid, ProviderId::Totp)
-        .await?;
+    crate::actions::remove_factor(&state, &s, &client, ProviderId::Totp, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -202,19 +194,10 @@ pub struct BackupCodesResponse {
 
 async fn backup_codes_generate(
     State(state): State<AppState>,
+    Client(client): Client,
     AuthSession(s, _): AuthSession,
 ) -> Result<impl IntoResponse, AppError> {
-    let status = state.two_factor.status(&s.uid).await?;
-    if !status.has_active_factor() {
-        return Err(AppError::Conflict(
-            "backup codes need another two-factor method: set one up first".into(),
-        ));
-    }
-    let codes = state
-        .two_factor
-        .backup_codes
-        .generate(&s.uid, now())
-        .await?;
+    let codes = crate::actions::regenerate_backup_codes(&state, &s, &client, now()).await?;
     Ok((
         StatusCode::CREATED,
         [(header::CACHE_CONTROL, "no-store")],

@@ -5,7 +5,8 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 
 use crate::accounts::{GroupName, Uid};
-use crate::app::AppState;
+use crate::app::{AppState, now};
+use crate::audit::Actor;
 use crate::config::Config;
 use crate::crypto::ServerKey;
 use crate::enforcement::Enforcement;
@@ -123,7 +124,8 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
         }
         TwoFactorCommand::Disable { uid, provider } => {
             state.accounts.get(uid.as_ref()).await?;
-            tf.admin_disable(uid.as_ref(), &provider).await?;
+            tf.admin_disable(uid.as_ref(), &provider, &Actor::cli(), now())
+                .await?;
             println!("Two-factor provider {provider} disabled for user {uid}.");
         }
         TwoFactorCommand::Cleanup { provider, yes } => {
@@ -170,7 +172,7 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
                 if args.on || !args.excluded.is_empty() {
                     e.excluded = args.excluded.iter().map(|g| g.to_string()).collect();
                 }
-                tf.set_enforcement(&e).await?;
+                tf.set_enforcement(&e, &Actor::cli(), now()).await?;
             }
             println!("{}", e.describe());
         }
@@ -200,11 +202,13 @@ pub async fn run_provider(cmd: ProviderCommand, config: &Config) -> anyhow::Resu
                 }
             }
             ProviderCommand::Enable { provider } => {
-                tf.set_system_enabled(&provider, true).await?;
+                tf.set_system_enabled(&provider, true, &Actor::cli(), now())
+                    .await?;
                 println!("provider {provider} enabled");
             }
             ProviderCommand::Disable { provider } => {
-                tf.set_system_enabled(&provider, false).await?;
+                tf.set_system_enabled(&provider, false, &Actor::cli(), now())
+                    .await?;
                 println!("provider {provider} disabled");
             }
         }

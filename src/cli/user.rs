@@ -37,7 +37,7 @@ pub enum UserCommand {
         #[arg(long)]
         yes: bool,
     },
-    /// Set a user's password; ends all their sessions.
+    /// Set a user's password; ends all their sessions, app passwords and client logins.
     Passwd {
         uid: Uid,
         #[arg(long)]
@@ -53,12 +53,18 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
     let store = super::open_store(config).await?;
     let hasher = PasswordHasher::new(&config.password)?;
     let accounts = Accounts::new(store.clone(), hasher, config.password.min_length);
-    let result = dispatch(cmd, &store, &accounts).await;
+    let audit = crate::audit::Audit::new(store.clone(), config.log.audit_stdout);
+    let result = dispatch(cmd, &store, &accounts, &audit).await;
     store.close().await;
     result
 }
 
-async fn dispatch(cmd: UserCommand, store: &Store, accounts: &Accounts) -> anyhow::Result<()> {
+async fn dispatch(
+    cmd: UserCommand,
+    store: &Store,
+    accounts: &Accounts,
+    audit: &crate::audit::Audit,
+) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Add {
             uid,
@@ -143,11 +149,26 @@ async fn dispatch(cmd: UserCommand, store: &Store, accounts: &Accounts) -> anyho
         } => {
             accounts.get(uid.as_ref()).await?;
             let password = super::prompt::password(password_stdin)?;
-            accounts
-                .set_password(uid.as_ref(), password)
+            let revoked = accounts
+                .set_password(uid.as_ref(), password, None)
                 .await
                 .context("password not changed")?;
-            println!("password of {uid} changed; their sessions were ended");
+            audit
+                .record(
+                    crate::audit::Event::PasswordChanged,
+                    &crate::audit::Actor::cli(),
+                    uid.as_ref(),
+                    &format!(
+                        "sessions={} app_passwords={} client_logins={}",
+                        revoked.sessions, revoked.app_passwords, revoked.client_logins
+                    ),
+                    now(),
+                )
+                .await?;
+            println!(
+                "password of {uid} changed; ended {} sessions, revoked {} app passwords and {} pending client logins",
+                revoked.sessions, revoked.app_passwords, revoked.client_logins
+            );
         }
         UserCommand::Enable { uid } => {
             accounts.set_enabled(uid.as_ref(), true).await?;

@@ -2,6 +2,7 @@
 //! it must, then moves the session through the state machine under a new token.
 
 use crate::app::{AppState, now};
+use crate::audit::{self, Actor};
 use crate::error::AppError;
 use crate::providers::ProviderId;
 use crate::sessions::{ClientInfo, Session};
@@ -24,6 +25,16 @@ pub async fn password_step(
         .sessions
         .start(&user.uid, stage, remember, client, now())
         .await?;
+    state
+        .audit
+        .record(
+            audit::Event::LoginSucceeded,
+            &Actor::client(&user.uid, client),
+            &user.uid,
+            stage.as_str(),
+            now(),
+        )
+        .await?;
     tracing::info!(uid = %user.uid, stage = stage.as_str(), "password accepted");
     Ok((token, session))
 }
@@ -43,8 +54,9 @@ pub async fn check_password(
         .as_deref()
         .and_then(|v| crate::throttle::device::device_for(&state.key, v, uid));
     let buckets = crate::throttle::buckets("password", uid, &client.ip, device.as_deref());
-    let throttle = crate::throttle::Throttle::new(state.store.clone());
-    let reservation = throttle.reserve(buckets, now()).await?;
+    let throttle = crate::throttle::Throttle::new(state.store.clone(), state.audit.clone());
+    let actor = Actor::client("", client);
+    let reservation = throttle.reserve(buckets, &actor, now()).await?;
     match state.accounts.authenticate(uid, password).await {
         Ok(user) => {
             throttle.succeeded(reservation).await?;
@@ -52,6 +64,16 @@ pub async fn check_password(
         }
         Err(AppError::InvalidCredentials) => {
             reservation.failed();
+            state
+                .audit
+                .record(
+                    audit::Event::LoginFailed,
+                    &actor,
+                    uid,
+                    "invalid_credentials",
+                    now(),
+                )
+                .await?;
             Err(AppError::InvalidCredentials)
         }
         // Not a verdict on the password (e.g. too busy to hash it now): give it back.
@@ -77,7 +99,7 @@ pub async fn challenge_step(
     })?;
     state
         .two_factor
-        .verify_challenge(&session.uid, provider, code, &client.ip, now())
+        .verify_challenge(&session.uid, provider, code, client, now())
         .await?;
     advance(state, session, token, stage).await
 }

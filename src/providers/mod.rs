@@ -12,6 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::Serialize;
 
+use crate::audit::{Actor, Audit, Event};
 use crate::enforcement::Enforcement;
 use crate::error::AppError;
 use crate::login::SecondFactorNeed;
@@ -157,6 +158,7 @@ impl UserStatus {
 pub struct TwoFactor {
     store: Store,
     throttle: Throttle,
+    audit: Audit,
     providers: Vec<Arc<dyn Provider>>,
     pub totp: Arc<totp::Totp>,
     pub backup_codes: Arc<backup_codes::BackupCodes>,
@@ -166,13 +168,15 @@ impl TwoFactor {
     pub fn new(
         store: Store,
         key: crate::crypto::ServerKey,
+        audit: Audit,
         config: &crate::config::Config,
     ) -> anyhow::Result<Self> {
         let totp = Arc::new(totp::Totp::new(store.clone(), key.clone(), &config.totp)?);
         let backup_codes = Arc::new(backup_codes::BackupCodes::new(store.clone(), key));
         let providers: Vec<Arc<dyn Provider>> = vec![totp.clone(), backup_codes.clone()];
         Ok(Self {
-            throttle: Throttle::new(store.clone()),
+            throttle: Throttle::new(store.clone(), audit.clone()),
+            audit,
             store,
             providers,
             totp,
@@ -203,7 +207,13 @@ impl TwoFactor {
             .unwrap_or(true))
     }
 
-    pub async fn set_system_enabled(&self, id: &str, enabled: bool) -> Result<(), AppError> {
+    pub async fn set_system_enabled(
+        &self,
+        id: &str,
+        enabled: bool,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<(), AppError> {
         let p = self
             .provider(id)
             .ok_or_else(|| AppError::NotFound(format!("provider {id}")))?;
@@ -213,7 +223,10 @@ impl TwoFactor {
             )));
         }
         self.store.set_provider_setting(id, enabled).await?;
-        Ok(())
+        let detail = format!("{id}={}", if enabled { "on" } else { "off" });
+        self.audit
+            .record(Event::ProviderChanged, actor, "", &detail, now)
+            .await
     }
 
     pub async fn enforcement(&self) -> Result<Enforcement, AppError> {
@@ -225,11 +238,24 @@ impl TwoFactor {
         })
     }
 
-    pub async fn set_enforcement(&self, e: &Enforcement) -> Result<(), AppError> {
+    pub async fn set_enforcement(
+        &self,
+        e: &Enforcement,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<(), AppError> {
         self.store
             .set_enforcement(e.enforced, &e.groups, &e.excluded)
             .await?;
-        Ok(())
+        let detail = format!(
+            "enforced={} groups={} excluded={}",
+            e.enforced,
+            e.groups.join(","),
+            e.excluded.join(",")
+        );
+        self.audit
+            .record(Event::EnforcementChanged, actor, "", &detail, now)
+            .await
     }
 
     pub async fn is_enforced_for(&self, uid: &str) -> Result<bool, AppError> {
@@ -268,9 +294,10 @@ impl TwoFactor {
         uid: &str,
         id: ProviderId,
         response: &str,
-        ip: &str,
+        client: &crate::sessions::ClientInfo,
         now: i64,
     ) -> Result<(), AppError> {
+        let actor = Actor::client(uid, client);
         let status = self.status(uid).await?;
         if !status.usable().contains(&id) {
             let locked = status
@@ -286,8 +313,8 @@ impl TwoFactor {
         let provider = self
             .provider(id.as_str())
             .ok_or_else(|| AppError::NotFound(format!("provider {}", id.as_str())))?;
-        let buckets = crate::throttle::buckets("2fa", uid, ip, None);
-        let reservation = self.throttle.reserve(buckets, now).await?;
+        let buckets = crate::throttle::buckets("2fa", uid, &client.ip, None);
+        let reservation = self.throttle.reserve(buckets, &actor, now).await?;
         // The factor's own count of consecutive failures is reserved the same way: however
         // many answers arrive at once, at most MAX_FACTOR_FAILURES are ever checked.
         if !self
@@ -296,15 +323,29 @@ impl TwoFactor {
             .await?
         {
             self.throttle.cancelled(reservation).await?;
+            self.audit
+                .record(Event::SecondFactorFailed, &actor, uid, "locked", now)
+                .await?;
             return Err(AppError::FactorLocked);
         }
         if provider.verify(uid, response.trim(), now).await? {
             self.store.provider_used(id.as_str(), uid, now).await?;
             self.throttle.succeeded(reservation).await?;
+            self.audit
+                .record(Event::SecondFactorPassed, &actor, uid, id.as_str(), now)
+                .await?;
+            if id == ProviderId::BackupCodes {
+                self.audit
+                    .record(Event::BackupCodeUsed, &actor, uid, "", now)
+                    .await?;
+            }
             tracing::info!(uid, provider = id.as_str(), "second factor passed");
             Ok(())
         } else {
             reservation.failed();
+            self.audit
+                .record(Event::SecondFactorFailed, &actor, uid, id.as_str(), now)
+                .await?;
             tracing::warn!(uid, provider = id.as_str(), "second factor failed");
             Err(AppError::InvalidCode)
         }
@@ -334,8 +375,15 @@ impl TwoFactor {
         provider.remove(uid).await
     }
 
-    /// Admin `twofactorauth disable`.
-    pub async fn admin_disable(&self, uid: &str, id: &str) -> Result<(), AppError> {
+    /// Admin `twofactorauth disable`, the "lost phone" reset: the factor goes, and so
+    /// does every session of the user (whoever holds the lost device is signed out).
+    pub async fn admin_disable(
+        &self,
+        uid: &str,
+        id: &str,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<(), AppError> {
         let provider = self
             .provider(id)
             .ok_or_else(|| AppError::NotFound(format!("provider {id}")))?;
@@ -344,7 +392,17 @@ impl TwoFactor {
                 "provider {id} does not support being disabled by an admin"
             )));
         }
-        provider.remove(uid).await
+        provider.remove(uid).await?;
+        let ended = self.store.delete_sessions_of(uid).await?;
+        self.audit
+            .record(Event::AdminReset, actor, uid, id, now)
+            .await?;
+        if ended > 0 {
+            self.audit
+                .record(Event::SessionsEnded, actor, uid, "admin_reset", now)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Admin `twofactorauth enable`.

@@ -3,6 +3,7 @@
 //! kept per dialect so that a later change can use what one database does better.
 
 mod app_passwords;
+mod audit;
 mod backup_codes;
 mod enforcement;
 mod groups;
@@ -14,6 +15,7 @@ mod totp;
 mod users;
 
 pub use app_passwords::AppPasswordRow;
+pub use audit::{AuditQuery, AuditRow};
 pub use login_flows::LoginFlowRow;
 pub use providers::ProviderStateRow;
 pub use sessions::{Rotation, SessionRow};
@@ -42,8 +44,26 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// The database refused a value as data (PostgreSQL SQLSTATE class 22, e.g. a NUL
+    /// character in text): the client's input was bad, the database is fine.
+    #[error("invalid value")]
+    InvalidValue,
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        let data_exception = e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|code| code.starts_with("22"));
+        if data_exception {
+            StoreError::InvalidValue
+        } else {
+            StoreError::Database(e)
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -79,7 +99,9 @@ impl Store {
         let options = AnyConnectOptions::from_str(url).context("invalid database url")?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(std::time::Duration::from_secs(5))
+            // With the database down a request must be refused fast, not pile up for the
+            // default 30 s (or 5 s): fail closed, and quickly.
+            .acquire_timeout(std::time::Duration::from_secs(1))
             .connect_with(options)
             .await
             .context("cannot connect to the database")?;

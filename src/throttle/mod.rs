@@ -15,6 +15,7 @@
 
 pub mod device;
 
+use crate::audit::{Actor, Audit, Event};
 use crate::error::AppError;
 use crate::store::Store;
 
@@ -60,6 +61,8 @@ pub struct Bucket {
     /// Whether a success clears it: yes for the account and device; no for an IP, where
     /// one account's success must not clear what that IP did against others.
     pub cleared_by_success: bool,
+    /// The account the attempt is on (for the audit trail), or empty.
+    pub target: String,
 }
 
 /// The buckets of an attempt at `what` (password, 2fa, …) on `uid` from `client`.
@@ -71,11 +74,13 @@ pub fn buckets(what: &str, uid: &str, ip: &str, device: Option<&str>) -> Vec<Buc
             key: format!("{what}:dev:{id}"),
             limits: CLIENT,
             cleared_by_success: true,
+            target: uid.clone(),
         },
         None => Bucket {
             key: format!("{what}:acct:{uid}"),
             limits: ACCOUNT,
             cleared_by_success: true,
+            target: uid.clone(),
         },
     };
     vec![
@@ -84,6 +89,7 @@ pub fn buckets(what: &str, uid: &str, ip: &str, device: Option<&str>) -> Vec<Buc
             key: format!("{what}:ip:{ip}"),
             limits: CLIENT,
             cleared_by_success: false,
+            target: uid,
         },
     ]
 }
@@ -94,6 +100,7 @@ pub fn ip_bucket(what: &str, ip: &str) -> Vec<Bucket> {
         key: format!("{what}:ip:{ip}"),
         limits: CLIENT,
         cleared_by_success: false,
+        target: String::new(),
     }]
 }
 
@@ -103,6 +110,7 @@ const RESERVE_TRIES: usize = 8;
 #[derive(Clone)]
 pub struct Throttle {
     store: Store,
+    audit: Audit,
 }
 
 /// An attempt counted in advance in every bucket; settle it with
@@ -113,15 +121,30 @@ pub struct Reservation {
 }
 
 impl Throttle {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(store: Store, audit: Audit) -> Self {
+        Self { store, audit }
     }
 
     /// Counts an attempt in every bucket, or refuses with `TooManyAttempts` (and counts
-    /// nothing) while any bucket is in its delay.
-    pub async fn reserve(&self, buckets: Vec<Bucket>, now: i64) -> Result<Reservation, AppError> {
+    /// nothing) while any bucket is in its delay. A bucket that reaches its first delay is
+    /// recorded in the audit trail (once per run of failures, not per refusal).
+    pub async fn reserve(
+        &self,
+        buckets: Vec<Bucket>,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<Reservation, AppError> {
         for (i, b) in buckets.iter().enumerate() {
-            if let Err(e) = self.reserve_one(b, now).await {
+            let reserved = self.reserve_one(b, now).await;
+            if let Ok(count) = reserved
+                && count == b.limits.free
+            {
+                let kind = b.key.split(':').take(2).collect::<Vec<_>>().join(":");
+                self.audit
+                    .record(Event::ThrottleTriggered, actor, &b.target, &kind, now)
+                    .await?;
+            }
+            if let Err(e) = reserved {
                 for done in &buckets[..i] {
                     // Best effort: a refusal must not also count as a failure.
                     let _ = self.store.throttle_release(&done.key).await;
@@ -132,11 +155,12 @@ impl Throttle {
         Ok(Reservation { buckets })
     }
 
-    async fn reserve_one(&self, b: &Bucket, now: i64) -> Result<(), AppError> {
+    /// Reserves in one bucket; returns the count of attempts now in its window.
+    async fn reserve_one(&self, b: &Bucket, now: i64) -> Result<i64, AppError> {
         for _ in 0..RESERVE_TRIES {
             let Some((failures, last)) = self.store.throttle(&b.key).await? else {
                 if self.store.throttle_insert(&b.key, now).await? {
-                    return Ok(());
+                    return Ok(1);
                 }
                 continue;
             };
@@ -154,7 +178,7 @@ impl Throttle {
                 .throttle_swap(&b.key, (failures, last), (counted + 1, now))
                 .await?
             {
-                return Ok(());
+                return Ok(counted + 1);
             }
         }
         // Many requests on one counter at once: refusing is the safe answer.

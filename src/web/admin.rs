@@ -11,12 +11,14 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, Texts};
 use super::{csrf, render, unavailable};
-use crate::app::AppState;
+use crate::app::{AppState, now};
+use crate::audit::Actor;
 use crate::enforcement::Enforcement;
 use crate::error::AppError;
-use crate::http::MaybeSession;
+use crate::http::{Client, MaybeSession};
 use crate::login::Stage;
 use crate::providers::ProviderId;
+use crate::sessions::ClientInfo;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -130,7 +132,7 @@ async fn show(
         Ok(v) => v,
         Err(e) => return unavailable(lang, e),
     };
-    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = AdminPage {
         lang: lang.code(),
         t,
@@ -159,6 +161,12 @@ async fn admin_page(
     show(&state, lang, jar, None, None).await
 }
 
+/// Who acts: the session's user (`admin_action` checks that it is an admin).
+fn actor_of(current: &Option<(crate::sessions::Session, String)>, client: &ClientInfo) -> Actor {
+    let uid = current.as_ref().map(|(s, _)| s.uid.as_str()).unwrap_or("");
+    Actor::client(uid, client)
+}
+
 /// Admin and CSRF checks, then the change, then the page again with the outcome.
 async fn admin_action<Fut>(
     state: &AppState,
@@ -175,7 +183,7 @@ where
     if let Err(r) = require_admin(state, current).await {
         return r;
     }
-    if !csrf::verify(&jar, csrf_token) {
+    if !csrf::verify(&state.key, &jar, csrf_token) {
         return show(
             state,
             lang,
@@ -225,17 +233,20 @@ async fn enforcement_submit(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
+    Client(client): Client,
     MaybeSession(current): MaybeSession,
     Form(form): Form<EnforcementForm>,
 ) -> Response {
-    let e = Enforcement {
-        enforced: form.enforced.is_some(),
-        groups: form.group,
-        excluded: form.exclude,
-    };
-    let tf = state.two_factor.clone();
+    let actor = actor_of(&current, &client);
+    let st = state.clone();
     admin_action(&state, lang, jar, current, &form.csrf, async move {
-        tf.set_enforcement(&e).await
+        // The same checks as the API: group names must be valid (and exist).
+        let e = Enforcement {
+            enforced: form.enforced.is_some(),
+            groups: crate::enforcement::group_names(form.group)?,
+            excluded: crate::enforcement::group_names(form.exclude)?,
+        };
+        st.two_factor.set_enforcement(&e, &actor, now()).await
     })
     .await
 }
@@ -251,13 +262,15 @@ async fn provider_submit(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
+    Client(client): Client,
     MaybeSession(current): MaybeSession,
     Form(form): Form<ProviderForm>,
 ) -> Response {
+    let actor = actor_of(&current, &client);
     let tf = state.two_factor.clone();
     let (id, enabled) = (form.provider.clone(), form.enabled);
     admin_action(&state, lang, jar, current, &form.csrf, async move {
-        tf.set_system_enabled(&id, enabled).await
+        tf.set_system_enabled(&id, enabled, &actor, now()).await
     })
     .await
 }
@@ -273,17 +286,23 @@ async fn reset_submit(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
+    Client(client): Client,
     MaybeSession(current): MaybeSession,
     Form(form): Form<ResetForm>,
 ) -> Response {
-    let tf = state.two_factor.clone();
+    let actor = actor_of(&current, &client);
+    let st = state.clone();
     let (uid, provider) = (form.uid.clone(), form.provider.clone());
     let known = ProviderId::parse(&provider).is_some();
     admin_action(&state, lang, jar, current, &form.csrf, async move {
         if !known {
             return Err(AppError::BadRequest("unknown provider".into()));
         }
-        tf.admin_disable(&uid, &provider).await
+        // The same checks as the API: the user must exist.
+        st.accounts.get(&uid).await?;
+        st.two_factor
+            .admin_disable(&uid, &provider, &actor, now())
+            .await
     })
     .await
 }

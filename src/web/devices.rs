@@ -14,7 +14,7 @@ use super::two_factor::authenticated;
 use super::{csrf, format_time, render, unavailable};
 use crate::app::{AppState, now};
 use crate::error::AppError;
-use crate::http::{MaybeSession, session_removal};
+use crate::http::{Client, MaybeSession, session_removal};
 use crate::sessions::Session;
 
 pub fn router() -> Router<AppState> {
@@ -75,7 +75,7 @@ async fn show(
         Ok(v) => v,
         Err(e) => return unavailable(lang, e),
     };
-    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = DevicesPage {
         lang: lang.code(),
         t: lang.texts(),
@@ -136,6 +136,7 @@ struct NameForm {
 async fn create_app_password(
     State(state): State<AppState>,
     lang: Lang,
+    Client(client): Client,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     Form(form): Form<NameForm>,
@@ -145,7 +146,7 @@ async fn create_app_password(
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    if !csrf::verify(&jar, &form.csrf) {
+    if !csrf::verify(&state.key, &jar, &form.csrf) {
         return show(
             &state,
             lang,
@@ -156,12 +157,11 @@ async fn create_app_password(
         )
         .await;
     }
-    match state
-        .app_passwords
-        .create(&session.uid, &form.name, session.second_factor, now())
-        .await
-    {
+    match crate::actions::create_app_password(&state, &session, &client, &form.name, now()).await {
         Ok((password, _)) => show(&state, lang, jar, &session, Some(password), None).await,
+        Err(AppError::ReauthRequired) => {
+            Redirect::to("/settings/reauth?next=/settings/devices").into_response()
+        }
         Err(AppError::BadRequest(_)) => {
             show(
                 &state,
@@ -187,6 +187,7 @@ struct RevokeForm {
 async fn revoke(
     State(state): State<AppState>,
     lang: Lang,
+    Client(client): Client,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     Form(form): Form<RevokeForm>,
@@ -196,7 +197,7 @@ async fn revoke(
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    if !csrf::verify(&jar, &form.csrf) {
+    if !csrf::verify(&state.key, &jar, &form.csrf) {
         return show(
             &state,
             lang,
@@ -208,7 +209,9 @@ async fn revoke(
         .await;
     }
     let done = match form.kind.as_str() {
-        "app_password" => state.app_passwords.revoke(&session.uid, &form.id).await,
+        "app_password" => {
+            crate::actions::revoke_app_password(&state, &session, &client, &form.id, now()).await
+        }
         "session" => state.sessions.revoke(&session.uid, &form.id).await,
         _ => Err(AppError::BadRequest("unknown kind".into())),
     };
@@ -237,7 +240,7 @@ async fn logout_everywhere(
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    if !csrf::verify(&jar, &form.csrf) {
+    if !csrf::verify(&state.key, &jar, &form.csrf) {
         return show(
             &state,
             lang,
@@ -275,7 +278,7 @@ fn grant_view(
     message: Option<&'static str>,
     status: StatusCode,
 ) -> Response {
-    let (jar, csrf_token) = csrf::ensure(jar, state.config.secure_cookies());
+    let (jar, csrf_token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = GrantPage {
         lang: lang.code(),
         t: lang.texts(),
@@ -337,6 +340,7 @@ async fn grant_page(
 async fn grant_submit(
     State(state): State<AppState>,
     lang: Lang,
+    Client(client): Client,
     jar: CookieJar,
     Path(token): Path<String>,
     MaybeSession(current): MaybeSession,
@@ -347,7 +351,7 @@ async fn grant_submit(
         Ok(s) => s,
         Err(_) => return login_first(&state, &token),
     };
-    if !csrf::verify(&jar, &form.csrf) {
+    if !csrf::verify(&state.key, &jar, &form.csrf) {
         return grant_view(
             &state,
             lang,
@@ -362,7 +366,7 @@ async fn grant_submit(
         let flow = crate::login_flow::open(&state, &token, now())
             .await?
             .ok_or_else(|| AppError::NotFound("login flow".into()))?;
-        crate::login_flow::grant(&state, &flow, &session.uid, session.second_factor, now()).await
+        crate::actions::grant_client_login(&state, &session, &client, &flow, now()).await
     }
     .await;
     match result {
@@ -375,6 +379,9 @@ async fn grant_submit(
             Some(t.granted),
             StatusCode::OK,
         ),
+        Err(AppError::ReauthRequired) => {
+            Redirect::to(&format!("/settings/reauth?next=/login/flow/{token}")).into_response()
+        }
         Err(AppError::NotFound(_)) => grant_view(
             &state,
             lang,

@@ -141,7 +141,7 @@ async fn login_page(
         }
         return (jar, Redirect::to(two_factor::page_for(s.stage))).into_response();
     }
-    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = LoginPage {
         lang: lang.code(),
         t: lang.texts(),
@@ -170,7 +170,7 @@ async fn login_submit(
 ) -> Response {
     let t = lang.texts();
     let show = |jar: CookieJar, status: StatusCode, uid: &str, error: &'static str| {
-        let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+        let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
         let page = LoginPage {
             lang: lang.code(),
             t,
@@ -180,7 +180,7 @@ async fn login_submit(
         };
         (status, jar, render(page)).into_response()
     };
-    if !csrf::verify(&jar, &form.csrf) {
+    if !csrf::verify(&state.key, &jar, &form.csrf) {
         return show(jar, StatusCode::FORBIDDEN, &form.uid, t.form_expired);
     }
     let remember = form.remember.is_some();
@@ -237,7 +237,7 @@ async fn home_page(
     } else {
         None
     };
-    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = HomePage {
         backup_few: backup_code_used.is_some_and(|n| n <= crate::providers::backup_codes::FEW_LEFT),
         backup_code_used,
@@ -264,7 +264,7 @@ async fn logout_submit(
     MaybeSession(current): MaybeSession,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !csrf::verify(&jar, &form.csrf) {
+    if !csrf::verify(&state.key, &jar, &form.csrf) {
         return (StatusCode::FORBIDDEN, lang.texts().form_expired).into_response();
     }
     if let Some((session, _)) = current

@@ -97,7 +97,7 @@ async fn show_challenge(
             selected: Some(p) == selected,
         })
         .collect();
-    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = ChallengePage {
         lang: lang.code(),
         t,
@@ -145,7 +145,7 @@ async fn challenge_submit(
     else {
         return Redirect::to("/login").into_response();
     };
-    if !csrf::verify(&jar, &form.csrf) {
+    if !csrf::verify(&state.key, &jar, &form.csrf) {
         let err = Some((StatusCode::FORBIDDEN, t.form_expired));
         return show_challenge(&state, lang, jar, &session, Some(&form.provider), err).await;
     }
@@ -215,7 +215,7 @@ async fn show_setup(
         Ok(e) => e,
         Err(e) => return unavailable(lang, e),
     };
-    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = SetupPage {
         lang: lang.code(),
         t: lang.texts(),
@@ -252,6 +252,7 @@ struct CodeForm {
 async fn setup_submit(
     State(state): State<AppState>,
     lang: Lang,
+    Client(client): Client,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     Form(form): Form<CodeForm>,
@@ -260,7 +261,7 @@ async fn setup_submit(
     let Some((session, token)) = current.filter(|(s, _)| s.stage == Stage::SetupRequired) else {
         return Redirect::to("/login").into_response();
     };
-    if !csrf::verify(&jar, &form.csrf) {
+    if !csrf::verify(&state.key, &jar, &form.csrf) {
         return show_setup(
             &state,
             lang,
@@ -271,11 +272,7 @@ async fn setup_submit(
         .await;
     }
     let result = async {
-        state
-            .two_factor
-            .totp
-            .confirm(&session.uid, form.code.trim(), now())
-            .await?;
+        crate::actions::confirm_totp(&state, &session, &client, &form.code, now()).await?;
         crate::login::setup_step(&state, &session, &token).await
     }
     .await;
@@ -327,7 +324,7 @@ async fn show_security(
         Ok(v) => v,
         Err(e) => return unavailable(lang, e),
     };
-    let (jar, token) = csrf::ensure(jar, state.config.secure_cookies());
+    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = SecurityPage {
         lang: lang.code(),
         t: lang.texts(),
@@ -390,7 +387,7 @@ where
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    if !csrf::verify(&jar, csrf_token) {
+    if !csrf::verify(&state.key, &jar, csrf_token) {
         return show_security(
             state,
             lang,
@@ -403,6 +400,9 @@ where
     }
     match action(session.clone()).await {
         Ok(None) => Redirect::to("/settings/security").into_response(),
+        Err(AppError::ReauthRequired) => {
+            Redirect::to("/settings/reauth?next=/settings/security").into_response()
+        }
         Ok(Some(codes)) => show_security(state, lang, jar, &session, Some(codes), None).await,
         Err(e) => {
             let shown = code_error(t, &e).or(match &e {
@@ -434,6 +434,7 @@ async fn totp_begin(
 async fn totp_verify(
     State(state): State<AppState>,
     lang: Lang,
+    Client(client): Client,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     Form(form): Form<CodeForm>,
@@ -441,12 +442,7 @@ async fn totp_verify(
     let st = state.clone();
     let code = form.code.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
-        st.two_factor
-            .totp
-            .confirm(&s.uid, code.trim(), now())
-            .await?;
-        // A code from the new factor was just shown: this session has two factors now.
-        st.sessions.proved(&s, true, now()).await?;
+        crate::actions::confirm_totp(&st, &s, &client, &code, now()).await?;
         Ok(None)
     })
     .await
@@ -455,14 +451,14 @@ async fn totp_verify(
 async fn totp_remove(
     State(state): State<AppState>,
     lang: Lang,
+    Client(client): Client,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
     let st = state.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
-        st.two_factor
-            .remove_by_user(&s.uid, ProviderId::Totp)
+        crate::actions::remove_factor(&st, &s, &client, ProviderId::Totp, now())
             .await
             .map(|_| None)
     })
@@ -472,18 +468,14 @@ async fn totp_remove(
 async fn backup_codes(
     State(state): State<AppState>,
     lang: Lang,
+    Client(client): Client,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
     let st = state.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
-        if !st.two_factor.status(&s.uid).await?.has_active_factor() {
-            return Err(AppError::Conflict("no factor".into()));
-        }
-        st.two_factor
-            .backup_codes
-            .generate(&s.uid, now())
+        crate::actions::regenerate_backup_codes(&st, &s, &client, now())
             .await
             .map(Some)
     })

@@ -279,9 +279,17 @@ fn free_port() -> u16 {
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+/// It sends `X-Requested-With` like a JavaScript front end would, so that bodiless API
+/// POSTs pass the CSRF guard (tests of the guard itself use a plain client).
 pub fn browser() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-requested-with",
+        reqwest::header::HeaderValue::from_static("twofold-tests"),
+    );
     reqwest::Client::builder()
         .cookie_store(true)
+        .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

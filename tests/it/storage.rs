@@ -350,14 +350,19 @@ async fn password_change_ends_sessions(backend: Backend) {
         .await
         .unwrap();
     accounts
-        .set_password("alice", "password-new".into())
+        .set_password("alice", "password-new".into(), None)
         .await
         .unwrap();
     assert!(sessions.find(&t, NOW).await.unwrap().is_none());
     assert!(accounts.authenticate("alice", "password-a").await.is_err());
     assert!(accounts.authenticate("alice", "password-new").await.is_ok());
     // A refused new password changes nothing.
-    assert!(accounts.set_password("alice", "x".into()).await.is_err());
+    assert!(
+        accounts
+            .set_password("alice", "x".into(), None)
+            .await
+            .is_err()
+    );
     assert!(accounts.authenticate("alice", "password-new").await.is_ok());
 }
 
@@ -376,9 +381,17 @@ fn two_factor(store: &Store) -> twofold::providers::TwoFactor {
     twofold::providers::TwoFactor::new(
         store.clone(),
         ServerKey::from_bytes([7; 32]),
+        twofold::audit::Audit::new(store.clone(), false),
         &twofold::config::Config::default(),
     )
     .unwrap()
+}
+
+fn from(ip: &str) -> ClientInfo {
+    ClientInfo {
+        ip: ip.into(),
+        ..ClientInfo::default()
+    }
 }
 
 /// Enrolls TOTP at time NOW through the domain API; returns the raw secret.
@@ -419,7 +432,13 @@ async fn a_factor_locks_after_100_failures(backend: Backend) {
     );
     // The 100th, through the real check, from a fresh IP.
     let err = tf
-        .verify_challenge("alice", ProviderId::Totp, "000000", "192.0.2.9", NOW + 30)
+        .verify_challenge(
+            "alice",
+            ProviderId::Totp,
+            "000000",
+            &from("192.0.2.9"),
+            NOW + 30,
+        )
         .await;
     assert!(matches!(err, Err(AppError::InvalidCode)), "{err:?}");
     let status = tf.status("alice").await.unwrap();
@@ -432,7 +451,13 @@ async fn a_factor_locks_after_100_failures(backend: Backend) {
         (NOW + 60) as u64,
     );
     let err = tf
-        .verify_challenge("alice", ProviderId::Totp, &code, "192.0.2.10", NOW + 60)
+        .verify_challenge(
+            "alice",
+            ProviderId::Totp,
+            &code,
+            &from("192.0.2.10"),
+            NOW + 60,
+        )
         .await;
     assert!(matches!(err, Err(AppError::FactorLocked)), "{err:?}");
     assert_eq!(status.need(), twofold::login::SecondFactorNeed::Challenge);

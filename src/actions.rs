@@ -1,0 +1,252 @@
+//! Use cases: one function per security-sensitive action a signed-in user takes, called
+//! alike by the pages and the JSON API. Each checks what the action needs (a recent
+//! re-authentication), performs it, revokes what it must and writes the audit event, so
+//! that no adapter can do one without the others.
+
+use crate::accounts::Revoked;
+use crate::app::AppState;
+use crate::app_passwords::AppPassword;
+use crate::audit::{Actor, Event};
+use crate::error::AppError;
+use crate::login::Stage;
+use crate::providers::ProviderId;
+use crate::sessions::{ClientInfo, Session};
+
+/// Refuses with `ReauthRequired` unless the user proved who they are in this session
+/// within `session.reauth_minutes`.
+pub fn require_recent(state: &AppState, session: &Session, now: i64) -> Result<(), AppError> {
+    if session.recently_proved(now, state.config.session.reauth_minutes * 60) {
+        Ok(())
+    } else {
+        Err(AppError::ReauthRequired)
+    }
+}
+
+/// The user proves who they are again, with their password (throttled like a login).
+pub async fn reauthenticate(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    password: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    crate::login::check_password(state, &session.uid, password, client).await?;
+    state.sessions.proved(session, false, now).await?;
+    state
+        .audit
+        .record(
+            Event::Reauthenticated,
+            &Actor::client(&session.uid, client),
+            &session.uid,
+            "password",
+            now,
+        )
+        .await
+}
+
+/// Activates a pending TOTP secret with a first code. A code from the new factor counts
+/// as passing one: the session now has two factors (an attacker holding only the
+/// password could get the same by logging in again with the factor just added).
+pub async fn confirm_totp(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    code: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    state
+        .two_factor
+        .totp
+        .confirm(&session.uid, code.trim(), now)
+        .await?;
+    if session.stage == Stage::Authenticated {
+        state.sessions.proved(session, true, now).await?;
+    }
+    state
+        .audit
+        .record(
+            Event::FactorAdded,
+            &Actor::client(&session.uid, client),
+            &session.uid,
+            ProviderId::Totp.as_str(),
+            now,
+        )
+        .await
+}
+
+/// The user turns off one of their factors: needs a recent re-authentication, and ends
+/// every other session of the user. Returns how many sessions ended.
+pub async fn remove_factor(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    provider: ProviderId,
+    now: i64,
+) -> Result<u64, AppError> {
+    require_recent(state, session, now)?;
+    state
+        .two_factor
+        .remove_by_user(&session.uid, provider)
+        .await?;
+    let ended = state.sessions.end_others(&session.uid, session).await?;
+    let actor = Actor::client(&session.uid, client);
+    state
+        .audit
+        .record(
+            Event::FactorRemoved,
+            &actor,
+            &session.uid,
+            provider.as_str(),
+            now,
+        )
+        .await?;
+    if ended > 0 {
+        state
+            .audit
+            .record(
+                Event::SessionsEnded,
+                &actor,
+                &session.uid,
+                "factor_removed",
+                now,
+            )
+            .await?;
+    }
+    Ok(ended)
+}
+
+/// New backup codes (the old ones stop working): needs a recent re-authentication and
+/// another active factor.
+pub async fn regenerate_backup_codes(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    now: i64,
+) -> Result<Vec<String>, AppError> {
+    require_recent(state, session, now)?;
+    let status = state.two_factor.status(&session.uid).await?;
+    if !status.has_active_factor() {
+        return Err(AppError::Conflict(
+            "backup codes need another two-factor method: set one up first".into(),
+        ));
+    }
+    let codes = state
+        .two_factor
+        .backup_codes
+        .generate(&session.uid, now)
+        .await?;
+    state
+        .audit
+        .record(
+            Event::BackupCodesGenerated,
+            &Actor::client(&session.uid, client),
+            &session.uid,
+            "",
+            now,
+        )
+        .await?;
+    Ok(codes)
+}
+
+/// A new app password, carrying no more factors than this session proved.
+pub async fn create_app_password(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    name: &str,
+    now: i64,
+) -> Result<(String, AppPassword), AppError> {
+    require_recent(state, session, now)?;
+    let (password, app) = state
+        .app_passwords
+        .create(&session.uid, name, session.second_factor, now)
+        .await?;
+    state
+        .audit
+        .record(
+            Event::AppPasswordCreated,
+            &Actor::client(&session.uid, client),
+            &session.uid,
+            &app.name,
+            now,
+        )
+        .await?;
+    Ok((password, app))
+}
+
+pub async fn revoke_app_password(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    id: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    state.app_passwords.revoke(&session.uid, id).await?;
+    state
+        .audit
+        .record(
+            Event::AppPasswordRevoked,
+            &Actor::client(&session.uid, client),
+            &session.uid,
+            id,
+            now,
+        )
+        .await
+}
+
+/// The user changes their password: the current one must be right (that is the
+/// re-authentication); every other session, every app password and every pending
+/// client login flow end.
+pub async fn change_password(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    current: &str,
+    new: String,
+    now: i64,
+) -> Result<Revoked, AppError> {
+    state.accounts.check_new_password(&new)?;
+    crate::login::check_password(state, &session.uid, current, client).await?;
+    let revoked = state
+        .accounts
+        .set_password(&session.uid, new, Some(&session.id))
+        .await?;
+    state.sessions.proved(session, false, now).await?;
+    state
+        .audit
+        .record(
+            Event::PasswordChanged,
+            &Actor::client(&session.uid, client),
+            &session.uid,
+            &format!(
+                "sessions={} app_passwords={} client_logins={}",
+                revoked.sessions, revoked.app_passwords, revoked.client_logins
+            ),
+            now,
+        )
+        .await?;
+    Ok(revoked)
+}
+
+/// The user grants a client login flow from this session.
+pub async fn grant_client_login(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    flow: &crate::store::LoginFlowRow,
+    now: i64,
+) -> Result<(), AppError> {
+    // It makes an app password: the same re-authentication as making one by hand.
+    require_recent(state, session, now)?;
+    crate::login_flow::grant(state, flow, &session.uid, session.second_factor, now).await?;
+    state
+        .audit
+        .record(
+            Event::ClientLoginGranted,
+            &Actor::client(&session.uid, client),
+            &session.uid,
+            &flow.client_name,
+            now,
+        )
+        .await
+}

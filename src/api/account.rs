@@ -1,0 +1,131 @@
+//! The signed-in user's own account: re-authentication, password change, and the
+//! security activity (the audit trail), plus the admins' view of the whole trail.
+
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::Revoked;
+use crate::app::{AppState, now};
+use crate::error::AppError;
+use crate::http::{AdminSession, ApiJson, AuthSession, Client};
+use crate::store::{AuditQuery, AuditRow};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/reauth", post(reauth))
+        .route("/api/v1/password", post(change_password))
+        .route("/api/v1/activity", get(activity))
+        .route("/api/v1/admin/activity", get(admin_activity))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthRequest {
+    pub password: String,
+}
+
+/// Confirms the password again, for the changes that need a recent sign-in.
+async fn reauth(
+    State(state): State<AppState>,
+    Client(client): Client,
+    AuthSession(s, _): AuthSession,
+    ApiJson(req): ApiJson<ReauthRequest>,
+) -> Result<StatusCode, AppError> {
+    crate::actions::reauthenticate(&state, &s, &client, &req.password, now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Serialize)]
+pub struct PasswordChanged {
+    /// What the change ended: other sessions, app passwords, pending client logins.
+    pub revoked: Revoked,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    Client(client): Client,
+    AuthSession(s, _): AuthSession,
+    ApiJson(req): ApiJson<PasswordRequest>,
+) -> Result<impl IntoResponse, AppError> {
+    let revoked = crate::actions::change_password(
+        &state,
+        &s,
+        &client,
+        &req.current_password,
+        req.new_password,
+        now(),
+    )
+    .await?;
+    Ok(Json(PasswordChanged { revoked }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityQuery {
+    /// Unix seconds; events from then on.
+    #[serde(default)]
+    pub since: i64,
+    /// At most this many, newest first (default 100, at most 1000).
+    pub limit: Option<i64>,
+    /// Admins only: one user's events.
+    pub user: Option<String>,
+}
+
+fn limit(q: &ActivityQuery) -> Result<i64, AppError> {
+    match q.limit.unwrap_or(100) {
+        n @ 1..=1000 => Ok(n),
+        _ => Err(AppError::BadRequest(
+            "limit must be between 1 and 1000".into(),
+        )),
+    }
+}
+
+/// The signed-in user's own security events.
+async fn activity(
+    State(state): State<AppState>,
+    AuthSession(s, _): AuthSession,
+    Query(q): Query<ActivityQuery>,
+) -> Result<impl IntoResponse, AppError> {
+    if q.user.is_some() {
+        return Err(AppError::BadRequest(
+            "user is for /api/v1/admin/activity".into(),
+        ));
+    }
+    let rows: Vec<AuditRow> = state
+        .audit
+        .list(&AuditQuery {
+            user: Some(s.uid),
+            since: q.since,
+            limit: limit(&q)?,
+        })
+        .await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(rows)))
+}
+
+/// Every security event, or one user's (admins only).
+async fn admin_activity(
+    State(state): State<AppState>,
+    _: AdminSession,
+    Query(q): Query<ActivityQuery>,
+) -> Result<impl IntoResponse, AppError> {
+    let rows = state
+        .audit
+        .list(&AuditQuery {
+            user: q.user.clone(),
+            since: q.since,
+            limit: limit(&q)?,
+        })
+        .await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(rows)))
+}

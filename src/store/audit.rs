@@ -1,0 +1,76 @@
+//! `audit_log`: security events, newest last. Written where each action happens.
+
+use super::{Store, StoreResult};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: i64,
+    pub event: String,
+    /// Who did it: a uid, `cli` for the admin command line, or empty for an unknown client.
+    pub actor: String,
+    /// Whose account it concerns (may name no existing user: a failed login).
+    pub target: String,
+    pub ip: String,
+    pub user_agent: String,
+    /// A short machine-readable detail: the provider, a reason, an app password's name.
+    pub detail: String,
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Events whose actor or target is this user.
+    pub user: Option<String>,
+    pub since: i64,
+    pub limit: i64,
+}
+
+impl Store {
+    pub async fn insert_audit(&self, r: &AuditRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, event, actor, target, ip, user_agent, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&r.id)
+        .bind(r.at)
+        .bind(&r.event)
+        .bind(&r.actor)
+        .bind(&r.target)
+        .bind(&r.ip)
+        .bind(&r.user_agent)
+        .bind(&r.detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest `q.limit` events matching `q`, newest first.
+    pub async fn audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
+        let rows = match &q.user {
+            Some(uid) => {
+                sqlx::query_as::<_, AuditRow>(
+                    "SELECT id, at, event, actor, target, ip, user_agent, detail FROM audit_log
+                     WHERE (target = $1 OR actor = $1) AND at >= $2
+                     ORDER BY at DESC, id DESC LIMIT $3",
+                )
+                .bind(uid)
+                .bind(q.since)
+                .bind(q.limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as::<_, AuditRow>(
+                    "SELECT id, at, event, actor, target, ip, user_agent, detail FROM audit_log
+                     WHERE at >= $1 ORDER BY at DESC, id DESC LIMIT $2",
+                )
+                .bind(q.since)
+                .bind(q.limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        Ok(rows)
+    }
+}
