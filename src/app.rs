@@ -79,13 +79,7 @@ impl AppState {
     }
 }
 
-/// Seconds since the Unix epoch. Read here, at the edge, and passed into domain code.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use crate::clock::now;
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.server.max_body_bytes;
@@ -110,6 +104,9 @@ pub fn router(state: AppState) -> Router {
             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         ))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        // Everything here is personal or secret (backup codes, a new app password, a TOTP
+        // secret): no cache keeps it. The stylesheet sets its own caching.
+        .layer(security_header(header::CACHE_CONTROL, "no-store"))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on
         // our own form posts, and the cross-site guard could not check where they come from.

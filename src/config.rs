@@ -39,6 +39,11 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Proxies whose `X-Forwarded-For` is believed (throttling by IP, sessions' IP).
     pub trusted_proxies: Vec<String>,
+    /// Open connections at most; past it a new connection is closed at once.
+    pub max_connections: usize,
+    /// A client must send a request's headers within this many seconds; a keep-alive
+    /// connection idle that long is closed.
+    pub header_read_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -169,6 +174,8 @@ impl Default for ServerConfig {
             // Believing loopback would let every client behind a careless proxy config
             // choose its own address for throttling and session records.
             trusted_proxies: Vec::new(),
+            max_connections: 4096,
+            header_read_timeout_secs: 10,
         }
     }
 }
@@ -301,6 +308,15 @@ impl Config {
             || self.server.public_url.starts_with("https://"))
         {
             return invalid("server.public_url", "must start with http:// or https://");
+        }
+        if self.server.max_connections == 0 {
+            return invalid("server.max_connections", "must be at least 1");
+        }
+        if !(1..=3600).contains(&self.server.header_read_timeout_secs) {
+            return invalid(
+                "server.header_read_timeout_secs",
+                "must be between 1 and 3600",
+            );
         }
         if self.server.max_body_bytes < 1024 {
             return invalid("server.max_body_bytes", "must be at least 1024");

@@ -68,6 +68,7 @@ impl ServerKey {
     pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
+                check_key_file_mode(path)?;
                 let bytes = hex::decode(text.trim())
                     .ok()
                     .and_then(|b| <[u8; 32]>::try_from(b).ok())
@@ -109,6 +110,33 @@ impl ServerKey {
         mac.update(token.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+}
+
+/// Refuses a key file that others may change or read: whoever can read it can forge
+/// every session and decrypt every TOTP secret. Group read is allowed (a group-owned
+/// secret mount) with a warning.
+#[cfg(unix)]
+fn check_key_file_mode(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .with_context(|| format!("cannot read key file {}", path.display()))?
+        .permissions()
+        .mode();
+    anyhow::ensure!(
+        mode & 0o027 == 0,
+        "server key file {} has mode {:o}: others may read or change it; run chmod 600 on it",
+        path.display(),
+        mode & 0o777
+    );
+    if mode & 0o040 != 0 {
+        tracing::warn!(path = %path.display(), "the server key file is readable by its group");
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_key_file_mode(_: &Path) -> anyhow::Result<()> {
+    Ok(())
 }
 
 impl ServerKey {

@@ -142,7 +142,13 @@ impl Accounts {
         if password.len() > MAX_PASSWORD_LEN {
             return Err(AppError::InvalidCredentials);
         }
-        let row = self.store.user(uid).await?;
+        // A name no account can have (too long, control characters such as NUL, which
+        // PostgreSQL refuses in text) is an unknown user: no lookup, the same hashing.
+        let row = if uid.len() > 256 || uid.chars().any(char::is_control) {
+            None
+        } else {
+            self.store.user(uid).await?
+        };
         let stored = row.as_ref().map(|r| r.password_hash.clone());
         let outcome = self.hasher.verify(password.to_string(), stored).await?;
         let row = match (outcome, row) {

@@ -2,6 +2,7 @@
 //! that mirror Nextcloud's `occ`. Exit code 0 on success; otherwise one line on stderr
 //! saying why, and a non-zero code.
 
+mod audit;
 mod config_cmd;
 mod group;
 mod prompt;
@@ -53,6 +54,8 @@ enum Command {
     /// Enable or disable second-factor providers system-wide.
     #[command(subcommand)]
     Provider(twofactor::ProviderCommand),
+    /// Show the audit trail of security events, newest first.
+    Audit(audit::AuditArgs),
 }
 
 /// Entry point used by `main.rs`.
@@ -99,6 +102,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Provider(cmd) => {
             let config = load_config(cli.config.as_deref())?;
             twofactor::run_provider(cmd, &config).await
+        }
+        Command::Audit(args) => {
+            let config = load_config(cli.config.as_deref())?;
+            audit::run(args, &config).await
         }
     }
 }

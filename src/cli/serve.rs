@@ -42,11 +42,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    tracing::info!(%local, public_url = %state.config.server.public_url, "twofold listening");
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let open_files = crate::http_server::raise_open_files_limit();
+    let limits = crate::http_server::Limits {
+        max_connections: state.config.server.max_connections,
+        header_read_timeout: std::time::Duration::from_secs(
+            state.config.server.header_read_timeout_secs,
+        ),
+    };
+    tracing::info!(%local, public_url = %state.config.server.public_url, ?open_files, "twofold listening");
+    crate::http_server::serve(listener, router(state), limits, shutdown_signal()).await?;
     store.close().await;
     Ok(())
 }

@@ -158,5 +158,15 @@ fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create database folder {}", dir.display()))?;
     }
-    Ok(())
+    // The database holds password hashes and sealed secrets: create it readable by its
+    // owner only, whatever the umask (SQLite gives its -wal and -shm files the same mode).
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create database file {path}")),
+    }
 }

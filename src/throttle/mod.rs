@@ -94,11 +94,18 @@ pub fn buckets(what: &str, uid: &str, ip: &str, device: Option<&str>) -> Vec<Buc
     ]
 }
 
-/// Buckets for a secret guessed per client only (e.g. starting client login flows).
-pub fn ip_bucket(what: &str, ip: &str) -> Vec<Bucket> {
+/// Starting client login flows: each start stores a row, so a client gets a few, then
+/// short delays.
+pub const FLOW_STARTS: Limits = Limits {
+    free: 10,
+    max_delay: 60,
+};
+
+/// A bucket per client IP only, for actions that cost the server (not secrets).
+pub fn ip_bucket(what: &str, ip: &str, limits: Limits) -> Vec<Bucket> {
     vec![Bucket {
         key: format!("{what}:ip:{ip}"),
-        limits: CLIENT,
+        limits,
         cleared_by_success: false,
         target: String::new(),
     }]
@@ -210,6 +217,9 @@ impl Throttle {
 impl Reservation {
     /// The secret was wrong: the attempt stays counted.
     pub fn failed(self) {}
+
+    /// Not a guess, but a use that counts (a flow started): it stays counted.
+    pub fn keep(self) {}
 }
 
 #[cfg(test)]

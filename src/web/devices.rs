@@ -264,7 +264,11 @@ struct GrantPage<'a> {
     lang: &'static str,
     t: &'static Texts,
     csrf: &'a str,
+    /// The client as it named itself (its User-Agent), which it may choose freely: the
+    /// page also shows from where and when the login was asked for.
     client_name: String,
+    client_ip: String,
+    requested_at: String,
     action: String,
     message: Option<&'static str>,
 }
@@ -274,7 +278,7 @@ fn grant_view(
     lang: Lang,
     jar: CookieJar,
     token: &str,
-    client_name: String,
+    flow: Option<&crate::store::LoginFlowRow>,
     message: Option<&'static str>,
     status: StatusCode,
 ) -> Response {
@@ -283,7 +287,11 @@ fn grant_view(
         lang: lang.code(),
         t: lang.texts(),
         csrf: &csrf_token,
-        client_name,
+        client_name: flow.map(|f| f.client_name.clone()).unwrap_or_default(),
+        client_ip: flow.map(|f| f.client_ip.clone()).unwrap_or_default(),
+        requested_at: flow
+            .map(|f| super::format_time(f.created_at))
+            .unwrap_or_default(),
         action: format!("/login/flow/{token}"),
         message,
     };
@@ -318,7 +326,7 @@ async fn grant_page(
             lang,
             jar,
             &token,
-            String::new(),
+            None,
             Some(t.flow_expired),
             StatusCode::NOT_FOUND,
         );
@@ -326,15 +334,7 @@ async fn grant_page(
     if authenticated(current).is_err() {
         return login_first(&state, &token);
     }
-    grant_view(
-        &state,
-        lang,
-        jar,
-        &token,
-        flow.client_name,
-        None,
-        StatusCode::OK,
-    )
+    grant_view(&state, lang, jar, &token, Some(&flow), None, StatusCode::OK)
 }
 
 async fn grant_submit(
@@ -357,7 +357,7 @@ async fn grant_submit(
             lang,
             jar,
             &token,
-            String::new(),
+            None,
             Some(t.form_expired),
             StatusCode::FORBIDDEN,
         );
@@ -375,7 +375,7 @@ async fn grant_submit(
             lang,
             jar,
             &token,
-            String::new(),
+            None,
             Some(t.granted),
             StatusCode::OK,
         ),
@@ -387,7 +387,7 @@ async fn grant_submit(
             lang,
             jar,
             &token,
-            String::new(),
+            None,
             Some(t.flow_expired),
             StatusCode::NOT_FOUND,
         ),

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama templates, English and French). Every form carries a
 //! CSRF token checked against a cookie (double submit); handlers named after their page.
 
+mod account;
 mod admin;
 mod csrf;
 mod devices;
@@ -19,6 +20,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use crate::app::AppState;
+use crate::clock::format_time;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession, removal_cookie, session_removal, with_login_cookies};
 use crate::login::Stage;
@@ -30,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", axum::routing::post(logout_submit))
         .route("/static/style.css", get(stylesheet))
+        .merge(account::router())
         .merge(two_factor::router())
         .merge(admin::router())
         .merge(devices::router())
@@ -83,7 +86,10 @@ fn unavailable(lang: Lang, e: AppError) -> Response {
 
 async fn stylesheet() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../../static/style.css"),
     )
 }
@@ -273,20 +279,4 @@ async fn logout_submit(
         return unavailable(lang, e.into());
     }
     (jar.remove(session_removal(&state)), Redirect::to("/login")).into_response()
-}
-
-/// UTC date and time, `YYYY-MM-DD HH:MM UTC`.
-fn format_time(unix: i64) -> String {
-    cookie::time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(|t| {
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        })
-        .unwrap_or_default()
 }
