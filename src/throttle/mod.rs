@@ -68,7 +68,12 @@ pub struct Bucket {
 /// The buckets of an attempt at `what` (password, 2fa, …) on `uid` from `client`.
 /// Names are cut to 64 characters (the longest uid) so that garbage cannot make huge keys.
 pub fn buckets(what: &str, uid: &str, ip: &str, device: Option<&str>) -> Vec<Bucket> {
-    let uid: String = uid.chars().take(64).collect();
+    // Control characters (NUL above all) cannot be stored as text in PostgreSQL.
+    let uid: String = uid
+        .chars()
+        .take(64)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
     let first = match device {
         Some(id) => Bucket {
             key: format!("{what}:dev:{id}"),

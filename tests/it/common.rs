@@ -248,6 +248,10 @@ impl Server {
         panic!("server did not become healthy: {}", self.stderr());
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What the server logged so far.
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
@@ -348,4 +352,31 @@ pub fn session_set_cookie(r: &reqwest::Response) -> String {
         .map(|c| c.to_str().unwrap().to_string())
         .find(|c| c.starts_with("twofold_session="))
         .expect("a session cookie")
+}
+
+/// Runs one SQL statement on the test database (to age a session, say).
+pub async fn sql(db: &TestDb, statement: &'static str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    sqlx::query(statement).execute(&pool).await.unwrap();
+    pool.close().await;
+}
+
+/// A cookie-keeping client that sends nothing extra: no `X-Requested-With`.
+pub fn bare_browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Writes a config file with `toml` into the test's folder; returns its path.
+pub fn config_file(db: &TestDb, toml: &str) -> String {
+    let path = db
+        .dir
+        .path()
+        .join(format!("twofold-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(&path, toml).unwrap();
+    path.display().to_string()
 }

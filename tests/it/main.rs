@@ -10,6 +10,7 @@ mod cli;
 mod devices;
 mod http_api;
 mod nginx;
+mod security;
 mod storage;
 mod two_factor;
 mod two_factor_pages;

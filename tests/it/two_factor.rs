@@ -35,7 +35,7 @@ pub fn oathtool(secret_b32: &str, offset: i64) -> String {
     text(&out.stdout).trim().to_string()
 }
 
-async fn challenge(
+pub(crate) async fn challenge(
     http: &Client,
     server: &Server,
     provider: &str,
@@ -49,7 +49,7 @@ async fn challenge(
 }
 
 /// Logs in (no 2FA yet), enrolls TOTP with a code from now, returns the base32 secret.
-async fn enroll_totp(server: &Server, uid: &str, pw: &str) -> (Client, String) {
+pub(crate) async fn enroll_totp(server: &Server, uid: &str, pw: &str) -> (Client, String) {
     let http = browser();
     api_login(&http, server, uid, pw).await;
     let r = http
