@@ -250,6 +250,20 @@ mod tests {
         assert_ne!(p, generate());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn basic_headers_round_trip_and_never_panic(
+            uid in "[^:]{0,20}",
+            pw in ".{0,40}",
+            junk in ".{0,60}",
+        ) {
+            let h = format!("Basic {}", STANDARD.encode(format!("{uid}:{pw}")));
+            proptest::prop_assert_eq!(parse_basic(&h), Some((uid, pw)));
+            let _ = parse_basic(&junk);
+            let _ = parse_basic(&format!("Basic {junk}"));
+        }
+    }
+
     #[test]
     fn basic_header_parsing() {
         let h = format!("Basic {}", STANDARD.encode("alice:pa:ss"));

@@ -288,6 +288,30 @@ impl FromRequestParts<AppState> for AdminSession {
 mod tests {
     use super::client_ip;
 
+    proptest::proptest! {
+        #[test]
+        fn a_client_behind_no_trusted_proxy_cannot_choose_its_address(
+            peer in "(203\\.0\\.113\\.[0-9]{1,2})",
+            header in ".{0,80}",
+        ) {
+            let trusted = vec!["127.0.0.1".to_string()];
+            proptest::prop_assert_eq!(client_ip(&peer, Some(&header), &trusted), peer);
+        }
+
+        #[test]
+        fn behind_a_trusted_proxy_the_answer_is_an_address_it_was_given(
+            header in "[0-9., a-z:]{0,60}",
+        ) {
+            let trusted = vec!["127.0.0.1".to_string()];
+            let ip = client_ip("127.0.0.1", Some(&header), &trusted);
+            proptest::prop_assert!(
+                ip == "127.0.0.1" || header.split(',').any(|h| h.trim() == ip),
+                "{} from {:?}", ip, header
+            );
+            proptest::prop_assert!(ip.parse::<std::net::IpAddr>().is_ok());
+        }
+    }
+
     #[test]
     fn forwarded_for_only_from_trusted_proxies() {
         let trusted = vec!["127.0.0.1".to_string(), "10.0.0.2".to_string()];

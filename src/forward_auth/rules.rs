@@ -200,4 +200,105 @@ mod tests {
             Policy::Deny
         );
     }
+
+    fn strictness(d: &Decision) -> (u8, usize) {
+        let p = match d.policy {
+            Policy::Bypass => 0,
+            Policy::OneFactor => 1,
+            Policy::TwoFactor => 2,
+            Policy::Deny => 3,
+        };
+        (p, d.groups.len())
+    }
+
+    proptest::proptest! {
+        /// Whatever a backend makes of a raw path (decoded once or twice, backslashes as
+        /// slashes, dot segments resolved), the rule twofold applies is at least as strict
+        /// as the rule for that reading.
+        #[test]
+        fn no_spelling_makes_a_stricter_rule_lose(
+            segs in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("public"),
+                    proptest::strategy::Just("deny"),
+                    proptest::strategy::Just("team"),
+                    proptest::strategy::Just(".."),
+                    proptest::strategy::Just("."),
+                    proptest::strategy::Just(""),
+                    proptest::strategy::Just("%2e%2e"),
+                    proptest::strategy::Just("%2f"),
+                    proptest::strategy::Just("%64eny"),
+                    proptest::strategy::Just("%252e%252e"),
+                    proptest::strategy::Just("..%5c"),
+                    proptest::strategy::Just("x;y"),
+                ],
+                0..6,
+            )
+        ) {
+            let config = ForwardAuthConfig {
+                default_policy: "one_factor".into(),
+                allowed_domains: vec![],
+                rules: vec![
+                    rule("", "/public", "bypass", &[]),
+                    rule("", "/deny", "deny", &[]),
+                    rule("", "/team", "one_factor", &["team"]),
+                ],
+            };
+            let raw = format!("/{}", segs.join("/"));
+            let ours = decide(&config, "h", &crate::forward_auth::normalize::path(&raw));
+            for reading in readings(&raw) {
+                let theirs = decide(&config, "h", &NormalPath::Clear(reading.clone()));
+                proptest::prop_assert!(
+                    strictness(&ours) >= strictness(&theirs),
+                    "{} read as {}: {:?} < {:?}", raw, reading, ours, theirs
+                );
+            }
+        }
+    }
+
+    /// How backends may read a raw path (see normalize's tests).
+    fn readings(raw: &str) -> Vec<String> {
+        fn decode(s: &str) -> String {
+            let mut out = Vec::new();
+            let b = s.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i] == b'%'
+                    && i + 2 < b.len()
+                    && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+                {
+                    out.push(v);
+                    i += 3;
+                    continue;
+                }
+                out.push(b[i]);
+                i += 1;
+            }
+            String::from_utf8_lossy(&out).into_owned()
+        }
+        fn resolve(p: &str) -> String {
+            let mut segs: Vec<&str> = Vec::new();
+            for s in p.split('/') {
+                match s {
+                    "" | "." => {}
+                    ".." => {
+                        segs.pop();
+                    }
+                    s => segs.push(s.split(';').next().unwrap_or_default()),
+                }
+            }
+            format!("/{}", segs.join("/"))
+        }
+        let once = decode(raw);
+        let twice = decode(&once);
+        [
+            once.clone(),
+            twice.clone(),
+            once.replace('\\', "/"),
+            twice.replace('\\', "/"),
+        ]
+        .iter()
+        .map(|p| resolve(p))
+        .collect()
+    }
 }

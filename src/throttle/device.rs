@@ -42,6 +42,14 @@ pub fn device_for(key: &ServerKey, value: &str, uid: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn no_forged_cookie_value_passes(value in ".{0,120}", uid in "[a-z]{1,8}") {
+            let key = ServerKey::from_bytes([3; 32]);
+            proptest::prop_assert_eq!(device_for(&key, &value, &uid), None);
+        }
+    }
+
     #[test]
     fn only_a_genuine_cookie_for_that_user_counts() {
         let key = ServerKey::generate();
