@@ -32,8 +32,8 @@ BASIC="Basic $(printf 'bench:%s' "$APP" | base64 -w0)"
 FWD=(-H 'X-Forwarded-Method: GET' -H 'X-Forwarded-Proto: https' -H 'X-Forwarded-Host: files.example.org' -H 'X-Forwarded-Uri: /dav/file.txt')
 
 # Sanity: each target answers 200 before it is measured.
-test "$(curl -s -o /dev/null -w '%{http_code}' "${FWD[@]}" -H "Cookie: $COOKIE" "$BASE/api/v1/forward-auth")" = 200
-test "$(curl -s -o /dev/null -w '%{http_code}' "${FWD[@]}" -H "Authorization: $BASIC" "$BASE/api/v1/forward-auth")" = 200
+test "$(curl -s -o /dev/null -w '%{http_code}' "${FWD[@]}" -H "Cookie: $COOKIE" "$BASE/api/v1/forward-auth/traefik")" = 200
+test "$(curl -s -o /dev/null -w '%{http_code}' "${FWD[@]}" -H "Authorization: $BASIC" "$BASE/api/v1/forward-auth/traefik")" = 200
 
 run() { # name, then wrk arguments
   local name="$1"; shift
@@ -50,7 +50,7 @@ run() { # name, then wrk arguments
 echo "| target | requests/s | latency avg | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|---|"
 run "hello-world baseline (GET /healthz)" "$BASE/healthz"
-run "forward-auth, session cookie" "${FWD[@]}" -H "Cookie: $COOKIE" "$BASE/api/v1/forward-auth"
-run "forward-auth, app password (Basic)" "${FWD[@]}" -H "Authorization: $BASIC" "$BASE/api/v1/forward-auth"
+run "forward-auth, session cookie" "${FWD[@]}" -H "Cookie: $COOKIE" "$BASE/api/v1/forward-auth/traefik"
+run "forward-auth, app password (Basic)" "${FWD[@]}" -H "Authorization: $BASIC" "$BASE/api/v1/forward-auth/traefik"
 echo
 echo "server RSS after the runs: $(ps -o rss= -p $PID | tr -d ' ') KiB; $(nproc) cores; wrk -t2 -c$CONNS -d$DURATION; SQLite"

@@ -61,7 +61,8 @@ pub struct PasswordConfig {
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
     pub min_length: usize,
-    /// Password hashes computed at once (each holds `argon2_memory_kib`); 0: one per core.
+    /// Password hashes computed at once (each holds `argon2_memory_kib`); 0: half the
+    /// cores (at least one), leaving the rest to forward-auth during a login storm.
     pub hash_workers: usize,
     /// Password checks allowed to wait for a worker; beyond that a login answers 503
     /// at once, so a storm of logins cannot starve forward-auth or exhaust memory.

@@ -118,6 +118,11 @@ impl Accounts {
         Ok(row.into())
     }
 
+    /// Whether a password check could start now (see `PasswordHasher::has_room`).
+    pub fn can_check_password(&self) -> bool {
+        self.hasher.has_room()
+    }
+
     pub async fn get(&self, uid: &str) -> Result<User, AppError> {
         self.store
             .user(uid)

@@ -49,6 +49,11 @@ pub async fn check_password(
     password: &str,
     client: &ClientInfo,
 ) -> Result<crate::accounts::User, AppError> {
+    // Too many checks already waiting: refuse before any database work, so that a storm
+    // of logins costs little more than its HTTP parsing.
+    if !state.accounts.can_check_password() {
+        return Err(AppError::Busy);
+    }
     let device = client
         .device_cookie
         .as_deref()
