@@ -4,13 +4,13 @@
 //! that no adapter can do one without the others.
 
 use crate::accounts::Revoked;
-use crate::app::AppState;
 use crate::app_passwords::AppPassword;
 use crate::audit::{Actor, Event};
 use crate::error::AppError;
 use crate::login::Stage;
 use crate::providers::ProviderId;
 use crate::sessions::{ClientInfo, Session};
+use crate::state::AppState;
 
 /// Refuses with `ReauthRequired` unless the user proved who they are in this session
 /// within `session.reauth_minutes`.
@@ -249,4 +249,54 @@ pub async fn grant_client_login(
             now,
         )
         .await
+}
+
+/// "Log out everywhere": ends every session of the user and revokes every app password.
+/// Returns (sessions ended, app passwords revoked).
+pub async fn log_out_everywhere(state: &AppState, uid: &str) -> Result<(u64, u64), AppError> {
+    let sessions = state.sessions.end_all(uid).await?;
+    let apps = state.app_passwords.revoke_all(uid).await?;
+    tracing::info!(uid, sessions, app_passwords = apps, "logged out everywhere");
+    Ok((sessions, apps))
+}
+
+/// HTTP Basic authentication: an app password always (cheap: no KDF); the main password
+/// only for accounts without 2FA, throttled like the login form. With 2FA active or
+/// enforced the main password is refused with `AppPasswordRequired`.
+pub async fn authenticate_basic(
+    state: &AppState,
+    uid: &str,
+    password: &str,
+    client: &ClientInfo,
+    now: i64,
+) -> Result<crate::app_passwords::BasicPrincipal, AppError> {
+    if let Some(app) = state
+        .app_passwords
+        .verify(uid, password, client, now)
+        .await?
+    {
+        let user = state
+            .accounts
+            .get(uid)
+            .await
+            .map_err(|_| AppError::InvalidCredentials)?;
+        if !user.enabled {
+            return Err(AppError::InvalidCredentials);
+        }
+        return Ok(crate::app_passwords::BasicPrincipal {
+            user,
+            via_app_password: true,
+            second_factor: app.second_factor,
+        });
+    }
+    let user = crate::login::check_password(state, uid, password, client).await?;
+    let status = state.two_factor.status(&user.uid).await?;
+    if status.has_active_factor() || status.enforced {
+        return Err(AppError::AppPasswordRequired);
+    }
+    Ok(crate::app_passwords::BasicPrincipal {
+        user,
+        via_app_password: false,
+        second_factor: false,
+    })
 }

@@ -2,7 +2,6 @@
 //! cross-cutting layers (body limit, timeout, security headers, tracing). Tests can call
 //! `router(...)` directly without a socket.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -14,70 +13,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::accounts::{Accounts, PasswordHasher};
-use crate::app_passwords::AppPasswords;
-use crate::audit::Audit;
-use crate::config::Config;
-use crate::crypto::ServerKey;
 use crate::error::AppError;
-use crate::providers::TwoFactor;
-use crate::sessions::Sessions;
-use crate::store::Store;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub store: Store,
-    pub key: ServerKey,
-    pub accounts: Accounts,
-    pub sessions: Sessions,
-    pub two_factor: TwoFactor,
-    pub app_passwords: AppPasswords,
-    pub audit: Audit,
-}
-
-impl AppState {
-    pub fn new(config: Config, store: Store, key: ServerKey) -> anyhow::Result<Self> {
-        let hasher = PasswordHasher::new(&config.password)?;
-        let accounts = Accounts::new(store.clone(), hasher, config.password.min_length);
-        let sessions = Sessions::new(store.clone(), key.clone(), config.session.clone());
-        let audit = Audit::new(store.clone(), config.log.audit_stdout);
-        let two_factor = TwoFactor::new(store.clone(), key.clone(), audit.clone(), &config)?;
-        let app_passwords = AppPasswords::new(store.clone(), key.clone(), audit.clone());
-        Ok(Self {
-            config: Arc::new(config),
-            store,
-            key,
-            accounts,
-            sessions,
-            two_factor,
-            app_passwords,
-            audit,
-        })
-    }
-}
-
-impl AppState {
-    /// Where browsers may be sent back to: twofold's own host and the configured domains.
-    pub fn allowed_domains(&self) -> Vec<String> {
-        // twofold's own host is always allowed (its own pages, e.g. the client login flow).
-        let own = url::Url::parse(&self.config.server.public_url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string));
-        own.into_iter()
-            .chain(self.config.forward_auth.allowed_domains.iter().cloned())
-            .collect()
-    }
-}
-
-impl AppState {
-    /// `url` if a browser may be sent back there after login (no open redirect, and no
-    /// https → http downgrade when twofold itself is on https).
-    pub fn safe_return_url(&self, url: &str) -> Option<String> {
-        let https = self.config.server.public_url.starts_with("https://");
-        crate::forward_auth::rules::safe_return_url(url, &self.allowed_domains(), https)
-    }
-}
+pub use crate::state::AppState;
 
 pub use crate::clock::now;
 

@@ -9,7 +9,6 @@ use rand::Rng;
 use serde::Serialize;
 
 use crate::accounts::User;
-use crate::app::AppState;
 use crate::audit::{Actor, Audit, Event};
 use crate::crypto::{Purpose, ServerKey};
 use crate::error::AppError;
@@ -167,15 +166,6 @@ impl AppPasswords {
     }
 }
 
-/// "Log out everywhere": ends every session of the user and revokes every app password.
-/// Returns (sessions ended, app passwords revoked).
-pub async fn log_out_everywhere(state: &AppState, uid: &str) -> Result<(u64, u64), AppError> {
-    let sessions = state.sessions.end_all(uid).await?;
-    let apps = state.app_passwords.revoke_all(uid).await?;
-    tracing::info!(uid, sessions, app_passwords = apps, "logged out everywhere");
-    Ok((sessions, apps))
-}
-
 /// Who an HTTP Basic request is, and how it proved it.
 #[derive(Debug, Clone)]
 pub struct BasicPrincipal {
@@ -195,47 +185,6 @@ pub fn parse_basic(header: &str) -> Option<(String, String)> {
     let text = String::from_utf8(decoded).ok()?;
     let (uid, pw) = text.split_once(':')?;
     Some((uid.to_string(), pw.to_string()))
-}
-
-/// HTTP Basic authentication: an app password always (cheap: no KDF); the main password
-/// only for accounts without 2FA, throttled like the login form. With 2FA active or
-/// enforced the main password is refused with `AppPasswordRequired`.
-pub async fn authenticate_basic(
-    state: &AppState,
-    uid: &str,
-    password: &str,
-    client: &ClientInfo,
-    now: i64,
-) -> Result<BasicPrincipal, AppError> {
-    if let Some(app) = state
-        .app_passwords
-        .verify(uid, password, client, now)
-        .await?
-    {
-        let user = state
-            .accounts
-            .get(uid)
-            .await
-            .map_err(|_| AppError::InvalidCredentials)?;
-        if !user.enabled {
-            return Err(AppError::InvalidCredentials);
-        }
-        return Ok(BasicPrincipal {
-            user,
-            via_app_password: true,
-            second_factor: app.second_factor,
-        });
-    }
-    let user = crate::login::check_password(state, uid, password, client).await?;
-    let status = state.two_factor.status(&user.uid).await?;
-    if status.has_active_factor() || status.enforced {
-        return Err(AppError::AppPasswordRequired);
-    }
-    Ok(BasicPrincipal {
-        user,
-        via_app_password: false,
-        second_factor: false,
-    })
 }
 
 #[cfg(test)]

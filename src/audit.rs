@@ -9,7 +9,6 @@
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::sessions::ClientInfo;
 use crate::store::{AuditQuery, AuditRow, Store};
 
 /// What happened. The stored name is [`Event::as_str`].
@@ -73,15 +72,6 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// A web or API client, known (`uid`) or not (empty).
-    pub fn client(uid: &str, client: &ClientInfo) -> Actor {
-        Actor {
-            uid: uid.to_string(),
-            ip: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
-        }
-    }
-
     /// The operator at the command line.
     pub fn cli() -> Actor {
         Actor {

@@ -10,9 +10,10 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
-use crate::app::{AppState, now};
+use crate::clock::now;
 use crate::error::AppError;
 use crate::sessions::{ClientInfo, Session};
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "twofold_session";
 

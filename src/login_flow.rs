@@ -7,10 +7,10 @@
 
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::crypto::{Purpose, random_token};
 use crate::error::AppError;
 use crate::sessions::ClientInfo;
+use crate::state::AppState;
 use crate::store::LoginFlowRow;
 
 /// How long a flow may take from start to poll.

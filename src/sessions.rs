@@ -5,7 +5,6 @@ use serde::Serialize;
 
 use crate::config::SessionConfig;
 use crate::crypto::{Purpose, ServerKey, random_token};
-use crate::login::Stage;
 use crate::store::{Rotation, SessionRow, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -51,6 +50,38 @@ impl Session {
     }
 }
 
+/// Where a session stands in the login flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Password passed; a second-factor challenge must be passed next.
+    SecondFactorPending,
+    /// Password passed; 2FA is enforced and the user has no factor: set one up first.
+    SetupRequired,
+    /// Fully logged in.
+    Authenticated,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::SecondFactorPending => "second_factor_pending",
+            Stage::SetupRequired => "setup_required",
+            Stage::Authenticated => "authenticated",
+        }
+    }
+
+    /// Parses a stored stage. An unknown value is never treated as authenticated.
+    pub fn parse(s: &str) -> Option<Stage> {
+        match s {
+            "second_factor_pending" => Some(Stage::SecondFactorPending),
+            "setup_required" => Some(Stage::SetupRequired),
+            "authenticated" => Some(Stage::Authenticated),
+            _ => None,
+        }
+    }
+}
+
 /// Where a request comes from, recorded on the session.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
@@ -58,6 +89,18 @@ pub struct ClientInfo {
     pub user_agent: String,
     /// The raw device cookie, if the browser sent one (see `throttle::device`).
     pub device_cookie: Option<String>,
+}
+
+// Here rather than in `audit`, so that the audit trail depends on nothing above it.
+impl crate::audit::Actor {
+    /// A web or API client, known (`uid`) or not (empty).
+    pub fn client(uid: &str, client: &ClientInfo) -> Self {
+        Self {
+            uid: uid.to_string(),
+            ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+        }
+    }
 }
 
 /// Touching `last_seen_at` on every request would be a write per request.

@@ -12,8 +12,8 @@
 //! (`hash_password_into_with_memory` is the argon2 crate's way to reuse memory; its
 //! `PasswordHasher`/`PasswordVerifier` traits allocate per call).
 
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};

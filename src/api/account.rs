@@ -9,9 +9,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::Revoked;
-use crate::app::{AppState, now};
+use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{AdminSession, ApiJson, AuthSession, Client};
+use crate::state::AppState;
 use crate::store::{AuditQuery, AuditRow};
 
 pub fn router() -> Router<AppState> {

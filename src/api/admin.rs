@@ -6,12 +6,13 @@ use axum::routing::{delete, get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{AppState, now};
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::enforcement::{Enforcement, group_names};
 use crate::error::AppError;
 use crate::http::{AdminSession, ApiJson, Client};
 use crate::providers::UserStatus;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -8,10 +8,11 @@ use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{AppState, now};
 use crate::app_passwords::AppPassword;
+use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, session_removal};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -135,6 +136,6 @@ async fn logout_everywhere(
     jar: CookieJar,
     AuthSession(s, _): AuthSession,
 ) -> Result<impl IntoResponse, AppError> {
-    crate::app_passwords::log_out_everywhere(&state, &s.uid).await?;
+    crate::actions::log_out_everywhere(&state, &s.uid).await?;
     Ok((jar.remove(session_removal(&state)), StatusCode::NO_CONTENT))
 }

@@ -7,9 +7,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::app::{AppState, now};
+use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{ApiJson, Client};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -14,10 +14,10 @@ use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::{ApiJson, Client, MaybeSession, session_removal};
 use crate::login::Stage;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -116,9 +116,8 @@ async fn me(
         .and_then(|v| v.to_str().ok())
         .and_then(crate::app_passwords::parse_basic);
     if let Some((uid, pw)) = basic {
-        let p =
-            crate::app_passwords::authenticate_basic(&state, &uid, &pw, &client, crate::app::now())
-                .await?;
+        let p = crate::actions::authenticate_basic(&state, &uid, &pw, &client, crate::clock::now())
+            .await?;
         return Ok(Json(p.user));
     }
     let (s, _) = current.ok_or(AppError::Unauthorized)?;

@@ -8,12 +8,13 @@ use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{AppState, now};
+use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, MaybeSession, with_login_cookies};
 use crate::login::Stage;
 use crate::providers::{ProviderId, UserStatus};
 use crate::sessions::Session;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -3,7 +3,7 @@
 use anyhow::bail;
 use clap::Args;
 
-use crate::app::now;
+use crate::clock::now;
 use crate::config::Config;
 use crate::store::AuditQuery;
 

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use crate::accounts::{GroupName, Uid};
-use crate::app::now;
+use crate::clock::now;
 use crate::config::Config;
 
 #[derive(Subcommand)]

@@ -8,9 +8,11 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 
 use crate::accounts::{Accounts, NewUser};
-use crate::app::{AppState, now, router};
+use crate::app::router;
+use crate::clock::now;
 use crate::config::Config;
 use crate::crypto::ServerKey;
+use crate::state::AppState;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     init_tracing(&config);

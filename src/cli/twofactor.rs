@@ -5,11 +5,12 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 
 use crate::accounts::{GroupName, Uid};
-use crate::app::{AppState, now};
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::config::Config;
 use crate::crypto::ServerKey;
 use crate::enforcement::Enforcement;
+use crate::state::AppState;
 
 #[derive(Subcommand)]
 pub enum TwoFactorCommand {

@@ -4,7 +4,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 
 use crate::accounts::{Accounts, GroupName, NewUser, PasswordHasher, Uid};
-use crate::app::now;
+use crate::clock::now;
 use crate::config::Config;
 use crate::store::Store;
 

@@ -21,10 +21,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 
-use crate::app::{AppState, now};
+use crate::clock::now;
 use crate::error::{AppError, BASIC_CHALLENGE};
 use crate::http::{Client, MaybeSession};
 use crate::login::Stage;
+use crate::state::AppState;
 use normalize::NormalPath;
 use rules::{Policy, decide};
 
@@ -220,7 +221,7 @@ async fn decide_request(
     let principal = if let Some((uid, pw)) =
         header(headers, "authorization").and_then(crate::app_passwords::parse_basic)
     {
-        match crate::app_passwords::authenticate_basic(state, &uid, &pw, client, now()).await {
+        match crate::actions::authenticate_basic(state, &uid, &pw, client, now()).await {
             Ok(p) => Principal {
                 uid: p.user.uid,
                 // An app password carries what the login that made it had proved.

@@ -2,6 +2,8 @@
 
 use super::normalize::{NormalPath, within};
 use crate::config::{AccessRule, ForwardAuthConfig};
+#[cfg(test)]
+use crate::return_url::safe_return_url;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
@@ -67,32 +69,6 @@ pub fn decide<'a>(config: &'a ForwardAuthConfig, host: &str, path: &NormalPath) 
             groups: &[],
         },
     }
-}
-
-/// `url` if it is an absolute http(s) URL on an allowed domain (or a subdomain of one);
-/// `None` otherwise. No user info, no other schemes: no open redirect.
-///
-/// `https_only`: when twofold itself is served over https, an http return URL would send
-/// the browser from a secure page to a plain one (a downgrade), so only https is allowed.
-pub fn safe_return_url(url: &str, allowed: &[String], https_only: bool) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
-    let schemes: &[&str] = if https_only {
-        &["https"]
-    } else {
-        &["http", "https"]
-    };
-    if !schemes.contains(&parsed.scheme())
-        || !parsed.username().is_empty()
-        || parsed.password().is_some()
-    {
-        return None;
-    }
-    let host = parsed.host_str()?.to_ascii_lowercase();
-    let ok = allowed.iter().any(|d| {
-        let d = d.trim().trim_start_matches('.').to_ascii_lowercase();
-        !d.is_empty() && (host == d || host.ends_with(&format!(".{d}")))
-    });
-    ok.then(|| parsed.to_string())
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! The steps of the login flow, shared by the API and the pages. Each step checks what
 //! it must, then moves the session through the state machine under a new token.
 
-use crate::app::{AppState, now};
 use crate::audit::{self, Actor};
+use crate::clock::now;
 use crate::error::AppError;
 use crate::providers::ProviderId;
 use crate::sessions::{ClientInfo, Session};
+use crate::state::AppState;
 
 use super::{Event, Stage, after_password, next};
 

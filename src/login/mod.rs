@@ -6,51 +6,10 @@
 mod flow;
 
 pub use flow::{challenge_step, check_password, password_step, setup_step};
-
-use serde::Serialize;
-
-/// Where a session stands in the login flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// Password passed; a second-factor challenge must be passed next.
-    SecondFactorPending,
-    /// Password passed; 2FA is enforced and the user has no factor: set one up first.
-    SetupRequired,
-    /// Fully logged in.
-    Authenticated,
-}
-
-impl Stage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::SecondFactorPending => "second_factor_pending",
-            Stage::SetupRequired => "setup_required",
-            Stage::Authenticated => "authenticated",
-        }
-    }
-
-    /// Parses a stored stage. An unknown value is never treated as authenticated.
-    pub fn parse(s: &str) -> Option<Stage> {
-        match s {
-            "second_factor_pending" => Some(Stage::SecondFactorPending),
-            "setup_required" => Some(Stage::SetupRequired),
-            "authenticated" => Some(Stage::Authenticated),
-            _ => None,
-        }
-    }
-}
-
-/// What the user must still show after the password, as the 2FA layer computes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecondFactorNeed {
-    /// No active factor and no enforcement.
-    None,
-    /// At least one active factor: challenge.
-    Challenge,
-    /// Enforced, nothing active: set up in the login flow.
-    Setup,
-}
+// The stage belongs to the session, what is still needed to the providers; both are
+// named here too because this module is where the flow between them is decided.
+pub use crate::providers::SecondFactorNeed;
+pub use crate::sessions::Stage;
 
 /// Something that happened to a half-finished login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,6 @@ use serde::Serialize;
 use crate::audit::{Actor, Audit, Event};
 use crate::enforcement::Enforcement;
 use crate::error::AppError;
-use crate::login::SecondFactorNeed;
 use crate::store::Store;
 use crate::throttle::Throttle;
 
@@ -152,6 +151,17 @@ impl UserStatus {
             .iter()
             .any(|p| p.active && p.provider == id.as_str())
     }
+}
+
+/// What the user must still show after the password, as the 2FA layer computes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactorNeed {
+    /// No active factor and no enforcement.
+    None,
+    /// At least one active factor: challenge.
+    Challenge,
+    /// Enforced, nothing active: set up in the login flow.
+    Setup,
 }
 
 #[derive(Clone)]

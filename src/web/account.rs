@@ -15,9 +15,10 @@ use super::i18n::{Lang, Texts, event_name};
 use super::two_factor::authenticated;
 use super::{csrf, format_time, render, unavailable};
 use crate::accounts::Revoked;
-use crate::app::{AppState, now};
+use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession};
+use crate::state::AppState;
 use crate::store::AuditQuery;
 
 pub fn router() -> Router<AppState> {

@@ -11,14 +11,15 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, Texts};
 use super::{csrf, render, unavailable};
-use crate::app::{AppState, now};
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::enforcement::Enforcement;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession};
 use crate::login::Stage;
 use crate::providers::ProviderId;
 use crate::sessions::ClientInfo;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

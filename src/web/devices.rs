@@ -12,10 +12,11 @@ use serde::Deserialize;
 use super::i18n::{Lang, Texts};
 use super::two_factor::authenticated;
 use super::{csrf, format_time, render, unavailable};
-use crate::app::{AppState, now};
+use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession, session_removal};
 use crate::sessions::Session;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -251,7 +252,7 @@ async fn logout_everywhere(
         )
         .await;
     }
-    let done = crate::app_passwords::log_out_everywhere(&state, &session.uid).await;
+    let done = crate::actions::log_out_everywhere(&state, &session.uid).await;
     match done {
         Ok(_) => (jar.remove(session_removal(&state)), Redirect::to("/login")).into_response(),
         Err(e) => unavailable(lang, e),

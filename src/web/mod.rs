@@ -19,11 +19,11 @@ use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::clock::format_time;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession, removal_cookie, session_removal, with_login_cookies};
 use crate::login::Stage;
+use crate::state::AppState;
 use i18n::Texts;
 
 pub fn router() -> Router<AppState> {

@@ -12,13 +12,14 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, Texts};
 use super::{csrf, render, unavailable};
-use crate::app::{AppState, now};
+use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession, with_login_cookies};
 use crate::login::Stage;
 use crate::providers::ProviderId;
 use crate::providers::totp::Enrollment;
 use crate::sessions::Session;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
