@@ -16,6 +16,7 @@ use crate::two_factor::oathtool;
 /// nginx as a child process with its own prefix, config and logs; killed when dropped.
 pub struct Nginx {
     pub base: String,
+    pub port: u16,
     child: Child,
 }
 
@@ -82,28 +83,34 @@ http {{
 }
 
 pub async fn start_nginx(dir: &Path, twofold: &str) -> Nginx {
-    for sub in ["www/dav", "tmp"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    // The port is free when picked but may be taken by a test beside this one before nginx
-    // binds it: only an answer carrying this start's id proves the port is ours.
+    std::fs::create_dir_all(dir.join("www/dav")).unwrap();
+    start_nginx_with(dir, |port, id| nginx_config(dir, port, twofold, id)).await
+}
+
+/// Starts nginx in `dir` with the config `config(port, id)` makes; the config must answer
+/// `GET /_started` with `id`. The port is free when picked but may be taken by a test
+/// beside this one before nginx binds it: only an answer carrying this start's id proves
+/// the port is ours.
+pub async fn start_nginx_with(dir: &Path, config: impl Fn(u16, &str) -> String) -> Nginx {
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
     for _ in 0..5 {
-        if let Some(nginx) = try_start_nginx(dir, twofold).await {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        if let Some(nginx) = try_start_nginx(dir, port, &id, &config(port, &id)).await {
             return nginx;
         }
     }
     panic!("nginx could not bind a free port in 5 tries");
 }
 
-async fn try_start_nginx(dir: &Path, twofold: &str) -> Option<Nginx> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let id = uuid::Uuid::new_v4().simple().to_string();
+async fn try_start_nginx(dir: &Path, port: u16, id: &str, config: &str) -> Option<Nginx> {
     let conf = dir.join("nginx.conf");
-    std::fs::write(&conf, nginx_config(dir, port, twofold, &id)).unwrap();
+    std::fs::write(&conf, config).unwrap();
+    let _ = std::fs::remove_file(dir.join("error.log"));
     let child = Command::new("nginx")
         .arg("-p")
         .arg(dir)
@@ -115,21 +122,20 @@ async fn try_start_nginx(dir: &Path, twofold: &str) -> Option<Nginx> {
         .expect("nginx is installed (Debian package nginx)");
     let mut nginx = Nginx {
         base: format!("http://127.0.0.1:{port}"),
+        port,
         child,
     };
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         if let Ok(r) = http.get(format!("{}/_started", nginx.base)).send().await
-            && r.text().await.ok().as_deref() == Some(id.as_str())
+            && r.text().await.ok().as_deref() == Some(id)
         {
             return Some(nginx);
         }
         let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
         if log.contains("Address already in use") || matches!(nginx.child.try_wait(), Ok(Some(_))) {
-            // Drop stops whatever is left of this nginx.
-            let _ = std::fs::remove_file(dir.join("error.log"));
-            return None;
+            return None; // Drop stops whatever is left of this nginx.
         }
         assert!(Instant::now() < deadline, "nginx did not start: {log}");
         tokio::time::sleep(Duration::from_millis(50)).await;

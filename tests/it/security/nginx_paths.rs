@@ -5,26 +5,11 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::with_rules;
 use crate::common::{Backend, TestDb};
-
-struct Nginx {
-    port: u16,
-    child: Child,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
+use crate::nginx::{Nginx, start_nginx_with};
 
 /// The site of examples/nginx.conf, with the files served from disk.
 fn config(dir: &Path, port: u16, twofold: &str, id: &str) -> String {
@@ -85,45 +70,7 @@ async fn start(dir: &Path, twofold: &str) -> Nginx {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, body).unwrap();
     }
-    std::fs::create_dir_all(dir.join("tmp")).unwrap();
-    for _ in 0..5 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let conf = dir.join("nginx.conf");
-        std::fs::write(&conf, config(dir, port, twofold, &id)).unwrap();
-        let _ = std::fs::remove_file(dir.join("error.log"));
-        let child = Command::new("nginx")
-            .arg("-p")
-            .arg(dir)
-            .arg("-e")
-            .arg(dir.join("error.log"))
-            .arg("-c")
-            .arg(&conf)
-            .spawn()
-            .expect("nginx is installed (Debian package nginx)");
-        let mut nginx = Nginx { port, child };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some((200, body)) = get(port, "files.example.test", "/_started")
-                && body == id
-            {
-                return nginx;
-            }
-            let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
-            if log.contains("Address already in use")
-                || matches!(nginx.child.try_wait(), Ok(Some(_)))
-            {
-                break; // taken by a test beside this one: another port
-            }
-            assert!(Instant::now() < deadline, "nginx did not start: {log}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    panic!("nginx could not bind a free port");
+    start_nginx_with(dir, |port, id| config(dir, port, twofold, id)).await
 }
 
 /// One request written by hand: reqwest (like any URL library) would normalize the path.
