@@ -253,9 +253,24 @@ pub async fn grant_client_login(
 
 /// "Log out everywhere": ends every session of the user and revokes every app password.
 /// Returns (sessions ended, app passwords revoked).
-pub async fn log_out_everywhere(state: &AppState, uid: &str) -> Result<(u64, u64), AppError> {
+pub async fn log_out_everywhere(
+    state: &AppState,
+    uid: &str,
+    client: &ClientInfo,
+    now: i64,
+) -> Result<(u64, u64), AppError> {
     let sessions = state.sessions.end_all(uid).await?;
     let apps = state.app_passwords.revoke_all(uid).await?;
+    state
+        .audit
+        .record(
+            Event::SessionsEnded,
+            &Actor::client(uid, client),
+            uid,
+            &format!("log_out_everywhere app_passwords={apps}"),
+            now,
+        )
+        .await?;
     tracing::info!(uid, sessions, app_passwords = apps, "logged out everywhere");
     Ok((sessions, apps))
 }
@@ -275,11 +290,12 @@ pub async fn authenticate_basic(
         .verify(uid, password, client, now)
         .await?
     {
-        let user = state
-            .accounts
-            .get(uid)
-            .await
-            .map_err(|_| AppError::InvalidCredentials)?;
+        let user = match state.accounts.get(uid).await {
+            Ok(u) => u,
+            Err(AppError::NotFound(_)) => return Err(AppError::InvalidCredentials),
+            // The database failed: that is a 503, never a verdict on the credentials.
+            Err(e) => return Err(e),
+        };
         if !user.enabled {
             return Err(AppError::InvalidCredentials);
         }

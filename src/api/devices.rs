@@ -133,9 +133,10 @@ async fn revoke_session(
 /// Ends every session of the user, this one included, and revokes every app password.
 async fn logout_everywhere(
     State(state): State<AppState>,
+    Client(client): Client,
     jar: CookieJar,
     AuthSession(s, _): AuthSession,
 ) -> Result<impl IntoResponse, AppError> {
-    crate::actions::log_out_everywhere(&state, &s.uid).await?;
+    crate::actions::log_out_everywhere(&state, &s.uid, &client, now()).await?;
     Ok((jar.remove(session_removal(&state)), StatusCode::NO_CONTENT))
 }

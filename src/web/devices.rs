@@ -233,6 +233,7 @@ struct CsrfOnly {
 async fn logout_everywhere(
     State(state): State<AppState>,
     lang: Lang,
+    Client(client): Client,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     Form(form): Form<CsrfOnly>,
@@ -252,7 +253,7 @@ async fn logout_everywhere(
         )
         .await;
     }
-    let done = crate::actions::log_out_everywhere(&state, &session.uid).await;
+    let done = crate::actions::log_out_everywhere(&state, &session.uid, &client, now()).await;
     match done {
         Ok(_) => (jar.remove(session_removal(&state)), Redirect::to("/login")).into_response(),
         Err(e) => unavailable(lang, e),

@@ -215,6 +215,13 @@ async fn login_submit(
             &form.uid,
             t.too_many_attempts,
         ),
+        // Too many logins being checked right now: the same page, try again shortly.
+        Err(AppError::Busy) => show(
+            jar,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &form.uid,
+            t.too_many_attempts,
+        ),
         Err(e) => unavailable(lang, e),
     }
 }

@@ -369,7 +369,59 @@ async fn security_events_are_in_the_audit_trail(backend: Backend) {
     let out = db.cli(&["audit", "--since", "soon"], "");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--since"));
-    // The page shows them to a person.
+    // Admin actions taken on the pages are in the trail too, with the admin as actor.
+    assert!(
+        db.cli(
+            &["user", "add", "--admin", "root", "--password-stdin"],
+            "password-r\n"
+        )
+        .status
+        .success()
+    );
+    let admin = browser();
+    api_login(&admin, &server, "root", "password-r").await;
+    let html = admin
+        .get(server.url("/admin/security"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = admin
+        .post(server.url("/admin/security/reset"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("uid", "alice"),
+            ("provider", "totp"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let out = db.cli(&["audit", "--user", "alice", "--json"], "");
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|e| e["event"] == "admin_reset" && e["actor"] == "root" && e["detail"] == "totp"),
+        "{lines:?}"
+    );
+    let html = admin
+        .get(server.url("/admin/activity?user=alice"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("event-admin_reset"));
+    // The page shows them to a person (alice was signed out by the reset: sign in again).
+    let alice = browser();
+    api_login(&alice, &server, "alice", "password-a").await;
     let html = alice
         .get(server.url("/settings/activity"))
         .send()
