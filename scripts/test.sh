@@ -3,12 +3,32 @@
 # PostgreSQL: TWOFOLD_TEST_POSTGRES_URL (default: the local server, trust auth, database
 # `test`); started here if it is installed but down. Every test makes its own database
 # (tf_t_<uuid>); leftovers of earlier runs are dropped first. The 2FA tests call
-# `oathtool` and `zbarimg`, the forward-auth test `nginx`, the browser test `chromium`
-# and `node` (Debian: oathtool, zbar-tools, nginx, chromium, nodejs; .ci/run installs them).
+# `oathtool` and `zbarimg`, the forward-auth tests `nginx`, the browser test `chromium`
+# and `node` (Debian: oathtool, zbar-tools, nginx, chromium, nodejs): installed below
+# when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export TWOFOLD_TEST_POSTGRES_URL="${TWOFOLD_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+# The real peers the tests drive, from Debian's packages: installed here when missing
+# (as root), or named in one line so that a person can install them.
+need=()
+command -v pg_isready >/dev/null || need+=(postgresql-client)
+command -v oathtool >/dev/null || need+=(oathtool)      # reference TOTP codes
+command -v zbarimg >/dev/null || need+=(zbar-tools)     # decodes the QR code back
+command -v nginx >/dev/null || need+=(nginx)             # forward-auth end to end
+command -v chromium >/dev/null || need+=(chromium)       # the pages in a real browser
+command -v node >/dev/null || need+=(nodejs npm)         # playwright-core drives Chromium
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "the tests need these Debian packages: ${need[*]} (sudo apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+fi
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
@@ -29,4 +49,10 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-cargo test --all-targets "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --all-targets "$@" 2>&1 | tee "$log"
+# Storage and HTTP tests run once per database (`both!`): say how many passed on each.
+echo "passed on SQLite: $(grep -c '::sqlite \.\.\. ok$' "$log" || true); on PostgreSQL: $(grep -c '::postgres \.\.\. ok$' "$log" || true)"
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+     END { printf "total: %d passed, %d failed\n", p, f }' "$log"
