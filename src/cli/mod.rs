@@ -7,6 +7,7 @@ mod config_cmd;
 mod group;
 mod prompt;
 mod serve;
+mod tooling;
 mod twofactor;
 mod user;
 
@@ -56,6 +57,12 @@ enum Command {
     Provider(twofactor::ProviderCommand),
     /// Show the audit trail of security events, newest first.
     Audit(audit::AuditArgs),
+    /// Print a shell completion script.
+    Completions(tooling::CompletionsArgs),
+    /// Print the man page, or write all of them into a folder.
+    Man(tooling::ManArgs),
+    /// Exit 0 if the server on `server.listen` is ready (for container health checks).
+    Healthcheck,
 }
 
 /// Entry point used by `main.rs`.
@@ -103,6 +110,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(cli.config.as_deref())?;
             twofactor::run_provider(cmd, &config).await
         }
+        Command::Completions(args) => tooling::completions(args),
+        Command::Man(args) => tooling::man(args),
+        Command::Healthcheck => tooling::healthcheck(&load_config(cli.config.as_deref())?),
         Command::Audit(args) => {
             let config = load_config(cli.config.as_deref())?;
             audit::run(args, &config).await

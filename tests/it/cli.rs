@@ -1,7 +1,7 @@
 //! The `twofold` command line: clear errors, non-zero exits, and nothing changed on a
 //! refused command.
 
-use crate::common::{Backend, TestDb, both, text};
+use crate::common::{Backend, Server, TestDb, both, text};
 
 both!(
     user_lifecycle,
@@ -224,4 +224,40 @@ fn serve_refuses_a_bad_config() {
     // Nothing was created.
     assert!(!dir.path().join("twofold.db").exists());
     assert!(!dir.path().join("server.key").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_man_pages_and_healthcheck() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let out = db.cli(&["completions", "bash"], "");
+    assert!(out.status.success());
+    let script = text(&out.stdout);
+    assert!(script.contains("complete") && script.contains("twofactorauth"));
+    let out = db.cli(&["completions", "tcsh"], "");
+    assert!(!out.status.success(), "an unknown shell is refused");
+    let out = db.cli(&["man"], "");
+    assert!(text(&out.stdout).starts_with(".ie") || text(&out.stdout).contains(".TH twofold"));
+    let dir = db.dir.path().join("man");
+    let out = db.cli(&["man", "--dir", dir.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.join("twofold.1").exists() && dir.join("twofold-user.1").exists());
+
+    // Healthcheck: fails with nothing listening, succeeds against the running server.
+    let mut env = db.env();
+    env.push(("TWOFOLD_SERVER_LISTEN".into(), "127.0.0.1:9".into()));
+    let out = crate::common::run_cli(&env, &["healthcheck"], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("nothing answers"),
+        "{}",
+        text(&out.stderr)
+    );
+    let server = Server::start(&db).await;
+    let mut env = db.env();
+    env.push((
+        "TWOFOLD_SERVER_LISTEN".into(),
+        server.base.trim_start_matches("http://").into(),
+    ));
+    let out = crate::common::run_cli(&env, &["healthcheck"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
