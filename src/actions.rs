@@ -316,3 +316,87 @@ pub async fn authenticate_basic(
         second_factor: false,
     })
 }
+
+/// First half of adding a security key (needs a recent sign-in): the options for the
+/// browser's `navigator.credentials.create`.
+pub async fn begin_key_registration(
+    state: &AppState,
+    session: &Session,
+    now: i64,
+) -> Result<serde_json::Value, AppError> {
+    require_recent(state, session, now)?;
+    let user = state.accounts.get(&session.uid).await?;
+    state
+        .two_factor
+        .webauthn
+        .begin_registration(&session.uid, &user.display_name, &session.id, now)
+        .await
+}
+
+/// Second half: the key is stored and the provider active. Like a TOTP confirmation,
+/// the key just answered a challenge, so this session now has two factors.
+pub async fn finish_key_registration(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    name: &str,
+    answer: &serde_json::Value,
+    now: i64,
+) -> Result<crate::providers::webauthn::KeyInfo, AppError> {
+    let key = state
+        .two_factor
+        .webauthn
+        .finish_registration(&session.uid, &session.id, name, answer, now)
+        .await?;
+    if session.stage == Stage::Authenticated {
+        state.sessions.proved(session, true, now).await?;
+    }
+    state
+        .audit
+        .record(
+            Event::FactorAdded,
+            &Actor::client(&session.uid, client),
+            &session.uid,
+            &format!("webauthn:{}", key.name),
+            now,
+        )
+        .await?;
+    Ok(key)
+}
+
+/// Removes one security key (needs a recent sign-in). The last one is removing the
+/// factor: refused while enforcement applies and nothing else is active, and like any
+/// factor removal it ends the user's other sessions.
+pub async fn remove_key(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    id: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    require_recent(state, session, now)?;
+    let keys = state.two_factor.webauthn.keys(&session.uid).await?;
+    if !keys.iter().any(|k| k.id == id) {
+        return Err(AppError::NotFound(format!("security key {id}")));
+    }
+    if keys.len() == 1 {
+        remove_factor(state, session, client, ProviderId::Webauthn, now).await?;
+        return Ok(());
+    }
+    state
+        .two_factor
+        .webauthn
+        .remove_key(&session.uid, id)
+        .await?;
+    state.sessions.end_others(&session.uid, session).await?;
+    state
+        .audit
+        .record(
+            Event::FactorRemoved,
+            &Actor::client(&session.uid, client),
+            &session.uid,
+            "webauthn:one key",
+            now,
+        )
+        .await
+}

@@ -19,6 +19,7 @@ pub struct Config {
     pub password: PasswordConfig,
     pub session: SessionConfig,
     pub totp: TotpConfig,
+    pub webauthn: WebauthnConfig,
     pub forward_auth: ForwardAuthConfig,
     pub log: LogConfig,
 }
@@ -138,6 +139,33 @@ pub struct TotpConfig {
     pub period: u64,
     /// Steps of clock drift accepted on each side.
     pub skew: u64,
+}
+
+/// WebAuthn security keys. The relying party is twofold itself: by default the host and
+/// origin of `server.public_url` (so `http://localhost:8080` works out of the box).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebauthnConfig {
+    /// Relying-party id, a registrable domain such as `example.org`; empty: the host of
+    /// `server.public_url`. Keys are bound to it: changing it orphans every key.
+    pub rp_id: String,
+    /// The origin browsers use; empty: the origin of `server.public_url`.
+    pub rp_origin: String,
+    /// The name authenticators show.
+    pub rp_name: String,
+    /// Attestation asked for at registration: `none` (any authenticator is accepted).
+    pub attestation: String,
+}
+
+impl Default for WebauthnConfig {
+    fn default() -> Self {
+        Self {
+            rp_id: String::new(),
+            rp_origin: String::new(),
+            rp_name: "twofold".into(),
+            attestation: "none".into(),
+        }
+    }
 }
 
 impl Default for TotpConfig {
@@ -372,6 +400,19 @@ impl Config {
             || s.reauth_minutes <= 0
         {
             return invalid("session.*", "lifetimes must be positive");
+        }
+        if self.webauthn.attestation != "none" {
+            return invalid(
+                "webauthn.attestation",
+                "only \"none\" is supported (attestation CA lists are not built yet)",
+            );
+        }
+        if !self.webauthn.rp_origin.is_empty() && url::Url::parse(&self.webauthn.rp_origin).is_err()
+        {
+            return invalid(
+                "webauthn.rp_origin",
+                "must be a URL such as https://auth.example.org",
+            );
         }
         let t = &self.totp;
         if !matches!(

@@ -5,6 +5,7 @@ mod admin;
 mod devices;
 mod login_flow;
 mod two_factor;
+mod webauthn;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me", get(me))
         .merge(account::router())
         .merge(two_factor::router())
+        .merge(webauthn::router())
         .merge(admin::router())
         .merge(devices::router())
         .merge(login_flow::router())

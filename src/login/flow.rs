@@ -105,7 +105,16 @@ pub async fn challenge_step(
     })?;
     state
         .two_factor
-        .verify_challenge(&session.uid, provider, code, client, now())
+        .verify_challenge(
+            &crate::providers::Attempt {
+                uid: &session.uid,
+                session_id: &session.id,
+                now: now(),
+            },
+            provider,
+            code,
+            client,
+        )
         .await?;
     advance(state, session, token, stage).await
 }

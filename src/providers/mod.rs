@@ -6,6 +6,7 @@
 
 pub mod backup_codes;
 pub mod totp;
+pub mod webauthn;
 
 use std::sync::Arc;
 
@@ -25,21 +26,36 @@ use crate::throttle::Throttle;
 pub enum ProviderId {
     Totp,
     BackupCodes,
+    Webauthn,
 }
 
 impl ProviderId {
-    pub const ALL: [ProviderId; 2] = [ProviderId::Totp, ProviderId::BackupCodes];
+    pub const ALL: [ProviderId; 3] = [
+        ProviderId::Totp,
+        ProviderId::BackupCodes,
+        ProviderId::Webauthn,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderId::Totp => "totp",
             ProviderId::BackupCodes => "backup_codes",
+            ProviderId::Webauthn => "webauthn",
         }
     }
 
     pub fn parse(s: &str) -> Option<ProviderId> {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
+}
+
+/// One login attempt that a challenge belongs to: the user, the (half-logged-in)
+/// session that asked, and the time. Ceremony providers bind their state to the session.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub uid: &'a str,
+    pub session_id: &'a str,
+    pub now: i64,
 }
 
 /// After this many consecutive failures a factor locks (NIST SP 800-63B §5.2.2).
@@ -75,6 +91,19 @@ pub trait Provider: Send + Sync {
     /// Checks a challenge response. Must be single use: the same response is refused
     /// the second time, also under concurrency.
     async fn verify(&self, uid: &str, response: &str, now: i64) -> Result<bool, AppError>;
+
+    /// Starts a challenge for a login attempt and returns what the page or client must
+    /// do (e.g. WebAuthn request options); `None` for providers whose challenge needs no
+    /// first half (a code the user already has).
+    async fn begin(&self, _attempt: &Attempt<'_>) -> Result<Option<serde_json::Value>, AppError> {
+        Ok(None)
+    }
+
+    /// Checks an answer within its login attempt; ceremony providers override this to
+    /// take the state `begin` kept for the session.
+    async fn verify_in(&self, attempt: &Attempt<'_>, response: &str) -> Result<bool, AppError> {
+        self.verify(attempt.uid, response, attempt.now).await
+    }
 }
 
 /// One provider as it stands for one user.
@@ -172,6 +201,7 @@ pub struct TwoFactor {
     providers: Vec<Arc<dyn Provider>>,
     pub totp: Arc<totp::Totp>,
     pub backup_codes: Arc<backup_codes::BackupCodes>,
+    pub webauthn: Arc<webauthn::WebauthnProvider>,
 }
 
 impl TwoFactor {
@@ -183,7 +213,9 @@ impl TwoFactor {
     ) -> anyhow::Result<Self> {
         let totp = Arc::new(totp::Totp::new(store.clone(), key.clone(), &config.totp)?);
         let backup_codes = Arc::new(backup_codes::BackupCodes::new(store.clone(), key));
-        let providers: Vec<Arc<dyn Provider>> = vec![totp.clone(), backup_codes.clone()];
+        let webauthn = Arc::new(webauthn::WebauthnProvider::new(store.clone(), config)?);
+        let providers: Vec<Arc<dyn Provider>> =
+            vec![totp.clone(), backup_codes.clone(), webauthn.clone()];
         Ok(Self {
             throttle: Throttle::new(store.clone(), audit.clone()),
             audit,
@@ -191,6 +223,7 @@ impl TwoFactor {
             providers,
             totp,
             backup_codes,
+            webauthn,
         })
     }
 
@@ -301,12 +334,12 @@ impl TwoFactor {
     /// against the factor, which locks at [`MAX_FACTOR_FAILURES`].
     pub async fn verify_challenge(
         &self,
-        uid: &str,
+        attempt: &Attempt<'_>,
         id: ProviderId,
         response: &str,
         client: &crate::sessions::ClientInfo,
-        now: i64,
     ) -> Result<(), AppError> {
+        let (uid, now) = (attempt.uid, attempt.now);
         let actor = Actor::client(uid, client);
         let status = self.status(uid).await?;
         if !status.usable().contains(&id) {
@@ -338,7 +371,7 @@ impl TwoFactor {
                 .await?;
             return Err(AppError::FactorLocked);
         }
-        if provider.verify(uid, response.trim(), now).await? {
+        if provider.verify_in(attempt, response.trim()).await? {
             self.store.provider_used(id.as_str(), uid, now).await?;
             self.throttle.succeeded(reservation).await?;
             self.audit
@@ -359,6 +392,25 @@ impl TwoFactor {
             tracing::warn!(uid, provider = id.as_str(), "second factor failed");
             Err(AppError::InvalidCode)
         }
+    }
+
+    /// The first half of a challenge for providers that have one (WebAuthn): what the
+    /// page must do. Only for a provider the user may answer with right now.
+    pub async fn begin_challenge(
+        &self,
+        attempt: &Attempt<'_>,
+        id: ProviderId,
+    ) -> Result<Option<serde_json::Value>, AppError> {
+        if !self.status(attempt.uid).await?.usable().contains(&id) {
+            return Err(AppError::BadRequest(format!(
+                "{} is not available for this account",
+                id.as_str()
+            )));
+        }
+        let provider = self
+            .provider(id.as_str())
+            .ok_or_else(|| AppError::NotFound(format!("provider {}", id.as_str())))?;
+        provider.begin(attempt).await
     }
 
     /// A user turning off one of their own factors: refused for the last real factor

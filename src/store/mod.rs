@@ -13,6 +13,7 @@ mod sessions;
 mod throttle;
 mod totp;
 mod users;
+mod webauthn;
 
 pub use app_passwords::AppPasswordRow;
 pub use audit::{AuditQuery, AuditRow};
@@ -21,6 +22,7 @@ pub use providers::ProviderStateRow;
 pub use sessions::{Rotation, SessionRow};
 pub use totp::TotpRow;
 pub use users::UserRow;
+pub use webauthn::WebauthnCredentialRow;
 
 use std::str::FromStr;
 

@@ -32,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", axum::routing::post(logout_submit))
         .route("/static/style.css", get(stylesheet))
+        .route("/static/webauthn.js", get(webauthn_script))
+        .route("/login/done", get(login_done))
         .merge(account::router())
         .merge(two_factor::router())
         .merge(admin::router())
@@ -92,6 +94,32 @@ async fn stylesheet() -> impl IntoResponse {
         ],
         include_str!("../../static/style.css"),
     )
+}
+
+async fn webauthn_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/webauthn.js"),
+    )
+}
+
+/// Where the page's script sends the browser after a challenge it answered through the
+/// API (a security key): on to the app it came from, or home.
+async fn login_done(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+) -> Response {
+    match current {
+        Some((s, _)) if s.stage == Stage::Authenticated => {
+            after_login(&state, jar, "/").into_response()
+        }
+        Some((s, _)) => Redirect::to(two_factor::page_for(s.stage)).into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
 }
 
 /// Where forward-auth wants the browser back, kept across the login steps.

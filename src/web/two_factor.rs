@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/security/totp/begin", post(totp_begin))
         .route("/settings/security/totp/verify", post(totp_verify))
         .route("/settings/security/totp/remove", post(totp_remove))
+        .route("/settings/security/webauthn/remove", post(key_remove))
         .route("/settings/security/backup-codes", post(backup_codes))
 }
 
@@ -66,7 +67,10 @@ struct ChallengePage<'a> {
     lang: &'static str,
     t: &'static Texts,
     csrf: &'a str,
+    /// Providers answered with a code typed into the form.
     choices: Vec<Choice>,
+    /// A security key can answer (a button, driven by /static/webauthn.js).
+    webauthn: bool,
     some_unavailable: bool,
     error: Option<&'static str>,
 }
@@ -84,7 +88,12 @@ async fn show_challenge(
         Err(e) => return unavailable(lang, e),
     };
     let t = lang.texts();
-    let usable = status.usable();
+    let webauthn = status.usable().contains(&ProviderId::Webauthn);
+    let usable: Vec<ProviderId> = status
+        .usable()
+        .into_iter()
+        .filter(|p| *p != ProviderId::Webauthn)
+        .collect();
     // Last used comes first in `usable`; a choice the user just made wins.
     let selected = chosen
         .and_then(ProviderId::parse)
@@ -104,6 +113,7 @@ async fn show_challenge(
         t,
         csrf: &token,
         choices,
+        webauthn,
         some_unavailable: status.some_unavailable(),
         error: error.map(|(_, m)| m),
     };
@@ -303,7 +313,15 @@ struct SecurityPage<'a> {
     backup_codes_left: i64,
     backup_few: bool,
     new_codes: Option<Vec<String>>,
+    keys: Vec<KeyView>,
     error: Option<&'static str>,
+}
+
+/// A security key as the security page lists it.
+struct KeyView {
+    id: String,
+    name: String,
+    added: String,
 }
 
 async fn show_security(
@@ -318,10 +336,11 @@ async fn show_security(
     let loaded = async {
         let status = state.two_factor.status(uid).await?;
         let pending = state.two_factor.totp.pending(uid).await?;
-        Ok::<_, AppError>((status, pending))
+        let keys = state.two_factor.webauthn.keys(uid).await?;
+        Ok::<_, AppError>((status, pending, keys))
     }
     .await;
-    let (status, pending) = match loaded {
+    let (status, pending, keys) = match loaded {
         Ok(v) => v,
         Err(e) => return unavailable(lang, e),
     };
@@ -338,6 +357,14 @@ async fn show_security(
         backup_codes_left: status.backup_codes_left,
         backup_few: status.backup_codes_left <= crate::providers::backup_codes::FEW_LEFT,
         new_codes,
+        keys: keys
+            .into_iter()
+            .map(|k| KeyView {
+                added: crate::clock::format_time(k.created_at),
+                id: k.id,
+                name: k.name,
+            })
+            .collect(),
         error: error.map(|(_, m)| m),
     };
     let code = error.map(|(c, _)| c).unwrap_or(StatusCode::OK);
@@ -460,6 +487,30 @@ async fn totp_remove(
     let st = state.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
         crate::actions::remove_factor(&st, &s, &client, ProviderId::Totp, now())
+            .await
+            .map(|_| None)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct KeyForm {
+    csrf: String,
+    id: String,
+}
+
+async fn key_remove(
+    State(state): State<AppState>,
+    lang: Lang,
+    Client(client): Client,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<KeyForm>,
+) -> Response {
+    let st = state.clone();
+    let id = form.id.clone();
+    settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
+        crate::actions::remove_key(&st, &s, &client, &id, now())
             .await
             .map(|_| None)
     })

@@ -15,3 +15,4 @@ mod storage;
 mod two_factor;
 mod two_factor_pages;
 mod web_pages;
+mod webauthn;

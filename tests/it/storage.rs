@@ -387,6 +387,14 @@ fn two_factor(store: &Store) -> twofold::providers::TwoFactor {
     .unwrap()
 }
 
+fn attempt(now: i64) -> twofold::providers::Attempt<'static> {
+    twofold::providers::Attempt {
+        uid: "alice",
+        session_id: "test-session",
+        now,
+    }
+}
+
 fn from(ip: &str) -> ClientInfo {
     ClientInfo {
         ip: ip.into(),
@@ -433,11 +441,10 @@ async fn a_factor_locks_after_100_failures(backend: Backend) {
     // The 100th, through the real check, from a fresh IP.
     let err = tf
         .verify_challenge(
-            "alice",
+            &attempt(NOW + 30),
             ProviderId::Totp,
             "000000",
             &from("192.0.2.9"),
-            NOW + 30,
         )
         .await;
     assert!(matches!(err, Err(AppError::InvalidCode)), "{err:?}");
@@ -452,11 +459,10 @@ async fn a_factor_locks_after_100_failures(backend: Backend) {
     );
     let err = tf
         .verify_challenge(
-            "alice",
+            &attempt(NOW + 60),
             ProviderId::Totp,
             &code,
             &from("192.0.2.10"),
-            NOW + 60,
         )
         .await;
     assert!(matches!(err, Err(AppError::FactorLocked)), "{err:?}");

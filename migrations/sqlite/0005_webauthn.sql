@@ -1,0 +1,21 @@
+-- WebAuthn: registered keys, and the state of ceremonies in progress (a registration or a
+-- login challenge), bound to the session that started them, single use, with expiry.
+CREATE TABLE webauthn_credentials (
+    id            TEXT PRIMARY KEY,          -- the credential id, base64url
+    uid           TEXT NOT NULL REFERENCES users(uid) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    credential    TEXT NOT NULL,             -- webauthn-rs SecurityKey, JSON
+    created_at    INTEGER NOT NULL,
+    last_used_at  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX webauthn_credentials_uid ON webauthn_credentials(uid);
+
+CREATE TABLE ceremonies (
+    id          TEXT PRIMARY KEY,
+    session_id  TEXT NOT NULL,
+    provider    TEXT NOT NULL,
+    purpose     TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX ceremonies_session ON ceremonies(session_id, provider, purpose);

@@ -1,0 +1,327 @@
+//! WebAuthn security keys and platform authenticators as a second factor (webauthn-rs).
+//!
+//! A ceremony has two halves: `begin` gives the browser the options for
+//! `navigator.credentials.create/get` and keeps the server-side state in the `ceremonies`
+//! table, bound to the session that asked, for two minutes, taken once; `finish` checks
+//! the browser's answer against that state. Keys are stored as webauthn-rs
+//! `SecurityKey` JSON; the signature counter is saved after every use, and a counter that
+//! goes backwards (a cloned key) is refused by webauthn-rs.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use webauthn_rs::prelude::{
+    PublicKeyCredential, RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication,
+    SecurityKeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
+};
+
+use super::{Attempt, Provider, ProviderId};
+use crate::error::AppError;
+use crate::store::{Store, WebauthnCredentialRow};
+
+/// How long a ceremony may take between its two halves.
+const CEREMONY_SECS: i64 = 120;
+const REGISTER: &str = "register";
+const LOGIN: &str = "login";
+
+/// A registered key as the user sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyInfo {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+}
+
+pub struct WebauthnProvider {
+    store: Store,
+    webauthn: Arc<Webauthn>,
+}
+
+/// The WebAuthn user handle: stable per uid (so one authenticator keeps one account per
+/// user), but not the uid itself.
+fn user_handle(uid: &str) -> Uuid {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("twofold/webauthn-user/{uid}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::from_bytes(bytes)
+}
+
+fn credential_id(key: &SecurityKey) -> String {
+    let raw: &[u8] = key.cred_id().as_ref();
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn bad(what: &str) -> AppError {
+    AppError::BadRequest(format!("{what}: not a valid WebAuthn answer"))
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(anyhow::anyhow!("webauthn: {e}"))
+}
+
+impl WebauthnProvider {
+    pub fn new(store: Store, config: &crate::config::Config) -> anyhow::Result<Self> {
+        let public = Url::parse(&config.server.public_url)?;
+        let origin = match config.webauthn.rp_origin.as_str() {
+            "" => public.clone(),
+            o => Url::parse(o)?,
+        };
+        let rp_id = match config.webauthn.rp_id.as_str() {
+            "" => public.host_str().unwrap_or("localhost").to_string(),
+            id => id.to_string(),
+        };
+        let webauthn = WebauthnBuilder::new(&rp_id, &origin)
+            .map_err(|e| anyhow::anyhow!("webauthn relying party {rp_id} / {origin}: {e}"))?
+            .rp_name(&config.webauthn.rp_name)
+            .build()
+            .map_err(|e| anyhow::anyhow!("webauthn: {e}"))?;
+        Ok(Self {
+            store,
+            webauthn: Arc::new(webauthn),
+        })
+    }
+
+    async fn keys_of(
+        &self,
+        uid: &str,
+    ) -> Result<Vec<(WebauthnCredentialRow, SecurityKey)>, AppError> {
+        let rows = self.store.webauthn_credentials_of(uid).await?;
+        rows.into_iter()
+            .map(|r| {
+                let key: SecurityKey = serde_json::from_str(&r.credential).map_err(internal)?;
+                Ok((r, key))
+            })
+            .collect()
+    }
+
+    pub async fn keys(&self, uid: &str) -> Result<Vec<KeyInfo>, AppError> {
+        Ok(self
+            .store
+            .webauthn_credentials_of(uid)
+            .await?
+            .into_iter()
+            .map(|r| KeyInfo {
+                id: r.id,
+                name: r.name,
+                created_at: r.created_at,
+                last_used_at: r.last_used_at,
+            })
+            .collect())
+    }
+
+    /// First half of adding a key: the options for `navigator.credentials.create`.
+    pub async fn begin_registration(
+        &self,
+        uid: &str,
+        display_name: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<serde_json::Value, AppError> {
+        let existing = self.keys_of(uid).await?;
+        let exclude = existing.iter().map(|(_, k)| k.cred_id().clone()).collect();
+        // The WebAuthn user handle: stable per uid, but not the uid itself.
+        let handle = user_handle(uid);
+        let (options, state) = self
+            .webauthn
+            .start_securitykey_registration(handle, uid, display_name, Some(exclude), None, None)
+            .map_err(internal)?;
+        let state = serde_json::to_string(&state).map_err(internal)?;
+        self.store
+            .put_ceremony(
+                session_id,
+                ProviderId::Webauthn.as_str(),
+                REGISTER,
+                &state,
+                now + CEREMONY_SECS,
+            )
+            .await?;
+        serde_json::to_value(options).map_err(internal)
+    }
+
+    /// Second half: checks the browser's answer and stores the key under `name`.
+    pub async fn finish_registration(
+        &self,
+        uid: &str,
+        session_id: &str,
+        name: &str,
+        answer: &serde_json::Value,
+        now: i64,
+    ) -> Result<KeyInfo, AppError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::BadRequest(
+                "a security key needs a name of 1 to 100 characters".into(),
+            ));
+        }
+        let credential: RegisterPublicKeyCredential =
+            serde_json::from_value(answer.clone()).map_err(|_| bad("credential"))?;
+        let state = self
+            .store
+            .take_ceremony(session_id, ProviderId::Webauthn.as_str(), REGISTER, now)
+            .await?
+            .ok_or_else(|| {
+                AppError::BadRequest("no key registration in progress (or it expired)".into())
+            })?;
+        let state: SecurityKeyRegistration = serde_json::from_str(&state).map_err(internal)?;
+        let key = self
+            .webauthn
+            .finish_securitykey_registration(&credential, &state)
+            .map_err(|e| AppError::BadRequest(format!("the key was not registered: {e}")))?;
+        let row = WebauthnCredentialRow {
+            id: credential_id(&key),
+            uid: uid.to_string(),
+            name: name.to_string(),
+            credential: serde_json::to_string(&key).map_err(internal)?,
+            created_at: now,
+            last_used_at: 0,
+        };
+        self.store.insert_webauthn_credential(&row).await?;
+        self.store
+            .set_provider_state(ProviderId::Webauthn.as_str(), uid, true)
+            .await?;
+        Ok(KeyInfo {
+            id: row.id,
+            name: row.name,
+            created_at: now,
+            last_used_at: 0,
+        })
+    }
+
+    pub async fn rename(&self, uid: &str, id: &str, name: &str) -> Result<(), AppError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::BadRequest(
+                "a security key needs a name of 1 to 100 characters".into(),
+            ));
+        }
+        if self.store.rename_webauthn_credential(uid, id, name).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(format!("security key {id}")))
+        }
+    }
+
+    /// Removes one key; returns how many are left.
+    pub async fn remove_key(&self, uid: &str, id: &str) -> Result<usize, AppError> {
+        if !self.store.delete_webauthn_credential(uid, id).await? {
+            return Err(AppError::NotFound(format!("security key {id}")));
+        }
+        let left = self.store.webauthn_credentials_of(uid).await?.len();
+        if left == 0 {
+            self.store
+                .delete_provider_state(ProviderId::Webauthn.as_str(), uid)
+                .await?;
+        }
+        Ok(left)
+    }
+}
+
+#[async_trait]
+impl Provider for WebauthnProvider {
+    fn id(&self) -> ProviderId {
+        ProviderId::Webauthn
+    }
+
+    fn admin_can_disable(&self) -> bool {
+        true
+    }
+
+    fn can_set_up_at_login(&self) -> bool {
+        false
+    }
+
+    async fn admin_enable(&self, uid: &str) -> Result<(), AppError> {
+        if self.store.webauthn_credentials_of(uid).await?.is_empty() {
+            return Err(AppError::BadRequest(format!(
+                "{uid} has no security key: the user registers one"
+            )));
+        }
+        self.store
+            .set_provider_state(ProviderId::Webauthn.as_str(), uid, true)
+            .await?;
+        Ok(())
+    }
+
+    async fn remove(&self, uid: &str) -> Result<(), AppError> {
+        self.store.delete_webauthn_credentials_of(uid).await?;
+        self.store
+            .delete_provider_state(ProviderId::Webauthn.as_str(), uid)
+            .await?;
+        Ok(())
+    }
+
+    /// Without the login attempt there is no ceremony to check an answer against.
+    async fn verify(&self, _uid: &str, _response: &str, _now: i64) -> Result<bool, AppError> {
+        Ok(false)
+    }
+
+    async fn begin(&self, attempt: &Attempt<'_>) -> Result<Option<serde_json::Value>, AppError> {
+        let keys: Vec<SecurityKey> = self
+            .keys_of(attempt.uid)
+            .await?
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect();
+        if keys.is_empty() {
+            return Err(AppError::BadRequest("no security key is registered".into()));
+        }
+        let (options, state) = self
+            .webauthn
+            .start_securitykey_authentication(&keys)
+            .map_err(internal)?;
+        let state = serde_json::to_string(&state).map_err(internal)?;
+        self.store
+            .put_ceremony(
+                attempt.session_id,
+                ProviderId::Webauthn.as_str(),
+                LOGIN,
+                &state,
+                attempt.now + CEREMONY_SECS,
+            )
+            .await?;
+        Ok(Some(serde_json::to_value(options).map_err(internal)?))
+    }
+
+    /// The answer is the JSON `PublicKeyCredential` from `navigator.credentials.get`.
+    async fn verify_in(&self, attempt: &Attempt<'_>, response: &str) -> Result<bool, AppError> {
+        let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(response) else {
+            return Ok(false);
+        };
+        let Some(state) = self
+            .store
+            .take_ceremony(
+                attempt.session_id,
+                ProviderId::Webauthn.as_str(),
+                LOGIN,
+                attempt.now,
+            )
+            .await?
+        else {
+            return Ok(false);
+        };
+        let state: SecurityKeyAuthentication = serde_json::from_str(&state).map_err(internal)?;
+        // Wrong signature, unknown key (another user's included), counter regression: no.
+        let Ok(result) = self
+            .webauthn
+            .finish_securitykey_authentication(&credential, &state)
+        else {
+            return Ok(false);
+        };
+        for (row, mut key) in self.keys_of(attempt.uid).await? {
+            if key.cred_id() == result.cred_id() {
+                key.update_credential(&result);
+                let json = serde_json::to_string(&key).map_err(internal)?;
+                self.store
+                    .webauthn_credential_used(&row.id, attempt.uid, &json, attempt.now)
+                    .await?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}

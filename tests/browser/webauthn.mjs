@@ -1,0 +1,143 @@
+// WebAuthn in Debian's headless Chromium with CDP virtual authenticators: register two
+// security keys on the security page, sign out, sign in with password + each key, refuse
+// a key that is not the user's, remove keys. Called by tests/it/webauthn.rs with
+// TWOFOLD_BASE (http://localhost:PORT: WebAuthn refuses 127.0.0.1), TWOFOLD_UID,
+// TWOFOLD_PASSWORD. Prints one JSON line with what it saw; exits non-zero on failure.
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const base = process.env.TWOFOLD_BASE;
+const uid = process.env.TWOFOLD_UID;
+const password = process.env.TWOFOLD_PASSWORD;
+
+function expect(cond, what) {
+  if (!cond) throw new Error(`expectation failed: ${what}`);
+}
+
+const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'tf-webauthn-')), {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  locale: 'en-US',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const seen = {};
+try {
+  const page = browser.pages()[0] ?? await browser.newPage();
+  page.on('console', (m) => console.error(`console: ${m.text()}`));
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  // A key is plugged in (a virtual authenticator holding its credentials) or unplugged
+  // (its credentials kept aside): with several plugged in, Chromium would ask which one.
+  const plugIn = async (credentials = []) => {
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2', transport: 'usb', hasResidentKey: true,
+        hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+      },
+    });
+    for (const credential of credentials) {
+      await cdp.send('WebAuthn.addCredential', { authenticatorId, credential });
+    }
+    return authenticatorId;
+  };
+  const unplug = async (authenticatorId) => {
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+    return credentials;
+  };
+
+  const signIn = async () => {
+    await page.goto(`${base}/login`);
+    await page.fill('#uid', uid);
+    await page.fill('#password', password);
+    await page.click('button[type=submit]');
+  };
+  const signOut = async () => {
+    await page.goto(`${base}/`);
+    await page.click('form[action="/logout"] button');
+    await page.waitForURL(`${base}/login`);
+  };
+  // Answers the challenge with whichever key is on; resolves when signed in.
+  const useKey = async () => {
+    await page.click('#webauthn-login');
+    await page.waitForFunction(() => location.pathname === '/'
+      || (document.getElementById('webauthn-error') && !document.getElementById('webauthn-error').hidden));
+    const error = await page.$('#webauthn-error:not([hidden])');
+    if (error) throw new Error(`signing in with a key: ${await error.textContent()}`);
+  };
+  const register = async (name) => {
+    await page.goto(`${base}/settings/security`);
+    await page.fill('#key-name', name);
+    await page.click('#webauthn-register button');
+    await page.waitForFunction((n) => [...document.querySelectorAll('.key-name')].some((e) => e.textContent === n)
+      || !document.getElementById('webauthn-error').hidden, name);
+    const error = await page.$('#webauthn-error:not([hidden])');
+    if (error) throw new Error(`registering ${name}: ${await error.textContent()}`);
+  };
+
+  await signIn();
+  await page.waitForURL(`${base}/`);
+  let plugged = await plugIn();
+  await register('Key A');
+  const keyA = await unplug(plugged);
+  plugged = await plugIn();
+  await register('Key B');
+  seen.keys = await page.$$eval('.key-name', (els) => els.map((e) => e.textContent));
+  expect(keyA.length === 1, `key A holds one credential: ${keyA.length}`);
+  await signOut();
+
+  // Password, then key B (still plugged in).
+  await signIn();
+  await page.waitForURL(`${base}/login/challenge`);
+  seen.challengeButton = (await page.textContent('#webauthn-login'))?.trim();
+  await useKey();
+  seen.signedInWithB = (await page.textContent('#signed-in'))?.replace(/\s+/g, ' ').trim();
+  await signOut();
+
+  // Key A works too.
+  await unplug(plugged);
+  plugged = await plugIn(keyA);
+  await signIn();
+  await page.waitForURL(`${base}/login/challenge`);
+  await useKey();
+  seen.signedInWithA = true;
+  await signOut();
+  const keyAUsed = await unplug(plugged);
+
+  // A key that holds no credential of this user's cannot answer.
+  plugged = await plugIn();
+  await signIn();
+  await page.waitForURL(`${base}/login/challenge`);
+  const refused = async () => {
+    await page.click('#webauthn-login');
+    await page.waitForSelector('#webauthn-error:not([hidden])', { timeout: 60000 });
+    const stillThere = page.url() === `${base}/login/challenge`;
+    await page.evaluate(() => { document.getElementById('webauthn-error').hidden = true; });
+    return stillThere;
+  };
+  seen.strangerRefused = await refused();
+  await unplug(plugged);
+
+  // A copy of key A as it was before its last use (its signature counter behind): a
+  // cloned key, refused by the counter check.
+  plugged = await plugIn(keyA);
+  seen.staleCopyRefused = await refused();
+  await unplug(plugged);
+
+  // Back in with the real key A, remove key B then key A: no second factor left.
+  plugged = await plugIn(keyAUsed);
+  await useKey();
+  await page.goto(`${base}/settings/security`);
+  await page.click('#security-keys li:has-text("Key B") button');
+  await page.waitForURL(`${base}/settings/security`);
+  seen.afterRemovingB = await page.$$eval('.key-name', (els) => els.map((e) => e.textContent));
+  await page.click('#security-keys li:has-text("Key A") button');
+  await page.waitForURL(`${base}/settings/security`);
+  seen.noKeysLeft = (await page.$('#no-keys')) !== null;
+  console.log(JSON.stringify(seen));
+} finally {
+  await browser.close();
+}

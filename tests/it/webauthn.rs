@@ -1,0 +1,61 @@
+//! WebAuthn security keys in a real browser: Debian's Chromium with CDP virtual
+//! authenticators, driven by tests/browser/webauthn.mjs.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::common::{Backend, Server, TestDb, text};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_keys_in_chromium() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/webauthn.mjs");
+    let out = Command::new("node")
+        .arg(script)
+        .env(
+            "TWOFOLD_BASE",
+            server.url("").replace("127.0.0.1", "localhost"),
+        )
+        .env("TWOFOLD_UID", "alice")
+        .env("TWOFOLD_PASSWORD", "password-a")
+        .output()
+        .expect("node is installed");
+    assert!(
+        out.status.success(),
+        "browser run failed:\n{}\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr),
+        server.stderr()
+    );
+    let seen: Value = serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
+    // Listed by date, then name (both were added within the same second here).
+    assert_eq!(seen["keys"], json!(["Key A", "Key B"]));
+    assert_eq!(seen["challengeButton"], "Use your security key");
+    assert_eq!(seen["signedInWithB"], "Signed in as alice (alice)");
+    assert_eq!(seen["signedInWithA"], true);
+    assert_eq!(seen["strangerRefused"], true);
+    assert_eq!(seen["staleCopyRefused"], true, "a cloned key is refused");
+    assert_eq!(seen["afterRemovingB"], json!(["Key A"]));
+    assert_eq!(seen["noKeysLeft"], true);
+    // The trail: two keys added, second factor passed with a key, both removed.
+    let out = db.cli(&["audit", "--user", "alice", "--json"], "");
+    let events: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let count = |event: &str, detail: &str| {
+        events
+            .iter()
+            .filter(|e| e["event"] == event && e["detail"].as_str().unwrap().starts_with(detail))
+            .count()
+    };
+    assert_eq!(count("factor_added", "webauthn"), 2);
+    assert!(count("second_factor_passed", "webauthn") >= 3);
+    assert_eq!(count("factor_removed", "webauthn"), 2);
+    // No key left: the provider is off and the next login needs no second factor.
+    let state = db.store().await.provider_states("alice").await.unwrap();
+    assert!(!state.iter().any(|s| s.provider == "webauthn"));
+}
