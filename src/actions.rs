@@ -364,9 +364,52 @@ pub async fn finish_key_registration(
     Ok(key)
 }
 
-/// Removes one security key (needs a recent sign-in). The last one is removing the
-/// factor: refused while enforcement applies and nothing else is active, and like any
-/// factor removal it ends the user's other sessions.
+/// First half of adding a passkey (needs a recent sign-in): registering one is how a
+/// user opts into passwordless sign-in.
+pub async fn begin_passkey_registration(
+    state: &AppState,
+    session: &Session,
+    now: i64,
+) -> Result<serde_json::Value, AppError> {
+    require_recent(state, session, now)?;
+    let user = state.accounts.get(&session.uid).await?;
+    state
+        .two_factor
+        .webauthn
+        .begin_passkey_registration(&session.uid, &user.display_name, &session.id, now)
+        .await
+}
+
+pub async fn finish_passkey_registration(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    name: &str,
+    answer: &serde_json::Value,
+    now: i64,
+) -> Result<crate::providers::webauthn::KeyInfo, AppError> {
+    let key = state
+        .two_factor
+        .webauthn
+        .finish_passkey_registration(&session.uid, &session.id, name, answer, now)
+        .await?;
+    state
+        .audit
+        .record(
+            Event::FactorAdded,
+            &Actor::client(&session.uid, client),
+            &session.uid,
+            &format!("passkey:{}", key.name),
+            now,
+        )
+        .await?;
+    Ok(key)
+}
+
+/// Removes one security key or passkey (needs a recent sign-in). The last security key
+/// is removing the factor: refused while enforcement applies and nothing else is active,
+/// and like any factor removal it ends the user's other sessions. A passkey is a way in:
+/// removing one also ends the other sessions.
 pub async fn remove_key(
     state: &AppState,
     session: &Session,
@@ -375,11 +418,13 @@ pub async fn remove_key(
     now: i64,
 ) -> Result<(), AppError> {
     require_recent(state, session, now)?;
-    let keys = state.two_factor.webauthn.keys(&session.uid).await?;
-    if !keys.iter().any(|k| k.id == id) {
+    let all = state.two_factor.webauthn.credentials(&session.uid).await?;
+    let Some(target) = all.iter().find(|k| k.id == id) else {
         return Err(AppError::NotFound(format!("security key {id}")));
-    }
-    if keys.len() == 1 {
+    };
+    let is_passkey = target.kind == "passkey";
+    let keys_left = all.iter().filter(|k| k.kind != "passkey").count();
+    if !is_passkey && keys_left == 1 {
         remove_factor(state, session, client, ProviderId::Webauthn, now).await?;
         return Ok(());
     }
@@ -389,13 +434,18 @@ pub async fn remove_key(
         .remove_key(&session.uid, id)
         .await?;
     state.sessions.end_others(&session.uid, session).await?;
+    let detail = if is_passkey {
+        "passkey"
+    } else {
+        "webauthn:one key"
+    };
     state
         .audit
         .record(
             Event::FactorRemoved,
             &Actor::client(&session.uid, client),
             &session.uid,
-            "webauthn:one key",
+            detail,
             now,
         )
         .await

@@ -78,26 +78,57 @@
     el.hidden = false;
   }
 
-  // Security page: add a key.
-  const register = document.getElementById('webauthn-register');
-  if (register) {
-    register.addEventListener('submit', async (event) => {
+  // Security page: add a second-factor key or a passkey. The form names its endpoints.
+  document.querySelectorAll('form[data-begin]').forEach((form) => {
+    form.addEventListener('submit', async (event) => {
       event.preventDefault();
-      const error = document.getElementById('webauthn-error');
-      const name = register.querySelector('[name=name]').value;
+      const error = document.getElementById(form.dataset.error);
+      const name = form.querySelector('[name=name]').value;
       try {
-        const begun = await post('/api/v1/2fa/webauthn/register', {});
+        const begun = await post(form.dataset.begin, {});
         if (begun.status === 403 && begun.data && begun.data.error.code === 'reauth_required') {
           window.location.href = '/settings/reauth?next=/settings/security';
           return;
         }
         if (begun.status !== 200) throw new Error(begun.data ? begun.data.error.message : String(begun.status));
-        const cred = await navigator.credentials.create(creationOptions(begun.data.options));
-        const done = await post('/api/v1/2fa/webauthn/register/finish', { name: name, credential: credentialJson(cred) });
+        let cred;
+        try {
+          const options = creationOptions(begun.data.options);
+          if (form.dataset.resident === 'required') {
+            // A passkey signs in without a name, so the authenticator must keep it
+            // (a discoverable credential); webauthn-rs leaves that to the page.
+            options.publicKey.authenticatorSelection.residentKey = 'required';
+            options.publicKey.authenticatorSelection.requireResidentKey = true;
+          }
+          cred = await navigator.credentials.create(options);
+        } catch (e) {
+          // The authenticator already holds one of this user's credentials.
+          if (e.name === 'InvalidStateError') throw new Error(form.dataset.duplicate);
+          throw e;
+        }
+        const done = await post(form.dataset.finish, { name: name, credential: credentialJson(cred) });
         if (done.status !== 201) throw new Error(done.data ? done.data.error.message : String(done.status));
         window.location.reload();
       } catch (e) {
-        showError(error, register.dataset.failed + ' ' + e.message);
+        showError(error, form.dataset.failed + ' ' + e.message);
+      }
+    });
+  });
+
+  // Sign-in page: a passkey instead of the password.
+  const passkey = document.getElementById('passkey-login');
+  if (passkey) {
+    passkey.addEventListener('click', async () => {
+      const error = document.getElementById('passkey-error');
+      try {
+        const begun = await post('/api/v1/login/passkey/begin', {});
+        if (begun.status !== 200) throw new Error(begun.data ? begun.data.error.message : String(begun.status));
+        const cred = await navigator.credentials.get(requestOptions(begun.data.options));
+        const done = await post('/api/v1/login/passkey', { credential: credentialJson(cred) });
+        if (done.status !== 200) throw new Error(done.data ? done.data.error.message : String(done.status));
+        window.location.href = '/login/done';
+      } catch (e) {
+        showError(error, passkey.dataset.failed + ' ' + e.message);
       }
     });
   }

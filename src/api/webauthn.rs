@@ -1,11 +1,14 @@
-//! Security keys (WebAuthn): add (two halves), list, rename, remove; and the first half
-//! of a login challenge for any provider that has one.
+//! Security keys and passkeys (WebAuthn): add (two halves), list, rename, remove; the
+//! first half of a login challenge for any provider that has one; passwordless sign-in
+//! with a passkey.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{patch, post};
 use axum::{Json, Router};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
 use crate::clock::now;
@@ -25,6 +28,16 @@ pub fn router() -> Router<AppState> {
             post(register_finish),
         )
         .route("/api/v1/2fa/webauthn/keys", axum::routing::get(keys))
+        .route(
+            "/api/v1/2fa/passkeys/register",
+            post(passkey_register_begin),
+        )
+        .route(
+            "/api/v1/2fa/passkeys/register/finish",
+            post(passkey_register_finish),
+        )
+        .route("/api/v1/login/passkey/begin", post(passkey_login_begin))
+        .route("/api/v1/login/passkey", post(passkey_login))
         .route(
             "/api/v1/2fa/webauthn/keys/{id}",
             patch(rename).delete(remove),
@@ -94,11 +107,112 @@ async fn register_finish(
     Ok((StatusCode::CREATED, Json(key)))
 }
 
+/// Security keys and passkeys (`kind` tells which).
 async fn keys(
     State(state): State<AppState>,
     AuthSession(s, _): AuthSession,
 ) -> Result<Json<Vec<KeyInfo>>, AppError> {
-    Ok(Json(state.two_factor.webauthn.keys(&s.uid).await?))
+    Ok(Json(state.two_factor.webauthn.credentials(&s.uid).await?))
+}
+
+async fn passkey_register_begin(
+    State(state): State<AppState>,
+    AuthSession(s, _): AuthSession,
+) -> Result<impl IntoResponse, AppError> {
+    let options = crate::actions::begin_passkey_registration(&state, &s, now()).await?;
+    Ok(Json(serde_json::json!({ "options": options })))
+}
+
+async fn passkey_register_finish(
+    State(state): State<AppState>,
+    Client(client): Client,
+    AuthSession(s, _): AuthSession,
+    ApiJson(req): ApiJson<FinishRequest>,
+) -> Result<impl IntoResponse, AppError> {
+    let key = crate::actions::finish_passkey_registration(
+        &state,
+        &s,
+        &client,
+        &req.name,
+        &req.credential,
+        now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(key)))
+}
+
+/// The cookie naming a passwordless sign-in in progress (its ceremony).
+const PASSKEY_COOKIE: &str = "twofold_passkey";
+
+fn ceremony_key(state: &AppState, token: &str) -> String {
+    state
+        .key
+        .hash_token(crate::crypto::Purpose::PasskeyCeremony, token)
+}
+
+/// Starts a passwordless sign-in: request options for any passkey of this site (no
+/// name asked, so nothing tells which accounts exist).
+async fn passkey_login_begin(
+    State(state): State<AppState>,
+    jar: CookieJar,
+) -> Result<impl IntoResponse, AppError> {
+    let token = crate::crypto::random_token();
+    let options = state
+        .two_factor
+        .webauthn
+        .begin_passkey_login(&ceremony_key(&state, &token), now())
+        .await?;
+    let cookie = Cookie::build((PASSKEY_COOKIE, token))
+        .path("/api/v1/login/passkey")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.secure_cookies())
+        .max_age(cookie::time::Duration::minutes(2))
+        .build();
+    Ok((
+        jar.add(cookie),
+        Json(serde_json::json!({ "options": options })),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyLoginRequest {
+    /// The `PublicKeyCredential` from `navigator.credentials.get`, as JSON.
+    pub credential: serde_json::Value,
+    #[serde(default)]
+    pub remember: bool,
+}
+
+/// Finishes a passwordless sign-in: a fully authenticated session with two factors.
+async fn passkey_login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    MaybeSession(previous): MaybeSession,
+    ApiJson(req): ApiJson<PasskeyLoginRequest>,
+) -> Result<impl IntoResponse, AppError> {
+    let token = jar
+        .get(PASSKEY_COOKIE)
+        .map(|c| c.value().to_string())
+        .ok_or_else(|| AppError::BadRequest("no passkey sign-in in progress".into()))?;
+    let (new_token, session) = crate::login::passkey_step(
+        &state,
+        &ceremony_key(&state, &token),
+        &req.credential.to_string(),
+        req.remember,
+        &client,
+    )
+    .await?;
+    if let Some((old, _)) = previous {
+        state.sessions.end(&old).await?;
+    }
+    let jar = jar.remove(Cookie::build(PASSKEY_COOKIE).path("/api/v1/login/passkey"));
+    let jar = crate::http::with_login_cookies(&state, jar, new_token, &session);
+    Ok((
+        jar,
+        Json(serde_json::json!({"uid": session.uid, "stage": session.stage})),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -157,3 +157,64 @@ async fn advance(
         .ok_or(AppError::Unauthorized)?;
     Ok((new_token, session))
 }
+
+/// Passwordless sign-in with a passkey (user verification required): the session starts
+/// fully authenticated with two factors. `ceremony` is the key of the sign-in in progress
+/// (from its cookie). Throttled per client address: a wrong answer costs like a wrong
+/// password, and the answer never says whether the credential exists.
+pub async fn passkey_step(
+    state: &AppState,
+    ceremony: &str,
+    answer: &str,
+    remember: bool,
+    client: &ClientInfo,
+) -> Result<(String, Session), AppError> {
+    let now = now();
+    let throttle = crate::throttle::Throttle::new(state.store.clone(), state.audit.clone());
+    let actor = Actor::client("", client);
+    let buckets = crate::throttle::ip_bucket("passkey", &client.ip, crate::throttle::CLIENT);
+    let reservation = throttle.reserve(buckets, &actor, now).await?;
+    let uid = state
+        .two_factor
+        .webauthn
+        .finish_passkey_login(ceremony, answer, now)
+        .await?;
+    let user = match uid {
+        Some(uid) => match state.accounts.get(&uid).await {
+            Ok(u) if u.enabled => Some(u),
+            Ok(_) | Err(AppError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let Some(user) = user else {
+        reservation.failed();
+        state
+            .audit
+            .record(audit::Event::LoginFailed, &actor, "", "passkey", now)
+            .await?;
+        return Err(AppError::InvalidCredentials);
+    };
+    throttle.succeeded(reservation).await?;
+    let (token, session) = state
+        .sessions
+        .start(&user.uid, Stage::Authenticated, remember, client, now)
+        .await?;
+    state.sessions.proved(&session, true, now).await?;
+    let session = state
+        .sessions
+        .find(&token, now)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    state
+        .audit
+        .record(
+            audit::Event::LoginSucceeded,
+            &Actor::client(&user.uid, client),
+            &user.uid,
+            "passkey",
+            now,
+        )
+        .await?;
+    Ok((token, session))
+}

@@ -8,6 +8,8 @@ pub struct WebauthnCredentialRow {
     pub id: String,
     pub uid: String,
     pub name: String,
+    /// `security_key` or `passkey`.
+    pub kind: String,
     pub credential: String,
     pub created_at: i64,
     pub last_used_at: i64,
@@ -16,17 +18,19 @@ pub struct WebauthnCredentialRow {
 impl Store {
     pub async fn insert_webauthn_credential(&self, r: &WebauthnCredentialRow) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO webauthn_credentials (id, uid, name, credential, created_at, last_used_at)
-             VALUES ($1, $2, $3, $4, $5, 0)",
+            "INSERT INTO webauthn_credentials (id, uid, name, kind, credential, created_at,
+                                               last_used_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 0)",
         )
         .bind(&r.id)
         .bind(&r.uid)
         .bind(&r.name)
+        .bind(&r.kind)
         .bind(&r.credential)
         .bind(r.created_at)
         .execute(&self.pool)
         .await
-        .map_err(super::conflict_on_unique("security key"))?;
+        .map_err(super::conflict_on_unique("this credential"))?;
         Ok(())
     }
 
@@ -35,11 +39,25 @@ impl Store {
         uid: &str,
     ) -> StoreResult<Vec<WebauthnCredentialRow>> {
         Ok(sqlx::query_as::<_, WebauthnCredentialRow>(
-            "SELECT id, uid, name, credential, created_at, last_used_at
+            "SELECT id, uid, name, kind, credential, created_at, last_used_at
              FROM webauthn_credentials WHERE uid = $1 ORDER BY created_at, name, id",
         )
         .bind(uid)
         .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// A credential by its id, whoever it belongs to.
+    pub async fn webauthn_credential(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<WebauthnCredentialRow>> {
+        Ok(sqlx::query_as::<_, WebauthnCredentialRow>(
+            "SELECT id, uid, name, kind, credential, created_at, last_used_at
+             FROM webauthn_credentials WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
         .await?)
     }
 
@@ -89,9 +107,12 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn delete_webauthn_credentials_of(&self, uid: &str) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM webauthn_credentials WHERE uid = $1")
+    /// Removes every credential of one kind of a user (passkeys survive a reset of the
+    /// security keys, and the reverse).
+    pub async fn delete_webauthn_credentials_of(&self, uid: &str, kind: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM webauthn_credentials WHERE uid = $1 AND kind = $2")
             .bind(uid)
+            .bind(kind)
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())

@@ -314,14 +314,25 @@ struct SecurityPage<'a> {
     backup_few: bool,
     new_codes: Option<Vec<String>>,
     keys: Vec<KeyView>,
+    passkeys: Vec<KeyView>,
     error: Option<&'static str>,
 }
 
-/// A security key as the security page lists it.
+/// A security key or passkey as the security page lists it.
 struct KeyView {
     id: String,
     name: String,
     added: String,
+}
+
+impl From<&crate::providers::webauthn::KeyInfo> for KeyView {
+    fn from(k: &crate::providers::webauthn::KeyInfo) -> Self {
+        Self {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            added: crate::clock::format_time(k.created_at),
+        }
+    }
 }
 
 async fn show_security(
@@ -336,7 +347,7 @@ async fn show_security(
     let loaded = async {
         let status = state.two_factor.status(uid).await?;
         let pending = state.two_factor.totp.pending(uid).await?;
-        let keys = state.two_factor.webauthn.keys(uid).await?;
+        let keys = state.two_factor.webauthn.credentials(uid).await?;
         Ok::<_, AppError>((status, pending, keys))
     }
     .await;
@@ -357,13 +368,15 @@ async fn show_security(
         backup_codes_left: status.backup_codes_left,
         backup_few: status.backup_codes_left <= crate::providers::backup_codes::FEW_LEFT,
         new_codes,
+        passkeys: keys
+            .iter()
+            .filter(|k| k.kind == "passkey")
+            .map(KeyView::from)
+            .collect(),
         keys: keys
-            .into_iter()
-            .map(|k| KeyView {
-                added: crate::clock::format_time(k.created_at),
-                id: k.id,
-                name: k.name,
-            })
+            .iter()
+            .filter(|k| k.kind != "passkey")
+            .map(KeyView::from)
             .collect(),
         error: error.map(|(_, m)| m),
     };

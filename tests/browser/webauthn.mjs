@@ -137,6 +137,30 @@ try {
   await page.click('#security-keys li:has-text("Key A") button');
   await page.waitForURL(`${base}/settings/security`);
   seen.noKeysLeft = (await page.$('#no-keys')) !== null;
+  await unplug(plugged);
+
+  // A passkey: registered on the security page, then sign-in with no password at all.
+  plugged = await plugIn();
+  await page.goto(`${base}/settings/security`);
+  await page.fill('#passkey-name', 'Laptop');
+  await page.click('#passkey-register button');
+  await page.waitForFunction(() => document.querySelector('.passkey-name')
+    || !document.getElementById('passkey-error').hidden);
+  const passkeyError = await page.$('#passkey-error:not([hidden])');
+  if (passkeyError) throw new Error(`registering the passkey: ${await passkeyError.textContent()}`);
+  seen.passkeys = await page.$$eval('.passkey-name', (els) => els.map((e) => e.textContent));
+  // The same authenticator as a second-factor key: refused, and the page says why.
+  await page.fill('#key-name', 'Same');
+  await page.click('#webauthn-register button');
+  await page.waitForSelector('#webauthn-error:not([hidden])', { timeout: 60000 });
+  seen.sameCredentialTwice = (await page.textContent('#webauthn-error'))?.trim();
+  await signOut();
+  await page.click('#passkey-login');
+  await page.waitForFunction(() => location.pathname === '/'
+    || !document.getElementById('passkey-error').hidden);
+  const signInError = await page.$('#passkey-error:not([hidden])');
+  if (signInError) throw new Error(`signing in with the passkey: ${await signInError.textContent()}`);
+  seen.signedInWithPasskey = (await page.textContent('#signed-in'))?.replace(/\s+/g, ' ').trim();
   console.log(JSON.stringify(seen));
 } finally {
   await browser.close();

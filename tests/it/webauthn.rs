@@ -40,6 +40,16 @@ async fn security_keys_in_chromium() {
     assert_eq!(seen["staleCopyRefused"], true, "a cloned key is refused");
     assert_eq!(seen["afterRemovingB"], json!(["Key A"]));
     assert_eq!(seen["noKeysLeft"], true);
+    assert_eq!(seen["passkeys"], json!(["Laptop"]));
+    assert!(
+        seen["sameCredentialTwice"]
+            .as_str()
+            .unwrap()
+            .contains("One credential cannot be both"),
+        "{}",
+        seen["sameCredentialTwice"]
+    );
+    assert_eq!(seen["signedInWithPasskey"], "Signed in as alice (alice)");
     // The trail: two keys added, second factor passed with a key, both removed.
     let out = db.cli(&["audit", "--user", "alice", "--json"], "");
     let events: Vec<Value> = text(&out.stdout)
@@ -55,7 +65,9 @@ async fn security_keys_in_chromium() {
     assert_eq!(count("factor_added", "webauthn"), 2);
     assert!(count("second_factor_passed", "webauthn") >= 3);
     assert_eq!(count("factor_removed", "webauthn"), 2);
-    // No key left: the provider is off and the next login needs no second factor.
+    assert_eq!(count("factor_added", "passkey"), 1);
+    assert_eq!(count("login_succeeded", "passkey"), 1);
+    // No second-factor key left: the provider is off (the passkey is not a second factor).
     let state = db.store().await.provider_states("alice").await.unwrap();
     assert!(!state.iter().any(|s| s.provider == "webauthn"));
 }

@@ -1,4 +1,5 @@
-//! WebAuthn security keys and platform authenticators as a second factor (webauthn-rs).
+//! WebAuthn (webauthn-rs): security keys and platform authenticators as a second factor,
+//! and passkeys that sign in without a password (`passkeys`).
 //!
 //! A ceremony has two halves: `begin` gives the browser the options for
 //! `navigator.credentials.create/get` and keeps the server-side state in the `ceremonies`
@@ -18,6 +19,8 @@ use webauthn_rs::prelude::{
     SecurityKeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
+pub mod passkeys;
+
 use super::{Attempt, Provider, ProviderId};
 use crate::error::AppError;
 use crate::store::{Store, WebauthnCredentialRow};
@@ -26,6 +29,10 @@ use crate::store::{Store, WebauthnCredentialRow};
 const CEREMONY_SECS: i64 = 120;
 const REGISTER: &str = "register";
 const LOGIN: &str = "login";
+/// `webauthn_credentials.kind` of a second factor.
+const SECURITY_KEY: &str = "security_key";
+/// `webauthn_credentials.kind` of a passkey.
+const PASSKEY: &str = "passkey";
 
 /// A registered key as the user sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,6 +41,8 @@ pub struct KeyInfo {
     pub name: String,
     pub created_at: i64,
     pub last_used_at: i64,
+    /// `security_key` (second factor) or `passkey` (passwordless sign-in).
+    pub kind: String,
 }
 
 pub struct WebauthnProvider {
@@ -43,7 +52,7 @@ pub struct WebauthnProvider {
 
 /// The WebAuthn user handle: stable per uid (so one authenticator keeps one account per
 /// user), but not the uid itself.
-fn user_handle(uid: &str) -> Uuid {
+pub(crate) fn user_handle(uid: &str) -> Uuid {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(format!("twofold/webauthn-user/{uid}").as_bytes());
     let mut bytes = [0u8; 16];
@@ -51,9 +60,18 @@ fn user_handle(uid: &str) -> Uuid {
     Uuid::from_bytes(bytes)
 }
 
-fn credential_id(key: &SecurityKey) -> String {
-    let raw: &[u8] = key.cred_id().as_ref();
+fn credential_id(raw: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// Why a credential cannot be registered twice, in the words the page shows.
+fn already_registered(e: AppError) -> AppError {
+    match e {
+        AppError::Conflict(_) => AppError::Conflict(
+            "this authenticator is already registered for an account here (as a second-factor key or as a passkey): one credential cannot be both".into(),
+        ),
+        e => e,
+    }
 }
 
 fn bad(what: &str) -> AppError {
@@ -86,12 +104,14 @@ impl WebauthnProvider {
         })
     }
 
+    /// The user's second-factor keys (never their passkeys).
     async fn keys_of(
         &self,
         uid: &str,
     ) -> Result<Vec<(WebauthnCredentialRow, SecurityKey)>, AppError> {
         let rows = self.store.webauthn_credentials_of(uid).await?;
         rows.into_iter()
+            .filter(|r| r.kind == SECURITY_KEY)
             .map(|r| {
                 let key: SecurityKey = serde_json::from_str(&r.credential).map_err(internal)?;
                 Ok((r, key))
@@ -99,7 +119,8 @@ impl WebauthnProvider {
             .collect()
     }
 
-    pub async fn keys(&self, uid: &str) -> Result<Vec<KeyInfo>, AppError> {
+    /// Every credential of the user, second-factor keys and passkeys.
+    pub async fn credentials(&self, uid: &str) -> Result<Vec<KeyInfo>, AppError> {
         Ok(self
             .store
             .webauthn_credentials_of(uid)
@@ -110,8 +131,33 @@ impl WebauthnProvider {
                 name: r.name,
                 created_at: r.created_at,
                 last_used_at: r.last_used_at,
+                kind: r.kind,
             })
             .collect())
+    }
+
+    /// The user's second-factor keys.
+    pub async fn keys(&self, uid: &str) -> Result<Vec<KeyInfo>, AppError> {
+        Ok(self
+            .credentials(uid)
+            .await?
+            .into_iter()
+            .filter(|k| k.kind == SECURITY_KEY)
+            .collect())
+    }
+
+    /// Every credential id of the user, both kinds: excluded at any registration, so that
+    /// one authenticator credential is never both a second factor and a passkey.
+    async fn all_ids(
+        &self,
+        uid: &str,
+    ) -> Result<Vec<webauthn_rs::prelude::CredentialID>, AppError> {
+        self.store
+            .webauthn_credentials_of(uid)
+            .await?
+            .iter()
+            .map(|r| URL_SAFE_NO_PAD.decode(&r.id).map_err(internal))
+            .collect()
     }
 
     /// First half of adding a key: the options for `navigator.credentials.create`.
@@ -122,8 +168,7 @@ impl WebauthnProvider {
         session_id: &str,
         now: i64,
     ) -> Result<serde_json::Value, AppError> {
-        let existing = self.keys_of(uid).await?;
-        let exclude = existing.iter().map(|(_, k)| k.cred_id().clone()).collect();
+        let exclude = self.all_ids(uid).await?;
         // The WebAuthn user handle: stable per uid, but not the uid itself.
         let handle = user_handle(uid);
         let (options, state) = self
@@ -173,14 +218,18 @@ impl WebauthnProvider {
             .finish_securitykey_registration(&credential, &state)
             .map_err(|e| AppError::BadRequest(format!("the key was not registered: {e}")))?;
         let row = WebauthnCredentialRow {
-            id: credential_id(&key),
+            id: credential_id(key.cred_id().as_ref()),
             uid: uid.to_string(),
             name: name.to_string(),
+            kind: SECURITY_KEY.into(),
             credential: serde_json::to_string(&key).map_err(internal)?,
             created_at: now,
             last_used_at: 0,
         };
-        self.store.insert_webauthn_credential(&row).await?;
+        self.store
+            .insert_webauthn_credential(&row)
+            .await
+            .map_err(|e| already_registered(e.into()))?;
         self.store
             .set_provider_state(ProviderId::Webauthn.as_str(), uid, true)
             .await?;
@@ -189,6 +238,7 @@ impl WebauthnProvider {
             name: row.name,
             created_at: now,
             last_used_at: 0,
+            kind: row.kind,
         })
     }
 
@@ -211,7 +261,7 @@ impl WebauthnProvider {
         if !self.store.delete_webauthn_credential(uid, id).await? {
             return Err(AppError::NotFound(format!("security key {id}")));
         }
-        let left = self.store.webauthn_credentials_of(uid).await?.len();
+        let left = self.keys(uid).await?.len();
         if left == 0 {
             self.store
                 .delete_provider_state(ProviderId::Webauthn.as_str(), uid)
@@ -236,7 +286,7 @@ impl Provider for WebauthnProvider {
     }
 
     async fn admin_enable(&self, uid: &str) -> Result<(), AppError> {
-        if self.store.webauthn_credentials_of(uid).await?.is_empty() {
+        if self.keys(uid).await?.is_empty() {
             return Err(AppError::BadRequest(format!(
                 "{uid} has no security key: the user registers one"
             )));
@@ -248,7 +298,9 @@ impl Provider for WebauthnProvider {
     }
 
     async fn remove(&self, uid: &str) -> Result<(), AppError> {
-        self.store.delete_webauthn_credentials_of(uid).await?;
+        self.store
+            .delete_webauthn_credentials_of(uid, SECURITY_KEY)
+            .await?;
         self.store
             .delete_provider_state(ProviderId::Webauthn.as_str(), uid)
             .await?;

@@ -1,0 +1,190 @@
+//! Passkeys: a WebAuthn credential that signs in without a password, opted into by the
+//! user by registering one. User verification (PIN or biometrics) is required, at
+//! registration and at every sign-in, so a passkey sign-in counts as two factors: the
+//! device (something you have) unlocked by its PIN or biometrics (something you know or
+//! are). Sign-in is discoverable: the page asks for no name, so it tells nobody which
+//! accounts exist.
+//!
+//! A credential registered as a passkey is never a second-factor key and the reverse:
+//! every registration excludes all of the user's credentials, the id is unique in the
+//! table, and each ceremony only accepts its own kind.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential,
+};
+
+use super::{
+    CEREMONY_SECS, KeyInfo, PASSKEY, WebauthnProvider, already_registered, bad, credential_id,
+    internal, user_handle,
+};
+use crate::error::AppError;
+use crate::providers::ProviderId;
+use crate::store::WebauthnCredentialRow;
+
+const PASSKEY_REGISTER: &str = "passkey_register";
+const PASSKEY_LOGIN: &str = "passkey_login";
+
+impl WebauthnProvider {
+    /// First half of adding a passkey: creation options that require user verification.
+    pub async fn begin_passkey_registration(
+        &self,
+        uid: &str,
+        display_name: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<serde_json::Value, AppError> {
+        let exclude = self.all_ids(uid).await?;
+        let (options, state) = self
+            .webauthn
+            .start_passkey_registration(user_handle(uid), uid, display_name, Some(exclude))
+            .map_err(internal)?;
+        let state = serde_json::to_string(&state).map_err(internal)?;
+        self.store
+            .put_ceremony(
+                session_id,
+                ProviderId::Webauthn.as_str(),
+                PASSKEY_REGISTER,
+                &state,
+                now + CEREMONY_SECS,
+            )
+            .await?;
+        serde_json::to_value(options).map_err(internal)
+    }
+
+    pub async fn finish_passkey_registration(
+        &self,
+        uid: &str,
+        session_id: &str,
+        name: &str,
+        answer: &serde_json::Value,
+        now: i64,
+    ) -> Result<KeyInfo, AppError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::BadRequest(
+                "a passkey needs a name of 1 to 100 characters".into(),
+            ));
+        }
+        let credential: RegisterPublicKeyCredential =
+            serde_json::from_value(answer.clone()).map_err(|_| bad("credential"))?;
+        let state = self
+            .store
+            .take_ceremony(
+                session_id,
+                ProviderId::Webauthn.as_str(),
+                PASSKEY_REGISTER,
+                now,
+            )
+            .await?
+            .ok_or_else(|| {
+                AppError::BadRequest("no passkey registration in progress (or it expired)".into())
+            })?;
+        let state: PasskeyRegistration = serde_json::from_str(&state).map_err(internal)?;
+        let passkey = self
+            .webauthn
+            .finish_passkey_registration(&credential, &state)
+            .map_err(|e| AppError::BadRequest(format!("the passkey was not registered: {e}")))?;
+        let row = WebauthnCredentialRow {
+            id: credential_id(passkey.cred_id().as_ref()),
+            uid: uid.to_string(),
+            name: name.to_string(),
+            kind: PASSKEY.into(),
+            credential: serde_json::to_string(&passkey).map_err(internal)?,
+            created_at: now,
+            last_used_at: 0,
+        };
+        self.store
+            .insert_webauthn_credential(&row)
+            .await
+            .map_err(|e| already_registered(e.into()))?;
+        Ok(KeyInfo {
+            id: row.id,
+            name: row.name,
+            created_at: now,
+            last_used_at: 0,
+            kind: row.kind,
+        })
+    }
+
+    /// First half of a passwordless sign-in, for whoever holds a passkey: the state is
+    /// bound to `ceremony`, a key the browser keeps in a cookie until it answers.
+    pub async fn begin_passkey_login(
+        &self,
+        ceremony: &str,
+        now: i64,
+    ) -> Result<serde_json::Value, AppError> {
+        let (options, state) = self
+            .webauthn
+            .start_discoverable_authentication()
+            .map_err(internal)?;
+        let state = serde_json::to_string(&state).map_err(internal)?;
+        self.store
+            .put_ceremony(
+                ceremony,
+                ProviderId::Webauthn.as_str(),
+                PASSKEY_LOGIN,
+                &state,
+                now + CEREMONY_SECS,
+            )
+            .await?;
+        serde_json::to_value(options).map_err(internal)
+    }
+
+    /// Second half: the uid whose passkey answered, with user verification, or `None`
+    /// (unknown credential, a second-factor key, wrong signature, a cloned key, no
+    /// ceremony in progress).
+    pub async fn finish_passkey_login(
+        &self,
+        ceremony: &str,
+        answer: &str,
+        now: i64,
+    ) -> Result<Option<String>, AppError> {
+        let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(answer) else {
+            return Ok(None);
+        };
+        let Some(state) = self
+            .store
+            .take_ceremony(ceremony, ProviderId::Webauthn.as_str(), PASSKEY_LOGIN, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let state: DiscoverableAuthentication = serde_json::from_str(&state).map_err(internal)?;
+        let Ok((handle, raw_id)) = self
+            .webauthn
+            .identify_discoverable_authentication(&credential)
+        else {
+            return Ok(None);
+        };
+        let Some(row) = self
+            .store
+            .webauthn_credential(&URL_SAFE_NO_PAD.encode(raw_id))
+            .await?
+        else {
+            return Ok(None);
+        };
+        // Only a passkey signs in alone, and only for the user it was made for.
+        if row.kind != PASSKEY || user_handle(&row.uid) != handle {
+            return Ok(None);
+        }
+        let mut passkey: Passkey = serde_json::from_str(&row.credential).map_err(internal)?;
+        let Ok(result) =
+            self.webauthn
+                .finish_discoverable_authentication_v2(&credential, state, &passkey)
+        else {
+            return Ok(None);
+        };
+        if !result.user_verified() {
+            return Ok(None);
+        }
+        passkey.update_credential(&result);
+        let json = serde_json::to_string(&passkey).map_err(internal)?;
+        self.store
+            .webauthn_credential_used(&row.id, &row.uid, &json, now)
+            .await?;
+        Ok(Some(row.uid))
+    }
+}
