@@ -108,7 +108,11 @@
         }
         const done = await post(form.dataset.finish, { name: name, credential: credentialJson(cred) });
         if (done.status !== 201) throw new Error(done.data ? done.data.error.message : String(done.status));
-        window.location.reload();
+        if (form.dataset.done) {
+          window.location.href = form.dataset.done;
+        } else {
+          window.location.reload();
+        }
       } catch (e) {
         showError(error, form.dataset.failed + ' ' + e.message);
       }

@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, MaybeSession};
 use crate::providers::webauthn::KeyInfo;
 use crate::providers::{Attempt, ProviderId};
-use crate::sessions::Stage;
+use crate::sessions::{Session, Stage};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -72,11 +72,23 @@ async fn challenge_begin(
     Ok(Json(serde_json::json!({ "options": options })))
 }
 
+/// A session that may register a key: signed in, or in "setup required" (the key is
+/// then how the user sets up 2FA inside the login flow).
+fn enrolling(current: Option<(Session, String)>) -> Result<(Session, String), AppError> {
+    match current {
+        Some((s, t)) if matches!(s.stage, Stage::Authenticated | Stage::SetupRequired) => {
+            Ok((s, t))
+        }
+        _ => Err(AppError::Unauthorized),
+    }
+}
+
 /// The first half of adding a key: the creation options.
 async fn register_begin(
     State(state): State<AppState>,
-    AuthSession(s, _): AuthSession,
+    MaybeSession(current): MaybeSession,
 ) -> Result<impl IntoResponse, AppError> {
+    let (s, _) = enrolling(current)?;
     let options = crate::actions::begin_key_registration(&state, &s, now()).await?;
     Ok(Json(serde_json::json!({ "options": options })))
 }
@@ -89,12 +101,16 @@ pub struct FinishRequest {
     pub credential: serde_json::Value,
 }
 
+/// The key, and in "setup required" the login goes on: a new session cookie, stage
+/// `authenticated`.
 async fn register_finish(
     State(state): State<AppState>,
     Client(client): Client,
-    AuthSession(s, _): AuthSession,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
     ApiJson(req): ApiJson<FinishRequest>,
 ) -> Result<impl IntoResponse, AppError> {
+    let (s, token) = enrolling(current)?;
     let key = crate::actions::finish_key_registration(
         &state,
         &s,
@@ -104,7 +120,19 @@ async fn register_finish(
         now(),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(key)))
+    let mut stage = s.stage;
+    let jar = if s.stage == Stage::SetupRequired {
+        let (token, session) = crate::login::setup_step(&state, &s, &token).await?;
+        stage = session.stage;
+        crate::http::with_login_cookies(&state, jar, token, &session)
+    } else {
+        jar
+    };
+    Ok((
+        StatusCode::CREATED,
+        jar,
+        Json(serde_json::json!({ "key": key, "stage": stage })),
+    ))
 }
 
 /// Security keys and passkeys (`kind` tells which).

@@ -394,6 +394,18 @@ impl TwoFactor {
         }
     }
 
+    /// The providers a user forced to set up 2FA may set up right in the login flow:
+    /// those that can and are enabled system-wide.
+    pub async fn setup_choices(&self) -> Result<Vec<ProviderId>, AppError> {
+        let mut out = Vec::new();
+        for p in self.providers.iter().filter(|p| p.can_set_up_at_login()) {
+            if self.system_enabled(p.id()).await? {
+                out.push(p.id());
+            }
+        }
+        Ok(out)
+    }
+
     /// The first half of a challenge for providers that have one (WebAuthn): what the
     /// page must do. Only for a provider the user may answer with right now.
     pub async fn begin_challenge(

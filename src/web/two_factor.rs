@@ -202,8 +202,12 @@ struct SetupPage<'a> {
     lang: &'static str,
     t: &'static Texts,
     csrf: &'a str,
-    enrollment: Enrollment,
+    /// TOTP can be set up here (always shown first when it can).
+    totp: bool,
+    enrollment: Option<Enrollment>,
     verify_action: &'static str,
+    /// A security key can be registered here instead.
+    webauthn: bool,
     error: Option<&'static str>,
 }
 
@@ -222,17 +226,29 @@ async fn show_setup(
     session: &Session,
     error: Option<(StatusCode, &'static str)>,
 ) -> Response {
-    let enrollment = match current_enrollment(state, &session.uid).await {
-        Ok(e) => e,
+    // Every provider that can be set up at login and is on system-wide is offered.
+    let choices = match state.two_factor.setup_choices().await {
+        Ok(c) => c,
         Err(e) => return unavailable(lang, e),
+    };
+    let totp = choices.contains(&ProviderId::Totp);
+    let enrollment = if totp {
+        match current_enrollment(state, &session.uid).await {
+            Ok(e) => Some(e),
+            Err(e) => return unavailable(lang, e),
+        }
+    } else {
+        None
     };
     let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = SetupPage {
         lang: lang.code(),
         t: lang.texts(),
         csrf: &token,
+        totp,
         enrollment,
         verify_action: "/login/setup",
+        webauthn: choices.contains(&ProviderId::Webauthn),
         error: error.map(|(_, m)| m),
     };
     let code = error.map(|(c, _)| c).unwrap_or(StatusCode::OK);

@@ -78,6 +78,22 @@ try {
     if (error) throw new Error(`registering ${name}: ${await error.textContent()}`);
   };
 
+  if (process.env.TWOFOLD_MODE === 'setup') {
+    // 2FA is enforced and the user has no factor: a security key set up in the login flow.
+    await signIn();
+    await page.waitForURL(`${base}/login/setup`);
+    await plugIn();
+    await page.fill('#key-name', 'First key');
+    await page.click('#webauthn-register button');
+    await page.waitForFunction(() => location.pathname === '/'
+      || !document.getElementById('webauthn-error').hidden);
+    const setupError = await page.$('#webauthn-error:not([hidden])');
+    if (setupError) throw new Error(`setting up a key: ${await setupError.textContent()}`);
+    seen.setupSignedIn = (await page.textContent('#signed-in'))?.replace(/\s+/g, ' ').trim();
+    console.log(JSON.stringify(seen));
+    process.exit(0);
+  }
+
   await signIn();
   await page.waitForURL(`${base}/`);
   let plugged = await plugIn();

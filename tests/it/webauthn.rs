@@ -71,3 +71,43 @@ async fn security_keys_in_chromium() {
     let state = db.store().await.provider_states("alice").await.unwrap();
     assert!(!state.iter().any(|s| s.provider == "webauthn"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_security_key_set_up_in_the_login_flow() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.add_user("bob", "password-b");
+    assert!(
+        db.cli(&["twofactorauth", "enforce", "--on"], "")
+            .status
+            .success()
+    );
+    let server = Server::start(&db).await;
+    let out = Command::new("node")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/browser/webauthn.mjs"
+        ))
+        .env(
+            "TWOFOLD_BASE",
+            server.url("").replace("127.0.0.1", "localhost"),
+        )
+        .env("TWOFOLD_UID", "bob")
+        .env("TWOFOLD_PASSWORD", "password-b")
+        .env("TWOFOLD_MODE", "setup")
+        .output()
+        .expect("node is installed");
+    assert!(
+        out.status.success(),
+        "browser run failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let seen: Value = serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(seen["setupSignedIn"], "Signed in as bob (bob)");
+    let state = db.store().await.provider_states("bob").await.unwrap();
+    assert!(
+        state
+            .iter()
+            .any(|s| s.provider == "webauthn" && s.enabled == 1)
+    );
+}

@@ -282,7 +282,7 @@ impl Provider for WebauthnProvider {
     }
 
     fn can_set_up_at_login(&self) -> bool {
-        false
+        true
     }
 
     async fn admin_enable(&self, uid: &str) -> Result<(), AppError> {
