@@ -111,3 +111,112 @@ async fn a_security_key_set_up_in_the_login_flow() {
             .any(|s| s.provider == "webauthn" && s.enabled == 1)
     );
 }
+
+crate::common::both!(webauthn_bad_input_gets_clear_errors_and_changes_nothing);
+
+/// The WebAuthn endpoints without a browser: every wrong or out-of-order request gets a
+/// clear error and stores nothing.
+async fn webauthn_bad_input_gets_clear_errors_and_changes_nothing(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let http = crate::common::browser();
+    crate::common::api_login(&http, &server, "alice", "password-a").await;
+    let post = |path: &str, body: Value| {
+        let req = http.post(server.url(path)).json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap())
+        }
+    };
+    // Finishing what was never begun.
+    let (s, body) = post(
+        "/api/v1/2fa/webauthn/register/finish",
+        json!({"name": "k", "credential": {"id": "x"}}),
+    )
+    .await;
+    assert_eq!(s, 400, "{body}");
+    // Begun, then garbage as the answer, a bad name, an unknown field.
+    let (s, body) = post("/api/v1/2fa/webauthn/register", json!({})).await;
+    assert_eq!(s, 200, "{body}");
+    let options: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(options["options"]["publicKey"]["rp"]["id"], "localhost");
+    assert_eq!(
+        options["options"]["publicKey"]["attestation"], "none",
+        "attestation none by default"
+    );
+    for (body, needle) in [
+        (
+            json!({"name": "k", "credential": {"id": "x"}}),
+            "credential",
+        ),
+        (json!({"name": " ", "credential": {}}), "name"),
+        (
+            json!({"name": "k", "credential": {}, "admin": true}),
+            "admin",
+        ),
+    ] {
+        let (s, text) = post("/api/v1/2fa/webauthn/register/finish", body).await;
+        assert_eq!(s, 400, "{text}");
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    assert!(
+        db.store()
+            .await
+            .webauthn_credentials_of("alice")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A challenge for a provider the user does not have; a passkey answer that is junk.
+    let pending = crate::common::browser();
+    let (setup, _) = crate::two_factor::enroll_totp(&server, "alice", "password-a").await;
+    drop(setup);
+    crate::common::api_login(&pending, &server, "alice", "password-a").await;
+    let r = pending
+        .post(server.url("/api/v1/login/challenge/begin"))
+        .json(&json!({"provider": "webauthn"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = pending
+        .post(server.url("/api/v1/login/challenge"))
+        .json(&json!({"provider": "webauthn", "code": "{}"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "not a usable method");
+    let anon = crate::common::browser();
+    let r = anon
+        .post(server.url("/api/v1/login/passkey"))
+        .json(&json!({"credential": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "no passkey sign-in in progress");
+    let r = anon
+        .post(server.url("/api/v1/login/passkey/begin"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = anon
+        .post(server.url("/api/v1/login/passkey"))
+        .json(&json!({"credential": {"id": "nope"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "a junk answer is a failed sign-in");
+    assert!(
+        anon.get(server.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 401
+    );
+}
