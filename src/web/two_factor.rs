@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/security/totp/verify", post(totp_verify))
         .route("/settings/security/totp/remove", post(totp_remove))
         .route("/settings/security/webauthn/remove", post(key_remove))
+        .route("/settings/security/webauthn/rename", post(key_rename))
         .route("/settings/security/backup-codes", post(backup_codes))
 }
 
@@ -540,6 +541,32 @@ async fn key_remove(
     let id = form.id.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
         crate::actions::remove_key(&st, &s, &client, &id, now())
+            .await
+            .map(|_| None)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct RenameForm {
+    csrf: String,
+    id: String,
+    name: String,
+}
+
+async fn key_rename(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    MaybeSession(current): MaybeSession,
+    Form(form): Form<RenameForm>,
+) -> Response {
+    let st = state.clone();
+    let (id, name) = (form.id.clone(), form.name.clone());
+    settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
+        st.two_factor
+            .webauthn
+            .rename(&s.uid, &id, &name)
             .await
             .map(|_| None)
     })

@@ -102,6 +102,14 @@ try {
   plugged = await plugIn();
   await register('Key B');
   seen.keys = await page.$$eval('.key-name', (els) => els.map((e) => e.textContent));
+  // Rename key B on the page, then back.
+  await page.fill('#security-keys li:has-text("Key B") form.rename input[name=name]', 'Key B2');
+  await page.click('#security-keys li:has-text("Key B") form.rename button');
+  await page.waitForURL(`${base}/settings/security`);
+  seen.renamed = await page.$$eval('.key-name', (els) => els.map((e) => e.textContent));
+  await page.fill('#security-keys li:has-text("Key B2") form.rename input[name=name]', 'Key B');
+  await page.click('#security-keys li:has-text("Key B2") form.rename button');
+  await page.waitForURL(`${base}/settings/security`);
   expect(keyA.length === 1, `key A holds one credential: ${keyA.length}`);
   await signOut();
 
@@ -147,10 +155,10 @@ try {
   plugged = await plugIn(keyAUsed);
   await useKey();
   await page.goto(`${base}/settings/security`);
-  await page.click('#security-keys li:has-text("Key B") button');
+  await page.click('#security-keys li:has-text("Key B") form[action$="/remove"] button');
   await page.waitForURL(`${base}/settings/security`);
   seen.afterRemovingB = await page.$$eval('.key-name', (els) => els.map((e) => e.textContent));
-  await page.click('#security-keys li:has-text("Key A") button');
+  await page.click('#security-keys li:has-text("Key A") form[action$="/remove"] button');
   await page.waitForURL(`${base}/settings/security`);
   seen.noKeysLeft = (await page.$('#no-keys')) !== null;
   await unplug(plugged);

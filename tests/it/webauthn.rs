@@ -33,6 +33,7 @@ async fn security_keys_in_chromium() {
     let seen: Value = serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
     // Listed by date, then name (both were added within the same second here).
     assert_eq!(seen["keys"], json!(["Key A", "Key B"]));
+    assert_eq!(seen["renamed"], json!(["Key A", "Key B2"]));
     assert_eq!(seen["challengeButton"], "Use your security key");
     assert_eq!(seen["signedInWithB"], "Signed in as alice (alice)");
     assert_eq!(seen["signedInWithA"], true);
