@@ -58,6 +58,10 @@ pub enum Stage {
     SecondFactorPending,
     /// Password passed; 2FA is enforced and the user has no factor: set one up first.
     SetupRequired,
+    /// A challenge was begun that something else must settle (an approval on another
+    /// device): the login waits, and goes on when it is approved, or back to the
+    /// challenge when it is refused or expires.
+    AwaitingApproval,
     /// Fully logged in.
     Authenticated,
 }
@@ -67,6 +71,7 @@ impl Stage {
         match self {
             Stage::SecondFactorPending => "second_factor_pending",
             Stage::SetupRequired => "setup_required",
+            Stage::AwaitingApproval => "awaiting_approval",
             Stage::Authenticated => "authenticated",
         }
     }
@@ -76,6 +81,7 @@ impl Stage {
         match s {
             "second_factor_pending" => Some(Stage::SecondFactorPending),
             "setup_required" => Some(Stage::SetupRequired),
+            "awaiting_approval" => Some(Stage::AwaitingApproval),
             "authenticated" => Some(Stage::Authenticated),
             _ => None,
         }

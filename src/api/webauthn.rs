@@ -59,7 +59,12 @@ async fn challenge_begin(
     ApiJson(req): ApiJson<BeginRequest>,
 ) -> Result<impl IntoResponse, AppError> {
     let (session, _) = current
-        .filter(|(s, _)| s.stage == Stage::SecondFactorPending)
+        .filter(|(s, _)| {
+            matches!(
+                s.stage,
+                Stage::SecondFactorPending | Stage::AwaitingApproval
+            )
+        })
         .ok_or(AppError::Unauthorized)?;
     let provider = ProviderId::parse(&req.provider)
         .ok_or_else(|| AppError::BadRequest(format!("unknown provider {:?}", req.provider)))?;

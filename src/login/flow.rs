@@ -103,7 +103,7 @@ pub async fn challenge_step(
     let stage = next(session.stage, Event::ChallengePassed).map_err(|_| {
         AppError::BadRequest("this session is not waiting for a second factor".into())
     })?;
-    state
+    let outcome = state
         .two_factor
         .verify_challenge(
             &crate::providers::Attempt {
@@ -116,7 +116,15 @@ pub async fn challenge_step(
             client,
         )
         .await?;
-    advance(state, session, token, stage).await
+    match outcome {
+        crate::providers::Outcome::Pending => match next(session.stage, Event::ApprovalPending) {
+            // The login now waits for the approval (under a new token, like every step).
+            Ok(waiting) => advance(state, session, token, waiting, false).await,
+            // Already waiting: nothing changes until it is settled.
+            Err(_) => Ok((token.to_string(), session.clone())),
+        },
+        _ => advance(state, session, token, stage, true).await,
+    }
 }
 
 /// Finishes "setup required": the user has just activated a factor.
@@ -134,19 +142,22 @@ pub async fn setup_step(
             "no two-factor method is active yet".into(),
         ));
     }
-    advance(state, session, token, stage).await
+    advance(state, session, token, stage, true).await
 }
 
+/// Moves the session to `stage` under a new token; `second_factor`: a second factor
+/// was just passed (not when the login only starts waiting for an approval).
 async fn advance(
     state: &AppState,
     session: &Session,
     token: &str,
     stage: Stage,
+    second_factor: bool,
 ) -> Result<(String, Session), AppError> {
     let now = now();
     let new_token = state
         .sessions
-        .advance(session, token, stage, true, now)
+        .advance(session, token, stage, second_factor, now)
         .await?
         // Someone else used this session's token meanwhile: do not let both through.
         .ok_or(AppError::Unauthorized)?;

@@ -16,6 +16,10 @@ pub use crate::sessions::Stage;
 pub enum Event {
     ChallengePassed,
     FactorSetUp,
+    /// A provider answered "still pending": the login waits for an approval.
+    ApprovalPending,
+    /// The approval was refused or expired: back to choosing a method.
+    ApprovalGivenUp,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +44,9 @@ pub fn next(stage: Stage, event: Event) -> Result<Stage, InvalidTransition> {
     match (stage, event) {
         (Stage::SecondFactorPending, Event::ChallengePassed) => Ok(Stage::Authenticated),
         (Stage::SetupRequired, Event::FactorSetUp) => Ok(Stage::Authenticated),
+        (Stage::SecondFactorPending, Event::ApprovalPending) => Ok(Stage::AwaitingApproval),
+        (Stage::AwaitingApproval, Event::ChallengePassed) => Ok(Stage::Authenticated),
+        (Stage::AwaitingApproval, Event::ApprovalGivenUp) => Ok(Stage::SecondFactorPending),
         _ => Err(InvalidTransition { stage, event }),
     }
 }
@@ -65,16 +72,35 @@ mod tests {
     fn every_transition() {
         use Event::*;
         use Stage::*;
-        let table = [
-            (SecondFactorPending, ChallengePassed, Some(Authenticated)),
-            (SecondFactorPending, FactorSetUp, None),
-            (SetupRequired, FactorSetUp, Some(Authenticated)),
-            (SetupRequired, ChallengePassed, None),
-            (Authenticated, ChallengePassed, None),
-            (Authenticated, FactorSetUp, None),
+        let stages = [
+            SecondFactorPending,
+            SetupRequired,
+            AwaitingApproval,
+            Authenticated,
         ];
-        for (stage, event, want) in table {
-            assert_eq!(next(stage, event).ok(), want, "{stage:?} + {event:?}");
+        let events = [
+            ChallengePassed,
+            FactorSetUp,
+            ApprovalPending,
+            ApprovalGivenUp,
+        ];
+        let allowed = [
+            (SecondFactorPending, ChallengePassed, Authenticated),
+            (SetupRequired, FactorSetUp, Authenticated),
+            (SecondFactorPending, ApprovalPending, AwaitingApproval),
+            (AwaitingApproval, ChallengePassed, Authenticated),
+            (AwaitingApproval, ApprovalGivenUp, SecondFactorPending),
+        ];
+        // Every pair not listed is refused: above all, nothing leaves `Authenticated`
+        // and nothing reaches it from setup or waiting by another event.
+        for stage in stages {
+            for event in events {
+                let want = allowed
+                    .iter()
+                    .find(|(s, e, _)| *s == stage && *e == event)
+                    .map(|(_, _, to)| *to);
+                assert_eq!(next(stage, event).ok(), want, "{stage:?} + {event:?}");
+            }
         }
     }
 
@@ -83,6 +109,7 @@ mod tests {
         for s in [
             Stage::SecondFactorPending,
             Stage::SetupRequired,
+            Stage::AwaitingApproval,
             Stage::Authenticated,
         ] {
             assert_eq!(Stage::parse(s.as_str()), Some(s));

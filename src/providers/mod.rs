@@ -100,9 +100,31 @@ pub trait Provider: Send + Sync {
     }
 
     /// Checks an answer within its login attempt; ceremony providers override this to
-    /// take the state `begin` kept for the session.
-    async fn verify_in(&self, attempt: &Attempt<'_>, response: &str) -> Result<bool, AppError> {
-        self.verify(attempt.uid, response, attempt.now).await
+    /// take the state `begin` kept for the session, and a provider whose challenge is
+    /// settled elsewhere (an approval on another device) answers `Pending` until it is.
+    async fn verify_in(&self, attempt: &Attempt<'_>, response: &str) -> Result<Outcome, AppError> {
+        Ok(Outcome::from(
+            self.verify(attempt.uid, response, attempt.now).await?,
+        ))
+    }
+}
+
+/// What a provider makes of an answer to its challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    Failed,
+    /// Not settled yet (waiting for an approval): neither a pass nor a failure.
+    Pending,
+}
+
+impl From<bool> for Outcome {
+    fn from(passed: bool) -> Self {
+        if passed {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        }
     }
 }
 
@@ -338,7 +360,7 @@ impl TwoFactor {
         id: ProviderId,
         response: &str,
         client: &crate::sessions::ClientInfo,
-    ) -> Result<(), AppError> {
+    ) -> Result<Outcome, AppError> {
         let (uid, now) = (attempt.uid, attempt.now);
         let actor = Actor::client(uid, client);
         let status = self.status(uid).await?;
@@ -371,7 +393,16 @@ impl TwoFactor {
                 .await?;
             return Err(AppError::FactorLocked);
         }
-        if provider.verify_in(attempt, response.trim()).await? {
+        let outcome = provider.verify_in(attempt, response.trim()).await?;
+        if outcome == Outcome::Pending {
+            // Nothing was guessed: give the reservations back.
+            self.throttle.cancelled(reservation).await?;
+            self.store
+                .provider_attempt_released(id.as_str(), uid)
+                .await?;
+            return Ok(Outcome::Pending);
+        }
+        if outcome == Outcome::Passed {
             self.store.provider_used(id.as_str(), uid, now).await?;
             self.throttle.succeeded(reservation).await?;
             self.audit
@@ -383,7 +414,7 @@ impl TwoFactor {
                     .await?;
             }
             tracing::info!(uid, provider = id.as_str(), "second factor passed");
-            Ok(())
+            Ok(Outcome::Passed)
         } else {
             reservation.failed();
             self.audit

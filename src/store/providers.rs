@@ -111,6 +111,19 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Gives back an attempt reserved by `provider_attempt` that checked nothing.
+    pub async fn provider_attempt_released(&self, provider: &str, uid: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE provider_user_state SET failures = failures - 1
+             WHERE provider = $1 AND uid = $2 AND failures > 0",
+        )
+        .bind(provider)
+        .bind(uid)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Users with any state row for `provider` (for `twofactorauth cleanup`).
     pub async fn uids_with_provider(&self, provider: &str) -> StoreResult<Vec<String>> {
         let rows: Vec<(String,)> =

@@ -40,7 +40,8 @@ pub fn router() -> Router<AppState> {
 /// Where a session at `stage` belongs.
 pub fn page_for(stage: Stage) -> &'static str {
     match stage {
-        Stage::SecondFactorPending => "/login/challenge",
+        // The challenge page shows a waiting login too (the approval in progress).
+        Stage::SecondFactorPending | Stage::AwaitingApproval => "/login/challenge",
         Stage::SetupRequired => "/login/setup",
         Stage::Authenticated => "/",
     }
@@ -129,7 +130,12 @@ async fn challenge_page(
     MaybeSession(current): MaybeSession,
 ) -> Response {
     match current {
-        Some((s, _)) if s.stage == Stage::SecondFactorPending => {
+        Some((s, _))
+            if matches!(
+                s.stage,
+                Stage::SecondFactorPending | Stage::AwaitingApproval
+            ) =>
+        {
             show_challenge(&state, lang, jar, &s, None, None).await
         }
         Some((s, _)) => Redirect::to(page_for(s.stage)).into_response(),
@@ -153,8 +159,12 @@ async fn challenge_submit(
     Form(form): Form<ChallengeForm>,
 ) -> Response {
     let t = lang.texts();
-    let Some((session, token)) = current.filter(|(s, _)| s.stage == Stage::SecondFactorPending)
-    else {
+    let Some((session, token)) = current.filter(|(s, _)| {
+        matches!(
+            s.stage,
+            Stage::SecondFactorPending | Stage::AwaitingApproval
+        )
+    }) else {
         return Redirect::to("/login").into_response();
     };
     if !csrf::verify(&state.key, &jar, &form.csrf) {

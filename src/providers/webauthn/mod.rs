@@ -21,7 +21,7 @@ use webauthn_rs::prelude::{
 
 pub mod passkeys;
 
-use super::{Attempt, Provider, ProviderId};
+use super::{Attempt, Outcome, Provider, ProviderId};
 use crate::error::AppError;
 use crate::store::{Store, WebauthnCredentialRow};
 
@@ -340,9 +340,9 @@ impl Provider for WebauthnProvider {
     }
 
     /// The answer is the JSON `PublicKeyCredential` from `navigator.credentials.get`.
-    async fn verify_in(&self, attempt: &Attempt<'_>, response: &str) -> Result<bool, AppError> {
+    async fn verify_in(&self, attempt: &Attempt<'_>, response: &str) -> Result<Outcome, AppError> {
         let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(response) else {
-            return Ok(false);
+            return Ok(Outcome::Failed);
         };
         let Some(state) = self
             .store
@@ -354,7 +354,7 @@ impl Provider for WebauthnProvider {
             )
             .await?
         else {
-            return Ok(false);
+            return Ok(Outcome::Failed);
         };
         let state: SecurityKeyAuthentication = serde_json::from_str(&state).map_err(internal)?;
         // Wrong signature, unknown key (another user's included), counter regression: no.
@@ -362,7 +362,7 @@ impl Provider for WebauthnProvider {
             .webauthn
             .finish_securitykey_authentication(&credential, &state)
         else {
-            return Ok(false);
+            return Ok(Outcome::Failed);
         };
         for (row, mut key) in self.keys_of(attempt.uid).await? {
             if key.cred_id() == result.cred_id() {
@@ -371,9 +371,9 @@ impl Provider for WebauthnProvider {
                 self.store
                     .webauthn_credential_used(&row.id, attempt.uid, &json, attempt.now)
                     .await?;
-                return Ok(true);
+                return Ok(Outcome::Passed);
             }
         }
-        Ok(false)
+        Ok(Outcome::Failed)
     }
 }
