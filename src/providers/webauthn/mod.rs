@@ -74,6 +74,21 @@ fn already_registered(e: AppError) -> AppError {
     }
 }
 
+/// A key's or passkey's name, trimmed: 1 to 100 characters.
+fn checked_name(name: &str) -> Result<&str, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::BadRequest(
+            "a security key or passkey needs a name of 1 to 100 characters".into(),
+        ));
+    }
+    Ok(name)
+}
+
+fn no_registration() -> AppError {
+    AppError::BadRequest("no registration in progress (or it expired)".into())
+}
+
 fn bad(what: &str) -> AppError {
     AppError::BadRequest(format!("{what}: not a valid WebAuthn answer"))
 }
@@ -160,6 +175,76 @@ impl WebauthnProvider {
             .collect()
     }
 
+    /// Keeps a ceremony's server-side state for the second half.
+    async fn keep(
+        &self,
+        session_id: &str,
+        purpose: &str,
+        state: &impl serde::Serialize,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let state = serde_json::to_string(state).map_err(internal)?;
+        self.store
+            .put_ceremony(
+                session_id,
+                ProviderId::Webauthn.as_str(),
+                purpose,
+                &state,
+                now + CEREMONY_SECS,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Takes a ceremony's state, once; `None` when none is in progress (or it expired).
+    async fn take<T: serde::de::DeserializeOwned>(
+        &self,
+        session_id: &str,
+        purpose: &str,
+        now: i64,
+    ) -> Result<Option<T>, AppError> {
+        match self
+            .store
+            .take_ceremony(session_id, ProviderId::Webauthn.as_str(), purpose, now)
+            .await?
+        {
+            Some(state) => Ok(Some(serde_json::from_str(&state).map_err(internal)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores a newly registered credential of either kind.
+    async fn store_credential(
+        &self,
+        uid: &str,
+        name: &str,
+        kind: &str,
+        id: &[u8],
+        credential: &impl serde::Serialize,
+        now: i64,
+    ) -> Result<KeyInfo, AppError> {
+        let row = WebauthnCredentialRow {
+            id: credential_id(id),
+            uid: uid.to_string(),
+            name: name.to_string(),
+            kind: kind.into(),
+            credential: serde_json::to_string(credential).map_err(internal)?,
+            created_at: now,
+            last_used_at: 0,
+        };
+        self.store
+            .insert_webauthn_credential(&row)
+            .await
+            .map_err(|e| already_registered(e.into()))?;
+        Ok(KeyInfo {
+            id: row.id,
+            name: row.name,
+            created_at: now,
+            last_used_at: 0,
+            kind: row.kind,
+        })
+    }
+
     /// First half of adding a key: the options for `navigator.credentials.create`.
     pub async fn begin_registration(
         &self,
@@ -169,22 +254,18 @@ impl WebauthnProvider {
         now: i64,
     ) -> Result<serde_json::Value, AppError> {
         let exclude = self.all_ids(uid).await?;
-        // The WebAuthn user handle: stable per uid, but not the uid itself.
-        let handle = user_handle(uid);
         let (options, state) = self
             .webauthn
-            .start_securitykey_registration(handle, uid, display_name, Some(exclude), None, None)
-            .map_err(internal)?;
-        let state = serde_json::to_string(&state).map_err(internal)?;
-        self.store
-            .put_ceremony(
-                session_id,
-                ProviderId::Webauthn.as_str(),
-                REGISTER,
-                &state,
-                now + CEREMONY_SECS,
+            .start_securitykey_registration(
+                user_handle(uid),
+                uid,
+                display_name,
+                Some(exclude),
+                None,
+                None,
             )
-            .await?;
+            .map_err(internal)?;
+        self.keep(session_id, REGISTER, &state, now).await?;
         serde_json::to_value(options).map_err(internal)
     }
 
@@ -197,58 +278,28 @@ impl WebauthnProvider {
         answer: &serde_json::Value,
         now: i64,
     ) -> Result<KeyInfo, AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::BadRequest(
-                "a security key needs a name of 1 to 100 characters".into(),
-            ));
-        }
+        let name = checked_name(name)?;
         let credential: RegisterPublicKeyCredential =
             serde_json::from_value(answer.clone()).map_err(|_| bad("credential"))?;
-        let state = self
-            .store
-            .take_ceremony(session_id, ProviderId::Webauthn.as_str(), REGISTER, now)
+        let state: SecurityKeyRegistration = self
+            .take(session_id, REGISTER, now)
             .await?
-            .ok_or_else(|| {
-                AppError::BadRequest("no key registration in progress (or it expired)".into())
-            })?;
-        let state: SecurityKeyRegistration = serde_json::from_str(&state).map_err(internal)?;
+            .ok_or_else(no_registration)?;
         let key = self
             .webauthn
             .finish_securitykey_registration(&credential, &state)
             .map_err(|e| AppError::BadRequest(format!("the key was not registered: {e}")))?;
-        let row = WebauthnCredentialRow {
-            id: credential_id(key.cred_id().as_ref()),
-            uid: uid.to_string(),
-            name: name.to_string(),
-            kind: SECURITY_KEY.into(),
-            credential: serde_json::to_string(&key).map_err(internal)?,
-            created_at: now,
-            last_used_at: 0,
-        };
-        self.store
-            .insert_webauthn_credential(&row)
-            .await
-            .map_err(|e| already_registered(e.into()))?;
+        let info = self
+            .store_credential(uid, name, SECURITY_KEY, key.cred_id().as_ref(), &key, now)
+            .await?;
         self.store
             .set_provider_state(ProviderId::Webauthn.as_str(), uid, true)
             .await?;
-        Ok(KeyInfo {
-            id: row.id,
-            name: row.name,
-            created_at: now,
-            last_used_at: 0,
-            kind: row.kind,
-        })
+        Ok(info)
     }
 
     pub async fn rename(&self, uid: &str, id: &str, name: &str) -> Result<(), AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::BadRequest(
-                "a security key needs a name of 1 to 100 characters".into(),
-            ));
-        }
+        let name = checked_name(name)?;
         if self.store.rename_webauthn_credential(uid, id, name).await? {
             Ok(())
         } else {
@@ -326,15 +377,7 @@ impl Provider for WebauthnProvider {
             .webauthn
             .start_securitykey_authentication(&keys)
             .map_err(internal)?;
-        let state = serde_json::to_string(&state).map_err(internal)?;
-        self.store
-            .put_ceremony(
-                attempt.session_id,
-                ProviderId::Webauthn.as_str(),
-                LOGIN,
-                &state,
-                attempt.now + CEREMONY_SECS,
-            )
+        self.keep(attempt.session_id, LOGIN, &state, attempt.now)
             .await?;
         Ok(Some(serde_json::to_value(options).map_err(internal)?))
     }
@@ -345,18 +388,11 @@ impl Provider for WebauthnProvider {
             return Ok(Outcome::Failed);
         };
         let Some(state) = self
-            .store
-            .take_ceremony(
-                attempt.session_id,
-                ProviderId::Webauthn.as_str(),
-                LOGIN,
-                attempt.now,
-            )
+            .take::<SecurityKeyAuthentication>(attempt.session_id, LOGIN, attempt.now)
             .await?
         else {
             return Ok(Outcome::Failed);
         };
-        let state: SecurityKeyAuthentication = serde_json::from_str(&state).map_err(internal)?;
         // Wrong signature, unknown key (another user's included), counter regression: no.
         let Ok(result) = self
             .webauthn

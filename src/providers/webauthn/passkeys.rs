@@ -17,12 +17,9 @@ use webauthn_rs::prelude::{
 };
 
 use super::{
-    CEREMONY_SECS, KeyInfo, PASSKEY, WebauthnProvider, already_registered, bad, credential_id,
-    internal, user_handle,
+    KeyInfo, PASSKEY, WebauthnProvider, bad, checked_name, internal, no_registration, user_handle,
 };
 use crate::error::AppError;
-use crate::providers::ProviderId;
-use crate::store::WebauthnCredentialRow;
 
 const PASSKEY_REGISTER: &str = "passkey_register";
 const PASSKEY_LOGIN: &str = "passkey_login";
@@ -41,16 +38,7 @@ impl WebauthnProvider {
             .webauthn
             .start_passkey_registration(user_handle(uid), uid, display_name, Some(exclude))
             .map_err(internal)?;
-        let state = serde_json::to_string(&state).map_err(internal)?;
-        self.store
-            .put_ceremony(
-                session_id,
-                ProviderId::Webauthn.as_str(),
-                PASSKEY_REGISTER,
-                &state,
-                now + CEREMONY_SECS,
-            )
-            .await?;
+        self.keep(session_id, PASSKEY_REGISTER, &state, now).await?;
         serde_json::to_value(options).map_err(internal)
     }
 
@@ -62,51 +50,26 @@ impl WebauthnProvider {
         answer: &serde_json::Value,
         now: i64,
     ) -> Result<KeyInfo, AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::BadRequest(
-                "a passkey needs a name of 1 to 100 characters".into(),
-            ));
-        }
+        let name = checked_name(name)?;
         let credential: RegisterPublicKeyCredential =
             serde_json::from_value(answer.clone()).map_err(|_| bad("credential"))?;
-        let state = self
-            .store
-            .take_ceremony(
-                session_id,
-                ProviderId::Webauthn.as_str(),
-                PASSKEY_REGISTER,
-                now,
-            )
+        let state: PasskeyRegistration = self
+            .take(session_id, PASSKEY_REGISTER, now)
             .await?
-            .ok_or_else(|| {
-                AppError::BadRequest("no passkey registration in progress (or it expired)".into())
-            })?;
-        let state: PasskeyRegistration = serde_json::from_str(&state).map_err(internal)?;
+            .ok_or_else(no_registration)?;
         let passkey = self
             .webauthn
             .finish_passkey_registration(&credential, &state)
             .map_err(|e| AppError::BadRequest(format!("the passkey was not registered: {e}")))?;
-        let row = WebauthnCredentialRow {
-            id: credential_id(passkey.cred_id().as_ref()),
-            uid: uid.to_string(),
-            name: name.to_string(),
-            kind: PASSKEY.into(),
-            credential: serde_json::to_string(&passkey).map_err(internal)?,
-            created_at: now,
-            last_used_at: 0,
-        };
-        self.store
-            .insert_webauthn_credential(&row)
-            .await
-            .map_err(|e| already_registered(e.into()))?;
-        Ok(KeyInfo {
-            id: row.id,
-            name: row.name,
-            created_at: now,
-            last_used_at: 0,
-            kind: row.kind,
-        })
+        self.store_credential(
+            uid,
+            name,
+            PASSKEY,
+            passkey.cred_id().as_ref(),
+            &passkey,
+            now,
+        )
+        .await
     }
 
     /// First half of a passwordless sign-in, for whoever holds a passkey: the state is
@@ -120,16 +83,7 @@ impl WebauthnProvider {
             .webauthn
             .start_discoverable_authentication()
             .map_err(internal)?;
-        let state = serde_json::to_string(&state).map_err(internal)?;
-        self.store
-            .put_ceremony(
-                ceremony,
-                ProviderId::Webauthn.as_str(),
-                PASSKEY_LOGIN,
-                &state,
-                now + CEREMONY_SECS,
-            )
-            .await?;
+        self.keep(ceremony, PASSKEY_LOGIN, &state, now).await?;
         serde_json::to_value(options).map_err(internal)
     }
 
@@ -146,13 +100,11 @@ impl WebauthnProvider {
             return Ok(None);
         };
         let Some(state) = self
-            .store
-            .take_ceremony(ceremony, ProviderId::Webauthn.as_str(), PASSKEY_LOGIN, now)
+            .take::<DiscoverableAuthentication>(ceremony, PASSKEY_LOGIN, now)
             .await?
         else {
             return Ok(None);
         };
-        let state: DiscoverableAuthentication = serde_json::from_str(&state).map_err(internal)?;
         let Ok((handle, raw_id)) = self
             .webauthn
             .identify_discoverable_authentication(&credential)
