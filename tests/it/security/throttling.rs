@@ -122,6 +122,7 @@ async fn defect_04_parallel_guesses_cannot_overrun_the_throttle(backend: Backend
             other => panic!("unexpected {other}"),
         }
     }
+    eprintln!("parallel guesses checked: {checked} of 50");
     assert_eq!(checked + refused, 50);
     // Five are free; each later one must wait 2 s, 4 s… after the last: on a machine so
     // loaded that the 50 requests spread over seconds, a sixth or seventh may be checked
