@@ -187,8 +187,22 @@ fn ceremony_key(state: &AppState, token: &str) -> String {
 /// name asked, so nothing tells which accounts exist).
 async fn passkey_login_begin(
     State(state): State<AppState>,
+    Client(client): Client,
     jar: CookieJar,
 ) -> Result<impl IntoResponse, AppError> {
+    // Each start stores a row: a client may not make them endlessly (like flow starts).
+    crate::throttle::Throttle::new(state.store.clone(), state.audit.clone())
+        .reserve(
+            crate::throttle::ip_bucket(
+                "passkey-begin",
+                &client.ip,
+                crate::throttle::PASSKEY_STARTS,
+            ),
+            &crate::audit::Actor::client("", &client),
+            now(),
+        )
+        .await?
+        .keep();
     let token = crate::crypto::random_token();
     let options = state
         .two_factor

@@ -32,6 +32,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             if let Err(e) = purge_store.purge_login_flows(now()).await {
                 tracing::warn!(error = %e, "purging expired login flows failed");
             }
+            if let Err(e) = purge_store.purge_ceremonies(now()).await {
+                tracing::warn!(error = %e, "purging expired WebAuthn ceremonies failed");
+            }
             // The longest throttle delay is 15 minutes; a day-old counter is history.
             if let Err(e) = purge_store.purge_throttle(now() - 86_400).await {
                 tracing::warn!(error = %e, "purging throttle counters failed");

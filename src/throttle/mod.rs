@@ -106,6 +106,13 @@ pub const FLOW_STARTS: Limits = Limits {
     max_delay: 60,
 };
 
+/// Starting passwordless sign-ins: each start stores a ceremony row; generous, since
+/// many people behind one address may sign in with passkeys every day.
+pub const PASSKEY_STARTS: Limits = Limits {
+    free: 60,
+    max_delay: 10,
+};
+
 /// A bucket per client IP only, for actions that cost the server (not secrets).
 pub fn ip_bucket(what: &str, ip: &str, limits: Limits) -> Vec<Bucket> {
     vec![Bucket {
