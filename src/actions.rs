@@ -317,89 +317,78 @@ pub async fn authenticate_basic(
     })
 }
 
-/// First half of adding a security key (needs a recent sign-in): the options for the
-/// browser's `navigator.credentials.create`.
-pub async fn begin_key_registration(
+/// Which WebAuthn credential a user registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// A second factor.
+    SecurityKey,
+    /// Passwordless sign-in: registering one is how a user opts into it.
+    Passkey,
+}
+
+/// First half of registering a security key or passkey (needs a recent sign-in): the
+/// options for the browser's `navigator.credentials.create`.
+pub async fn begin_credential_registration(
     state: &AppState,
     session: &Session,
+    kind: CredentialKind,
     now: i64,
 ) -> Result<serde_json::Value, AppError> {
     require_recent(state, session, now)?;
     let user = state.accounts.get(&session.uid).await?;
-    state
-        .two_factor
-        .webauthn
-        .begin_registration(&session.uid, &user.display_name, &session.id, now)
-        .await
-}
-
-/// Second half: the key is stored and the provider active. Like a TOTP confirmation,
-/// the key just answered a challenge, so this session now has two factors.
-pub async fn finish_key_registration(
-    state: &AppState,
-    session: &Session,
-    client: &ClientInfo,
-    name: &str,
-    answer: &serde_json::Value,
-    now: i64,
-) -> Result<crate::providers::webauthn::KeyInfo, AppError> {
-    let key = state
-        .two_factor
-        .webauthn
-        .finish_registration(&session.uid, &session.id, name, answer, now)
-        .await?;
-    if session.stage == Stage::Authenticated {
-        state.sessions.proved(session, true, now).await?;
+    let webauthn = &state.two_factor.webauthn;
+    let (uid, name, id) = (&session.uid, &user.display_name, &session.id);
+    match kind {
+        CredentialKind::SecurityKey => webauthn.begin_registration(uid, name, id, now).await,
+        CredentialKind::Passkey => {
+            webauthn
+                .begin_passkey_registration(uid, name, id, now)
+                .await
+        }
     }
-    state
-        .audit
-        .record(
-            Event::FactorAdded,
-            &Actor::client(&session.uid, client),
-            &session.uid,
-            &format!("webauthn:{}", key.name),
-            now,
-        )
-        .await?;
-    Ok(key)
 }
 
-/// First half of adding a passkey (needs a recent sign-in): registering one is how a
-/// user opts into passwordless sign-in.
-pub async fn begin_passkey_registration(
-    state: &AppState,
-    session: &Session,
-    now: i64,
-) -> Result<serde_json::Value, AppError> {
-    require_recent(state, session, now)?;
-    let user = state.accounts.get(&session.uid).await?;
-    state
-        .two_factor
-        .webauthn
-        .begin_passkey_registration(&session.uid, &user.display_name, &session.id, now)
-        .await
-}
-
-pub async fn finish_passkey_registration(
+/// Second half: the credential is stored (a security key also turns the provider on).
+/// A new security key just answered a challenge, like a TOTP confirmation, so this
+/// session now has two factors.
+pub async fn finish_credential_registration(
     state: &AppState,
     session: &Session,
     client: &ClientInfo,
+    kind: CredentialKind,
     name: &str,
     answer: &serde_json::Value,
     now: i64,
 ) -> Result<crate::providers::webauthn::KeyInfo, AppError> {
-    let key = state
-        .two_factor
-        .webauthn
-        .finish_passkey_registration(&session.uid, &session.id, name, answer, now)
-        .await?;
+    let webauthn = &state.two_factor.webauthn;
+    let (uid, id) = (&session.uid, &session.id);
+    let key = match kind {
+        CredentialKind::SecurityKey => {
+            let key = webauthn
+                .finish_registration(uid, id, name, answer, now)
+                .await?;
+            if session.stage == Stage::Authenticated {
+                state.sessions.proved(session, true, now).await?;
+            }
+            key
+        }
+        CredentialKind::Passkey => {
+            webauthn
+                .finish_passkey_registration(uid, id, name, answer, now)
+                .await?
+        }
+    };
+    let detail = match kind {
+        CredentialKind::SecurityKey => format!("webauthn:{}", key.name),
+        CredentialKind::Passkey => format!("passkey:{}", key.name),
+    };
     state
         .audit
         .record(
             Event::FactorAdded,
-            &Actor::client(&session.uid, client),
-            &session.uid,
-            &format!("passkey:{}", key.name),
+            &Actor::client(uid, client),
+            uid,
+            &detail,
             now,
         )
         .await?;

@@ -1,8 +1,12 @@
 //! The accept loop. `axum::serve` has no knob for slow or idle clients, so connections are
 //! served here with hyper-util (as axum's own `serve` does), adding what a server on the
 //! open internet needs (SPEC §9):
-//! - a header-read timeout, which in hyper also bounds how long a keep-alive connection
-//!   may sit idle before its next request, so half-sent and idle connections are closed;
+//! - a header-read timeout, which in hyper also bounds how long a connection may sit idle
+//!   before its first or next request, so half-sent and idle connections are closed;
+//! - HTTP/1 only: hyper-util's automatic HTTP/1-or-2 detection waits for a connection's
+//!   first bytes with no timeout at all, so a client that connects and sends nothing
+//!   would hold its connection forever. twofold sits behind reverse proxies, which speak
+//!   HTTP/1.1 to it;
 //! - a cap on open connections: past it a new connection is closed at once instead of
 //!   using up file descriptors that `/healthz` and real users need;
 //! - a raised open-files soft limit (to the hard limit), so the cap, not the common
@@ -41,17 +45,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let open = Arc::new(Semaphore::new(limits.max_connections));
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(limits.header_read_timeout))
-        .keep_alive_timeout(limits.header_read_timeout);
     let builder = Arc::new(builder);
     let (closing, closed) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);

@@ -11,6 +11,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
+use crate::actions::CredentialKind;
 use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, MaybeSession};
@@ -94,7 +95,13 @@ async fn register_begin(
     MaybeSession(current): MaybeSession,
 ) -> Result<impl IntoResponse, AppError> {
     let (s, _) = enrolling(current)?;
-    let options = crate::actions::begin_key_registration(&state, &s, now()).await?;
+    let options = crate::actions::begin_credential_registration(
+        &state,
+        &s,
+        CredentialKind::SecurityKey,
+        now(),
+    )
+    .await?;
     Ok(Json(serde_json::json!({ "options": options })))
 }
 
@@ -116,10 +123,11 @@ async fn register_finish(
     ApiJson(req): ApiJson<FinishRequest>,
 ) -> Result<impl IntoResponse, AppError> {
     let (s, token) = enrolling(current)?;
-    let key = crate::actions::finish_key_registration(
+    let key = crate::actions::finish_credential_registration(
         &state,
         &s,
         &client,
+        CredentialKind::SecurityKey,
         &req.name,
         &req.credential,
         now(),
@@ -152,7 +160,9 @@ async fn passkey_register_begin(
     State(state): State<AppState>,
     AuthSession(s, _): AuthSession,
 ) -> Result<impl IntoResponse, AppError> {
-    let options = crate::actions::begin_passkey_registration(&state, &s, now()).await?;
+    let options =
+        crate::actions::begin_credential_registration(&state, &s, CredentialKind::Passkey, now())
+            .await?;
     Ok(Json(serde_json::json!({ "options": options })))
 }
 
@@ -162,10 +172,11 @@ async fn passkey_register_finish(
     AuthSession(s, _): AuthSession,
     ApiJson(req): ApiJson<FinishRequest>,
 ) -> Result<impl IntoResponse, AppError> {
-    let key = crate::actions::finish_passkey_registration(
+    let key = crate::actions::finish_credential_registration(
         &state,
         &s,
         &client,
+        CredentialKind::Passkey,
         &req.name,
         &req.credential,
         now(),
