@@ -47,16 +47,10 @@ pub async fn start(
     now: i64,
 ) -> Result<Started, AppError> {
     // Each start stores a row: a client may not make them endlessly.
-    let throttle = crate::throttle::Throttle::new(state.store.clone(), state.audit.clone());
-    let actor = crate::audit::Actor::client("", client);
-    throttle
-        .reserve(
-            crate::throttle::ip_bucket("flow", &client.ip, crate::throttle::FLOW_STARTS),
-            &actor,
-            now,
-        )
-        .await?
-        .keep();
+    state
+        .throttle
+        .count_use("flow", client, crate::throttle::FLOW_STARTS, now)
+        .await?;
     let login_token = random_token();
     let poll_token = random_token();
     let name: String = client_name.trim().chars().take(100).collect();

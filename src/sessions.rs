@@ -136,12 +136,14 @@ impl Sessions {
         }
     }
 
-    /// Starts a session at `stage`; returns the token for the cookie.
+    /// Starts a session at `stage`; returns the token for the cookie. `second_factor`:
+    /// the sign-in that starts it already proved two factors (a passkey).
     pub async fn start(
         &self,
         uid: &str,
         stage: Stage,
         remember: bool,
+        second_factor: bool,
         client: &ClientInfo,
         now: i64,
     ) -> StoreResult<(String, Session)> {
@@ -157,7 +159,7 @@ impl Sessions {
             expires_at: self.expiry(stage, remember, now),
             ip: truncate(&client.ip, 64),
             user_agent: truncate(&client.user_agent, 512),
-            factors: 1,
+            factors: if second_factor { 2 } else { 1 },
             auth_at: now,
         };
         self.store.insert_session(&row).await?;

@@ -12,6 +12,7 @@ use crate::crypto::ServerKey;
 use crate::providers::TwoFactor;
 use crate::sessions::Sessions;
 use crate::store::Store;
+use crate::throttle::Throttle;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +24,7 @@ pub struct AppState {
     pub two_factor: TwoFactor,
     pub app_passwords: AppPasswords,
     pub audit: Audit,
+    pub throttle: Throttle,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
         let audit = Audit::new(store.clone(), config.log.audit_stdout);
         let two_factor = TwoFactor::new(store.clone(), key.clone(), audit.clone(), &config)?;
         let app_passwords = AppPasswords::new(store.clone(), key.clone(), audit.clone());
+        let throttle = Throttle::new(store.clone(), audit.clone());
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -41,6 +44,7 @@ impl AppState {
             sessions,
             two_factor,
             app_passwords,
+            throttle,
             audit,
         })
     }

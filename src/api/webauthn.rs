@@ -201,25 +201,9 @@ async fn passkey_login_begin(
     Client(client): Client,
     jar: CookieJar,
 ) -> Result<impl IntoResponse, AppError> {
-    // Each start stores a row: a client may not make them endlessly (like flow starts).
-    crate::throttle::Throttle::new(state.store.clone(), state.audit.clone())
-        .reserve(
-            crate::throttle::ip_bucket(
-                "passkey-begin",
-                &client.ip,
-                crate::throttle::PASSKEY_STARTS,
-            ),
-            &crate::audit::Actor::client("", &client),
-            now(),
-        )
-        .await?
-        .keep();
     let token = crate::crypto::random_token();
-    let options = state
-        .two_factor
-        .webauthn
-        .begin_passkey_login(&ceremony_key(&state, &token), now())
-        .await?;
+    let options =
+        crate::login::passkey_begin(&state, &ceremony_key(&state, &token), &client).await?;
     let cookie = Cookie::build((PASSKEY_COOKIE, token))
         .path("/api/v1/login/passkey")
         .http_only(true)

@@ -24,7 +24,7 @@ pub async fn password_step(
     let stage = after_password(status.need());
     let (token, session) = state
         .sessions
-        .start(&user.uid, stage, remember, client, now())
+        .start(&user.uid, stage, remember, false, client, now())
         .await?;
     state
         .audit
@@ -60,7 +60,7 @@ pub async fn check_password(
         .as_deref()
         .and_then(|v| crate::throttle::device::device_for(&state.key, v, uid));
     let buckets = crate::throttle::buckets("password", uid, &client.ip, device.as_deref());
-    let throttle = crate::throttle::Throttle::new(state.store.clone(), state.audit.clone());
+    let throttle = &state.throttle;
     let actor = Actor::client("", client);
     let reservation = throttle.reserve(buckets, &actor, now()).await?;
     match state.accounts.authenticate(uid, password).await {
@@ -169,6 +169,30 @@ async fn advance(
     Ok((new_token, session))
 }
 
+/// Starts a passwordless sign-in: options for any passkey of this site, the state kept
+/// under `ceremony`. Each start stores a row: a client may not make them endlessly.
+pub async fn passkey_begin(
+    state: &AppState,
+    ceremony: &str,
+    client: &ClientInfo,
+) -> Result<serde_json::Value, AppError> {
+    let now = now();
+    state
+        .throttle
+        .count_use(
+            "passkey-begin",
+            client,
+            crate::throttle::PASSKEY_STARTS,
+            now,
+        )
+        .await?;
+    state
+        .two_factor
+        .webauthn
+        .begin_passkey_login(ceremony, now)
+        .await
+}
+
 /// Passwordless sign-in with a passkey (user verification required): the session starts
 /// fully authenticated with two factors. `ceremony` is the key of the sign-in in progress
 /// (from its cookie). Throttled per client address: a wrong answer costs like a wrong
@@ -181,7 +205,7 @@ pub async fn passkey_step(
     client: &ClientInfo,
 ) -> Result<(String, Session), AppError> {
     let now = now();
-    let throttle = crate::throttle::Throttle::new(state.store.clone(), state.audit.clone());
+    let throttle = &state.throttle;
     let actor = Actor::client("", client);
     let buckets = crate::throttle::ip_bucket("passkey", &client.ip, crate::throttle::CLIENT);
     let reservation = throttle.reserve(buckets, &actor, now).await?;
@@ -209,14 +233,8 @@ pub async fn passkey_step(
     throttle.succeeded(reservation).await?;
     let (token, session) = state
         .sessions
-        .start(&user.uid, Stage::Authenticated, remember, client, now)
+        .start(&user.uid, Stage::Authenticated, remember, true, client, now)
         .await?;
-    state.sessions.proved(&session, true, now).await?;
-    let session = state
-        .sessions
-        .find(&token, now)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
     state
         .audit
         .record(

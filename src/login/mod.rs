@@ -5,7 +5,9 @@
 
 mod flow;
 
-pub use flow::{challenge_step, check_password, passkey_step, password_step, setup_step};
+pub use flow::{
+    challenge_step, check_password, passkey_begin, passkey_step, password_step, setup_step,
+};
 // The stage belongs to the session, what is still needed to the providers; both are
 // named here too because this module is where the flow between them is decided.
 pub use crate::providers::SecondFactorNeed;

@@ -204,6 +204,23 @@ impl Throttle {
         Err(AppError::TooManyAttempts(1))
     }
 
+    /// Counts one use of something that costs the server (not a guess: a flow started, a
+    /// passkey sign-in begun) against the client's address, or refuses while it is in
+    /// its delay.
+    pub async fn count_use(
+        &self,
+        what: &str,
+        client: &crate::sessions::ClientInfo,
+        limits: Limits,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let actor = Actor::client("", client);
+        self.reserve(ip_bucket(what, &client.ip, limits), &actor, now)
+            .await?
+            .keep();
+        Ok(())
+    }
+
     /// The secret was right: the account's (or device's) bucket starts clean and the
     /// IP's gets its reservation back.
     pub async fn succeeded(&self, r: Reservation) -> Result<(), AppError> {

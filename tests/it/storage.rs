@@ -173,6 +173,7 @@ async fn deleting_a_user_cascades(backend: Backend) {
             "alice",
             Stage::Authenticated,
             false,
+            false,
             &ClientInfo::default(),
             NOW,
         )
@@ -262,7 +263,14 @@ async fn sessions_find_rotate_expire(backend: Backend) {
         device_cookie: None,
     };
     let (t1, s) = sessions
-        .start("alice", Stage::SecondFactorPending, false, &client, NOW)
+        .start(
+            "alice",
+            Stage::SecondFactorPending,
+            false,
+            false,
+            &client,
+            NOW,
+        )
         .await
         .unwrap();
     // Only the keyed hash is stored.
@@ -314,6 +322,7 @@ async fn concurrent_rotation_has_one_winner(backend: Backend) {
             "alice",
             Stage::SecondFactorPending,
             false,
+            false,
             &ClientInfo::default(),
             NOW,
         )
@@ -344,6 +353,7 @@ async fn password_change_ends_sessions(backend: Backend) {
             "alice",
             Stage::Authenticated,
             true,
+            false,
             &ClientInfo::default(),
             NOW,
         )
