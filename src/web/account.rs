@@ -113,18 +113,17 @@ async fn reauth_submit(
         let err = Some((StatusCode::FORBIDDEN, t.form_expired));
         return show_reauth(&state, lang, jar, &form.next, err);
     }
-    match crate::actions::reauthenticate(&state, &session, &client, &form.password, now()).await {
-        Ok(()) => Redirect::to(local_path(&form.next)).into_response(),
-        Err(AppError::InvalidCredentials) => {
-            let err = Some((StatusCode::UNAUTHORIZED, t.password_wrong));
-            show_reauth(&state, lang, jar, &form.next, err)
-        }
+    let result =
+        crate::actions::reauthenticate(&state, &session, &client, &form.password, now()).await;
+    let error = match result {
+        Ok(()) => return Redirect::to(local_path(&form.next)).into_response(),
+        Err(AppError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, t.password_wrong),
         Err(AppError::TooManyAttempts(_) | AppError::Busy) => {
-            let err = Some((StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts));
-            show_reauth(&state, lang, jar, &form.next, err)
+            (StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts)
         }
-        Err(e) => unavailable(lang, e),
-    }
+        Err(e) => return unavailable(lang, e),
+    };
+    show_reauth(&state, lang, jar, &form.next, Some(error))
 }
 
 #[derive(Template)]
@@ -206,31 +205,16 @@ async fn password_submit(
         now(),
     )
     .await;
-    match result {
-        Ok(revoked) => show_password(&state, lang, jar, Some(revoked), None),
-        Err(AppError::InvalidCredentials) => show_password(
-            &state,
-            lang,
-            jar,
-            None,
-            Some((StatusCode::UNAUTHORIZED, t.password_wrong)),
-        ),
-        Err(AppError::BadRequest(_)) => show_password(
-            &state,
-            lang,
-            jar,
-            None,
-            Some((StatusCode::BAD_REQUEST, t.password_rejected)),
-        ),
-        Err(AppError::TooManyAttempts(_) | AppError::Busy) => show_password(
-            &state,
-            lang,
-            jar,
-            None,
-            Some((StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts)),
-        ),
-        Err(e) => unavailable(lang, e),
-    }
+    let error = match result {
+        Ok(revoked) => return show_password(&state, lang, jar, Some(revoked), None),
+        Err(AppError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, t.password_wrong),
+        Err(AppError::BadRequest(_)) => (StatusCode::BAD_REQUEST, t.password_rejected),
+        Err(AppError::TooManyAttempts(_) | AppError::Busy) => {
+            (StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts)
+        }
+        Err(e) => return unavailable(lang, e),
+    };
+    show_password(&state, lang, jar, None, Some(error))
 }
 
 /// One audit event as the activity table shows it.
@@ -339,5 +323,26 @@ async fn admin_activity_page(
             events,
         }),
         Err(e) => unavailable(lang, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_of_this_site_follow_a_reauthentication() {
+        assert_eq!(local_path("/settings/devices"), "/settings/devices");
+        assert_eq!(local_path("/login/flow/abc"), "/login/flow/abc");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example/",
+            "evil",
+            "",
+            "/a\nb",
+        ] {
+            assert_eq!(local_path(bad), "/settings/security", "{bad:?}");
+        }
     }
 }

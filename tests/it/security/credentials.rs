@@ -11,6 +11,7 @@ both!(
     defect_06_a_password_change_or_factor_reset_revokes_access,
     defect_14_an_unpolled_client_login_leaves_no_app_password,
     defect_15_sensitive_changes_need_a_recent_sign_in,
+    the_password_and_reauth_pages,
     security_events_are_in_the_audit_trail
 );
 
@@ -431,4 +432,70 @@ async fn security_events_are_in_the_audit_trail(backend: Backend) {
         .await
         .unwrap();
     assert!(html.contains("event-factor_added"), "{html}");
+}
+
+/// The pages behind the API calls above: change the password, confirm it's you.
+async fn the_password_and_reauth_pages(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let alice = browser();
+    api_login(&alice, &server, "alice", "password-a").await;
+    let page = |path: &'static str| {
+        let req = alice.get(server.url(path));
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    // Confirm it's you: a wrong password stays on the page, the right one goes on, and
+    // only to a path of this site.
+    let html = page("/settings/reauth?next=/settings/devices").await;
+    let csrf = csrf_of(&html);
+    let r = alice
+        .post(server.url("/settings/reauth"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("password", "wrong"),
+            ("next", "/settings/devices"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("reauth-error"));
+    let r = alice
+        .post(server.url("/settings/reauth"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("password", "password-a"),
+            ("next", "//evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/settings/security");
+    // Change the password: a wrong current one or a too short new one changes nothing.
+    let html = page("/settings/password").await;
+    let csrf = csrf_of(&html);
+    let change = |current: &'static str, new: &'static str| {
+        let req = alice.post(server.url("/settings/password")).form(&[
+            ("csrf", csrf.clone()),
+            ("current_password", current.to_string()),
+            ("new_password", new.to_string()),
+        ]);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = change("wrong", "password-new").await;
+    assert_eq!(s, 401);
+    assert!(html.contains("password-error"));
+    let (s, _) = change("password-a", "short").await;
+    assert_eq!(s, 400);
+    assert_eq!(basic(&server, "alice", "password-a").await, 200);
+    let (s, html) = change("password-a", "password-new").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("password-changed"), "{html}");
+    assert_eq!(basic(&server, "alice", "password-a").await, 401);
+    assert_eq!(basic(&server, "alice", "password-new").await, 200);
 }
