@@ -121,6 +121,53 @@ try {
   seen.signedInWithB = (await page.textContent('#signed-in'))?.replace(/\s+/g, ' ').trim();
   await signOut();
 
+  // One answer of key B captured in the page and sent twice at once: one of the two
+  // passes, never both. Then the same answer in a new sign-in attempt: refused (the
+  // challenge it signed was used up). A fresh answer still works after that.
+  const answer = () => page.evaluate(async () => {
+    const b64 = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    const enc = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
+      .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const begun = await (await fetch('/api/v1/login/challenge/begin', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ provider: 'webauthn' }),
+    })).json();
+    const pk = begun.options.publicKey;
+    pk.challenge = b64(pk.challenge);
+    (pk.allowCredentials || []).forEach((c) => { c.id = b64(c.id); });
+    const cred = await navigator.credentials.get({ publicKey: pk });
+    const r = cred.response;
+    return JSON.stringify({
+      id: cred.id, rawId: enc(cred.rawId), type: cred.type, extensions: {},
+      response: {
+        clientDataJSON: enc(r.clientDataJSON), authenticatorData: enc(r.authenticatorData),
+        signature: enc(r.signature), userHandle: r.userHandle ? enc(r.userHandle) : null,
+      },
+    });
+  });
+  const send = (code, times) => page.evaluate(async ({ code, times }) => {
+    const one = () => fetch('/api/v1/login/challenge', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ provider: 'webauthn', code }),
+    }).then((r) => r.status);
+    return Promise.all(Array.from({ length: times }, one));
+  }, { code, times });
+  await signIn();
+  await page.waitForURL(`${base}/login/challenge`);
+  const captured = await answer();
+  seen.raced = (await send(captured, 2)).sort();
+  await signOut();
+  await signIn();
+  await page.waitForURL(`${base}/login/challenge`);
+  await page.evaluate(() => fetch('/api/v1/login/challenge/begin', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ provider: 'webauthn' }),
+  }));
+  seen.replayed = await send(captured, 1);
+  seen.freshAfterReplay = await send(await answer(), 1);
+  await page.goto(`${base}/`);
+  await signOut();
+
   // Key A works too.
   await unplug(plugged);
   plugged = await plugIn(keyA);

@@ -362,6 +362,18 @@ pub async fn sql(db: &TestDb, statement: &'static str) {
     pool.close().await;
 }
 
+/// Runs one `SELECT COUNT(*) ...` on the test database.
+pub async fn sql_count(db: &TestDb, statement: &'static str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let n: i64 = sqlx::query_scalar(statement)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    n
+}
+
 /// A cookie-keeping client that sends nothing extra: no `X-Requested-With`.
 pub fn bare_browser() -> reqwest::Client {
     reqwest::Client::builder()

@@ -36,6 +36,10 @@ async fn security_keys_in_chromium() {
     assert_eq!(seen["renamed"], json!(["Key A", "Key B2"]));
     assert_eq!(seen["challengeButton"], "Use your security key");
     assert_eq!(seen["signedInWithB"], "Signed in as alice (alice)");
+    // A captured answer sent twice at once passes once; replayed later, it is refused.
+    assert_eq!(seen["raced"], json!([200, 401]), "{}", seen["raced"]);
+    assert_eq!(seen["replayed"], json!([401]));
+    assert_eq!(seen["freshAfterReplay"], json!([200]));
     assert_eq!(seen["signedInWithA"], true);
     assert_eq!(seen["strangerRefused"], true);
     assert_eq!(seen["staleCopyRefused"], true, "a cloned key is refused");

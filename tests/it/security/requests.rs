@@ -334,3 +334,25 @@ async fn defect_15_files_on_disk_are_private_and_client_logins_are_throttled() {
         text(&out.stderr)
     );
 }
+
+/// Each passwordless sign-in start stores a ceremony row: one address gets 60, then
+/// waits; the rows stay bounded by what was allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passkey_starts_are_limited_per_address() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = Server::start(&db).await;
+    let mut statuses = Vec::new();
+    for _ in 0..64 {
+        let r = crate::common::browser()
+            .post(server.url("/api/v1/login/passkey/begin"))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert!(statuses[..60].iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(statuses[60..].iter().all(|s| *s == 429), "{statuses:?}");
+    let rows = crate::common::sql_count(&db, "SELECT COUNT(*) FROM ceremonies").await;
+    assert_eq!(rows, 60, "a refused start stores nothing");
+}
