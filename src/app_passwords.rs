@@ -70,7 +70,8 @@ impl AppPasswords {
         Self { store, key, audit }
     }
 
-    fn hash(&self, password: &str) -> String {
+    /// The stored (keyed) hash of a app password: also the forward-auth cache's key.
+    pub fn hash(&self, password: &str) -> String {
         self.key.hash_token(Purpose::AppPassword, password)
     }
 

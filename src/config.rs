@@ -98,6 +98,11 @@ pub struct ForwardAuthConfig {
     /// the host of `server.public_url` only.
     pub allowed_domains: Vec<String>,
     pub rules: Vec<AccessRule>,
+    /// How long an answer about a session or app password may be reused, in seconds
+    /// (any change to the user drops it at once; 0: ask the database every time).
+    pub cache_ttl_secs: u64,
+    /// How many credentials the cache holds at most.
+    pub cache_entries: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -121,6 +126,8 @@ impl Default for ForwardAuthConfig {
             default_policy: "two_factor".into(),
             allowed_domains: Vec::new(),
             rules: Vec::new(),
+            cache_ttl_secs: 60,
+            cache_entries: 100_000,
         }
     }
 }

@@ -124,7 +124,8 @@ impl Sessions {
         Self { store, key, config }
     }
 
-    fn hash(&self, token: &str) -> String {
+    /// The stored (keyed) hash of a session token: also the forward-auth cache's key.
+    pub fn hash(&self, token: &str) -> String {
         self.key.hash_token(Purpose::SessionToken, token)
     }
 

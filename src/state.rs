@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::accounts::{Accounts, PasswordHasher};
 use crate::app_passwords::AppPasswords;
 use crate::audit::Audit;
+use crate::auth_cache::AuthCache;
 use crate::config::Config;
 use crate::crypto::ServerKey;
 use crate::providers::TwoFactor;
@@ -25,6 +26,7 @@ pub struct AppState {
     pub app_passwords: AppPasswords,
     pub audit: Audit,
     pub throttle: Throttle,
+    pub auth_cache: AuthCache,
 }
 
 impl AppState {
@@ -36,7 +38,13 @@ impl AppState {
         let two_factor = TwoFactor::new(store.clone(), key.clone(), audit.clone(), &config)?;
         let app_passwords = AppPasswords::new(store.clone(), key.clone(), audit.clone());
         let throttle = Throttle::new(store.clone(), audit.clone());
+        let auth_cache = AuthCache::new(
+            store.changes(),
+            std::time::Duration::from_secs(config.forward_auth.cache_ttl_secs),
+            config.forward_auth.cache_entries,
+        );
         Ok(Self {
+            auth_cache,
             config: Arc::new(config),
             store,
             key,

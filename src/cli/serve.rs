@@ -20,6 +20,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = super::open_store(&config).await?;
     let state = AppState::new(config, store.clone(), key)?;
     bootstrap(&state.accounts, &store, &state.config).await?;
+    // Changes made by other instances and the CLI reach the forward-auth cache.
+    crate::notify::start(store.clone(), state.config.database_url());
 
     let purge_store = store.clone();
     tokio::spawn(async move {

@@ -17,13 +17,14 @@ pub mod rules;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 
+use crate::auth_cache::{Entry, NewEntry};
 use crate::clock::now;
 use crate::error::{AppError, BASIC_CHALLENGE};
-use crate::http::{Client, MaybeSession};
+use crate::http::Client;
 use crate::login::Stage;
 use crate::state::AppState;
 use normalize::NormalPath;
@@ -138,20 +139,18 @@ async fn nginx(
     State(state): State<AppState>,
     Client(client): Client,
     headers: HeaderMap,
-    session: Result<MaybeSession, AppError>,
 ) -> Response {
     let target = Target::from_nginx(&headers);
-    answer(&state, &client, &headers, session, target).await
+    answer(&state, &client, &headers, target).await
 }
 
 async fn forwarded(
     State(state): State<AppState>,
     Client(client): Client,
     headers: HeaderMap,
-    session: Result<MaybeSession, AppError>,
 ) -> Response {
     let target = Target::from_forwarded(&headers);
-    answer(&state, &client, &headers, session, target).await
+    answer(&state, &client, &headers, target).await
 }
 
 /// The endpoint of twofold 0.1 read whichever proxy's headers were present, so a client
@@ -172,14 +171,13 @@ async fn answer(
     state: &AppState,
     client: &crate::sessions::ClientInfo,
     headers: &HeaderMap,
-    session: Result<MaybeSession, AppError>,
     target: Result<Target, BadTarget>,
 ) -> Response {
     let target = match target {
         Ok(t) => t,
         Err(BadTarget(why)) => return AppError::BadRequest(why.into()).into_response(),
     };
-    match decide_request(state, client, headers, session, &target).await {
+    match decide_request(state, client, headers, &target).await {
         Ok(r) => r,
         Err(e) => {
             if matches!(e, AppError::Unavailable(_) | AppError::Internal(_)) {
@@ -197,17 +195,10 @@ fn is_browser(h: &HeaderMap) -> bool {
         && !h.contains_key(header::AUTHORIZATION)
 }
 
-/// Who made the request, as far as forward-auth is concerned.
-struct Principal {
-    uid: String,
-    second_factor: bool,
-}
-
 async fn decide_request(
     state: &AppState,
     client: &crate::sessions::ClientInfo,
     headers: &HeaderMap,
-    session: Result<MaybeSession, AppError>,
     target: &Target,
 ) -> Result<Response, AppError> {
     let config = &state.config.forward_auth;
@@ -217,55 +208,149 @@ async fn decide_request(
         Policy::Deny => return Ok(StatusCode::FORBIDDEN.into_response()),
         _ => {}
     }
-
-    let principal = if let Some((uid, pw)) =
+    let now = now();
+    let found = if let Some((uid, pw)) =
         header(headers, "authorization").and_then(crate::app_passwords::parse_basic)
     {
-        match crate::actions::authenticate_basic(state, &uid, &pw, client, now()).await {
-            Ok(p) => Principal {
-                uid: p.user.uid,
-                // An app password carries what the login that made it had proved.
-                second_factor: p.second_factor,
-            },
-            Err(e @ (AppError::InvalidCredentials | AppError::AppPasswordRequired)) => {
-                return Ok(basic_refusal(e));
-            }
-            // nginx turns any auth answer but 200/401/403 into a 500: a throttled sync
-            // client would see a server error. 401 with Retry-After tells it to wait.
-            Err(AppError::TooManyAttempts(secs)) if target.proxy == Proxy::Nginx => {
-                let mut r = basic_refusal(AppError::TooManyAttempts(secs));
-                *r.status_mut() = StatusCode::UNAUTHORIZED;
-                return Ok(r);
-            }
-            Err(e) => return Err(e),
-        }
+        basic_principal(state, client, &uid, &pw, target, now).await?
     } else {
-        match session?.0 {
-            Some((s, _)) if s.stage == Stage::Authenticated => Principal {
-                uid: s.uid,
-                second_factor: s.second_factor,
-            },
-            _ => return Ok(unauthenticated(state, headers, target)),
+        match session_token(headers) {
+            Some(token) => session_principal(state, token, now).await?,
+            None => Found::Nobody,
         }
     };
-
-    let user = state.accounts.get(&principal.uid).await?;
-    if !user.enabled {
-        return Ok(unauthenticated(state, headers, target));
-    }
-    let groups = state.store.groups_of(&user.uid).await?;
-    if decision.policy == Policy::TwoFactor && !principal.second_factor {
+    let who = match found {
+        Found::Principal(p) => p,
+        Found::Nobody => return Ok(unauthenticated(state, headers, target)),
+        Found::Refused(r) => return Ok(r),
+    };
+    if decision.policy == Policy::TwoFactor && !who.second_factor {
         return Ok((
             StatusCode::FORBIDDEN,
             "this resource requires two-factor authentication",
         )
             .into_response());
     }
-    if !decision.groups.is_empty() && !groups.iter().any(|g| decision.groups.contains(g)) {
+    if !decision.groups.is_empty() && !who.groups.iter().any(|g| decision.groups.contains(g)) {
         return Ok(StatusCode::FORBIDDEN.into_response());
     }
     let mut response = StatusCode::OK.into_response();
     let h = response.headers_mut();
+    for (name, value) in &who.headers {
+        h.insert(name.clone(), value.clone());
+    }
+    Ok(response)
+}
+
+/// What the credentials of a request come to.
+enum Found {
+    Principal(std::sync::Arc<Entry>),
+    /// No (valid) credentials: the portal, or 401.
+    Nobody,
+    /// Refused with this answer (a wrong or throttled Basic password).
+    Refused(Response),
+}
+
+/// The value of the session cookie, read straight from the `Cookie` headers (this runs on
+/// every request of every protected app: no cookie jar is built for one value).
+fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == crate::http::SESSION_COOKIE).then_some(value)
+        })
+}
+
+/// Re-checks with the database once a minute even without a change, because that is how
+/// often a credential's use is recorded.
+const REFRESH_SECS: i64 = 60;
+
+async fn session_principal(state: &AppState, token: &str, now: i64) -> Result<Found, AppError> {
+    let key = format!("s:{}", state.sessions.hash(token));
+    if let Some(e) = state.auth_cache.get(&key, now) {
+        return Ok(Found::Principal(e));
+    }
+    let ticket = state.auth_cache.ticket();
+    let session = match state.sessions.find(token, now).await? {
+        Some(s) if s.stage == Stage::Authenticated => s,
+        _ => return Ok(Found::Nobody),
+    };
+    let user = match state.accounts.get(&session.uid).await {
+        Ok(u) if u.enabled => u,
+        Ok(_) | Err(AppError::NotFound(_)) => return Ok(Found::Nobody),
+        Err(e) => return Err(e),
+    };
+    let entry = entry_for(
+        state,
+        user,
+        session.second_factor,
+        session.expires_at,
+        "",
+        now,
+    )
+    .await?;
+    Ok(Found::Principal(state.auth_cache.keep(
+        Some(key),
+        ticket,
+        entry,
+    )))
+}
+
+async fn basic_principal(
+    state: &AppState,
+    client: &crate::sessions::ClientInfo,
+    uid: &str,
+    password: &str,
+    target: &Target,
+    now: i64,
+) -> Result<Found, AppError> {
+    // Only app passwords are kept (the main password goes through the throttle and the
+    // password hash every time); their key is their hash, and the entry names its user.
+    let key = (password.len() <= 64).then(|| format!("a:{}", state.app_passwords.hash(password)));
+    if let Some(e) = key.as_deref().and_then(|k| state.auth_cache.get(k, now))
+        && e.uid == uid
+        && e.ip == client.ip
+    {
+        return Ok(Found::Principal(e));
+    }
+    let ticket = state.auth_cache.ticket();
+    match crate::actions::authenticate_basic(state, uid, password, client, now).await {
+        Ok(p) => {
+            // An app password carries what the login that made it had proved.
+            let entry =
+                entry_for(state, p.user, p.second_factor, i64::MAX, &client.ip, now).await?;
+            let key = key.filter(|_| p.via_app_password);
+            Ok(Found::Principal(state.auth_cache.keep(key, ticket, entry)))
+        }
+        Err(e @ (AppError::InvalidCredentials | AppError::AppPasswordRequired)) => {
+            Ok(Found::Refused(basic_refusal(e)))
+        }
+        // nginx turns any auth answer but 200/401/403 into a 500: a throttled sync
+        // client would see a server error. 401 with Retry-After tells it to wait.
+        Err(AppError::TooManyAttempts(secs)) if target.proxy == Proxy::Nginx => {
+            let mut r = basic_refusal(AppError::TooManyAttempts(secs));
+            *r.status_mut() = StatusCode::UNAUTHORIZED;
+            Ok(Found::Refused(r))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The entry for an enabled user: groups and answer headers, read and built once.
+async fn entry_for(
+    state: &AppState,
+    user: crate::accounts::User,
+    second_factor: bool,
+    valid_until: i64,
+    ip: &str,
+    now: i64,
+) -> Result<NewEntry, AppError> {
+    let groups = state.store.groups_of(&user.uid).await?;
+    let mut headers = Vec::with_capacity(4);
     for (name, value) in [
         ("remote-user", user.uid.as_str()),
         ("remote-groups", &groups.join(",")),
@@ -273,10 +358,18 @@ async fn decide_request(
         ("remote-name", user.display_name.as_str()),
     ] {
         if let Ok(v) = HeaderValue::from_str(value) {
-            h.insert(name, v);
+            headers.push((HeaderName::from_static(name), v));
         }
     }
-    Ok(response)
+    Ok(NewEntry {
+        uid: user.uid,
+        second_factor,
+        groups,
+        headers,
+        valid_until,
+        refresh_at: now + REFRESH_SECS,
+        ip: ip.to_string(),
+    })
 }
 
 /// 401 for HTTP Basic clients, with the reason in the body and the Basic challenge.

@@ -98,6 +98,7 @@ mod tests {
                 rule("*.example.org", "/admin", "two_factor", &["admins"]),
                 rule("files.example.org", "", "one_factor", &[]),
             ],
+            ..Default::default()
         };
         assert_eq!(
             decide(&config, "files.example.org", &clear("/public/a.txt")).policy,
@@ -165,6 +166,7 @@ mod tests {
                 rule("files.example.test.", "/public", "bypass", &[]),
                 rule("", "/deny/", "deny", &[]),
             ],
+            ..Default::default()
         };
         let on = |p: &str| decide(&config, "files.example.test", &clear(p)).policy;
         assert_eq!(on("/public"), Policy::Bypass);
@@ -219,6 +221,7 @@ mod tests {
                     rule("", "/deny", "deny", &[]),
                     rule("", "/team", "one_factor", &["team"]),
                 ],
+                ..Default::default()
             };
             let raw = format!("/{}", segs.join("/"));
             let ours = decide(&config, "h", &crate::forward_auth::normalize::path(&raw));

@@ -88,6 +88,7 @@ impl Store {
             .bind(uid)
             .execute(&self.pool)
             .await?;
+        self.changes.user(uid);
         Ok(done.rows_affected() == 1)
     }
 
@@ -96,6 +97,7 @@ impl Store {
             .bind(uid)
             .execute(&self.pool)
             .await?;
+        self.changes.user(uid);
         Ok(done.rows_affected())
     }
 }

@@ -21,6 +21,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("group {gid}")));
         }
+        self.changes.emit(&super::changes::Change::All);
         Ok(())
     }
 
@@ -65,6 +66,7 @@ impl Store {
             .execute(&self.pool)
             .await
             .map_err(conflict_on_unique(format!("membership of {uid} in {gid}")))?;
+        self.changes.user(uid);
         Ok(())
     }
 
@@ -79,6 +81,7 @@ impl Store {
                 "membership of {uid} in {gid}"
             )));
         }
+        self.changes.user(uid);
         Ok(())
     }
 

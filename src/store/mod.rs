@@ -4,7 +4,9 @@
 
 mod app_passwords;
 mod audit;
+mod auth_changes;
 mod backup_codes;
+pub mod changes;
 mod enforcement;
 mod groups;
 mod login_flows;
@@ -82,6 +84,7 @@ fn conflict_on_unique(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> St
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    changes: changes::Changes,
 }
 
 impl Store {
@@ -114,11 +117,20 @@ impl Store {
                 .await
                 .context("cannot switch SQLite to WAL")?;
         }
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            changes: changes::Changes::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The changes this store makes that affect who may pass (see [`changes`]).
+    pub fn changes(&self) -> &changes::Changes {
+        &self.changes
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {

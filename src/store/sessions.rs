@@ -87,10 +87,11 @@ impl Store {
             factors,
             expires_at,
         } = *to;
-        let done = sqlx::query(
+        let uid: Option<String> = sqlx::query_scalar(
             "UPDATE sessions SET token_hash = $1, stage = $2, expires_at = $3, last_seen_at = $4,
                                  factors = $5, auth_at = $4
-             WHERE id = $6 AND token_hash = $7",
+             WHERE id = $6 AND token_hash = $7
+             RETURNING uid",
         )
         .bind(new_hash)
         .bind(stage)
@@ -99,24 +100,31 @@ impl Store {
         .bind(factors)
         .bind(id)
         .bind(old_hash)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if let Some(uid) = &uid {
+            self.changes.user(uid);
+        }
+        Ok(uid.is_some())
     }
 
     /// Records a fresh proof in a live session: re-authentication, or a second factor
     /// confirmed while enrolling it (`factors` only ever rises).
     pub async fn session_proved(&self, id: &str, factors: i64, now: i64) -> StoreResult<()> {
-        sqlx::query(
+        let uid: Option<String> = sqlx::query_scalar(
             "UPDATE sessions SET auth_at = $1,
                     factors = CASE WHEN factors > $2 THEN factors ELSE $2 END
-             WHERE id = $3",
+             WHERE id = $3
+             RETURNING uid",
         )
         .bind(now)
         .bind(factors)
         .bind(id)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
+        if let Some(uid) = &uid {
+            self.changes.user(uid);
+        }
         Ok(())
     }
 
@@ -127,6 +135,7 @@ impl Store {
             .bind(keep)
             .execute(&self.pool)
             .await?;
+        self.changes.user(uid);
         Ok(done.rows_affected())
     }
 
@@ -140,10 +149,14 @@ impl Store {
     }
 
     pub async fn delete_session(&self, id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        let uid: Option<String> =
+            sqlx::query_scalar("DELETE FROM sessions WHERE id = $1 RETURNING uid")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some(uid) = &uid {
+            self.changes.user(uid);
+        }
         Ok(())
     }
 
@@ -154,6 +167,7 @@ impl Store {
             .bind(uid)
             .execute(&self.pool)
             .await?;
+        self.changes.user(uid);
         Ok(done.rows_affected() == 1)
     }
 
@@ -163,6 +177,7 @@ impl Store {
             .bind(uid)
             .execute(&self.pool)
             .await?;
+        self.changes.user(uid);
         Ok(done.rows_affected())
     }
 

@@ -65,6 +65,7 @@ impl Store {
             .bind(uid)
             .execute(&self.pool)
             .await?;
+        self.changes.user(uid);
         not_found_if_none(done.rows_affected(), uid)
     }
 
@@ -74,6 +75,7 @@ impl Store {
             .bind(uid)
             .execute(&self.pool)
             .await?;
+        self.changes.user(uid);
         not_found_if_none(done.rows_affected(), uid)
     }
 
@@ -102,6 +104,7 @@ impl Store {
             .bind(uid)
             .execute(&self.pool)
             .await?;
+        self.changes.user(uid);
         not_found_if_none(done.rows_affected(), uid)
     }
 }

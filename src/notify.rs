@@ -1,0 +1,108 @@
+//! The notification port: changes made by other processes reach this one.
+//!
+//! - PostgreSQL: triggers `NOTIFY twofold_auth, '<uid>'` on commit (migration 0006); this
+//!   instance `LISTEN`s on a connection of its own (`PgListener`: the `Any` pool cannot
+//!   LISTEN). When that connection drops the feed is marked down (and every cache entry
+//!   dropped) until it is back: answers then come from the database, never from a cache
+//!   that may have missed a change.
+//! - SQLite: one process serves, but the CLI may change the file beside it. Triggers log the
+//!   user in `auth_changes`, read here every [`SQLITE_POLL`]; changes the server makes
+//!   itself reach the cache synchronously through [`crate::store::changes`].
+//!
+//! Push approval will reuse this port for "this attempt was approved".
+
+use std::time::Duration;
+
+use crate::store::changes::Change;
+use crate::store::{Backend, Store};
+
+pub const CHANNEL: &str = "twofold_auth";
+/// How often the SQLite log is read: the longest a CLI change waits to reach the cache.
+pub const SQLITE_POLL: Duration = Duration::from_millis(100);
+/// How long log rows are kept (several polls' worth; a restarted server starts at the end).
+const SQLITE_KEEP_SECS: i64 = 60;
+
+/// Starts the feed in the background for as long as the process runs.
+pub fn start(store: Store, database_url: String) {
+    match store.backend() {
+        Backend::Postgres => {
+            tokio::spawn(listen_postgres(store, database_url));
+        }
+        Backend::Sqlite => {
+            tokio::spawn(poll_sqlite(store));
+        }
+    }
+}
+
+async fn listen_postgres(store: Store, url: String) {
+    let changes = store.changes().clone();
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        match connect_listener(&url).await {
+            Ok(mut listener) => {
+                backoff = Duration::from_millis(50);
+                changes.set_live(true);
+                tracing::info!("listening for changes from other instances");
+                // `Ok(None)`: the connection was lost. sqlx would reconnect on the next
+                // call, but what was sent meanwhile is gone: down until a new LISTEN.
+                while let Ok(Some(n)) = listener.try_recv().await {
+                    changes.emit(&Change::User(n.payload().to_string()));
+                }
+                changes.set_live(false);
+                tracing::warn!("lost the change feed; answering from the database only");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for changes; answering from the database only");
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+}
+
+async fn connect_listener(url: &str) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+async fn poll_sqlite(store: Store) {
+    let changes = store.changes().clone();
+    let mut last: Option<i64> = None;
+    let mut ticker = tokio::time::interval(SQLITE_POLL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut polls: u64 = 0;
+    loop {
+        ticker.tick().await;
+        polls += 1;
+        let read = match last {
+            None => store.last_auth_change().await.map(|seq| (seq, Vec::new())),
+            Some(after) => store.auth_changes_after(after).await,
+        };
+        match read {
+            Ok((seq, uids)) => {
+                for uid in uids {
+                    changes.emit(&Change::User(uid));
+                }
+                last = Some(seq);
+                if !changes.is_live() {
+                    changes.set_live(true);
+                }
+            }
+            Err(e) => {
+                if changes.is_live() {
+                    tracing::warn!(error = %e, "cannot read the change log; answering from the database only");
+                    changes.set_live(false);
+                }
+                last = None;
+            }
+        }
+        // Pruning is a write: once every few seconds is enough.
+        if polls.is_multiple_of(50) {
+            let cutoff = crate::clock::now() - SQLITE_KEEP_SECS;
+            if let Err(e) = store.prune_auth_changes(cutoff).await {
+                tracing::debug!(error = %e, "cannot prune the change log");
+            }
+        }
+    }
+}
