@@ -18,6 +18,7 @@ done
 # TWOFOLD_BIN: use that binary instead of building (bench/run-all.sh builds once).
 if [ -n "${TWOFOLD_BIN:-}" ]; then
   BIN="$TWOFOLD_BIN"
+  unset TWOFOLD_BIN  # twofold warns about TWOFOLD_* variables it does not know
 else
   cargo build --release --quiet
   BIN="$PWD/target/release/twofold"
