@@ -231,7 +231,7 @@ bench_size() {
   local log="$DIR/err-$size.log" lines
   lines=$(grep -c . "$log" || true)
   if [ "$lines" -gt 0 ]; then
-    NOTES+=("$size: the server logged $lines warning/error lines, first: \`$(head -c 300 "$log" | head -1)\`")
+    NOTES+=("$size: the server logged $lines warning/error lines, first: \`$(head -1 "$log" | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-300)\`")
     # Kept for a look after the run ($DIR is removed on exit).
     cp "$log" "${TMPDIR:-/tmp}/twofold-scale-$size.err.log"
   fi
