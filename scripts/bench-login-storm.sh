@@ -12,8 +12,17 @@ DURATION="${1:-10s}"
 STORM="${2:-32}"
 FA_CONNS=16
 
-cargo build --release --quiet
-BIN="$PWD/target/release/twofold"
+for tool in wrk curl python3; do
+  command -v "$tool" >/dev/null || { echo "$0: $tool not found (wrk: Debian package wrk)" >&2; exit 1; }
+done
+# TWOFOLD_BIN: use that binary instead of building (bench/run-all.sh builds once).
+if [ -n "${TWOFOLD_BIN:-}" ]; then
+  BIN="$TWOFOLD_BIN"
+  unset TWOFOLD_BIN  # twofold warns about TWOFOLD_* variables it does not know
+else
+  cargo build --release --quiet
+  BIN="$PWD/target/release/twofold"
+fi
 DIR="$(mktemp -d)"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # Loopback is trusted as a proxy so that the storm can claim a new address per request,
