@@ -18,6 +18,7 @@ pub mod http;
 pub mod http_server;
 pub mod login;
 pub mod login_flow;
+pub mod openapi;
 pub mod providers;
 pub mod return_url;
 pub mod sessions;
