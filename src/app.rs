@@ -8,7 +8,6 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -39,10 +38,14 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.server.max_body_bytes;
     let csp = content_security_policy(&state.config.server.public_url);
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .merge(crate::api::router())
-        .merge(crate::forward_auth::router())
+        .merge(crate::openapi::serve(
+            utoipa_axum::router::OpenApiRouter::with_openapi(crate::openapi::base())
+                .routes(utoipa_axum::routes!(healthz))
+                .routes(utoipa_axum::routes!(readyz))
+                .merge(crate::api::router())
+                .merge(crate::forward_auth::router())
+                .merge(crate::openapi::router()),
+        ))
         .merge(crate::web::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -84,11 +87,17 @@ fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLa
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "meta",
+    responses((status = 200, description = "The process is up", body = String, content_type = "text/plain")))]
 async fn healthz() -> &'static str {
     "ok"
 }
 
+crate::openapi::errors!(ReadyErrors: Unavailable);
+
 /// Ready only while the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "meta",
+    responses((status = 200, description = "The database answers", body = String, content_type = "text/plain"), ReadyErrors))]
 async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
     state.store.ping().await?;
     Ok("ready")

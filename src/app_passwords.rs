@@ -19,7 +19,7 @@ use crate::store::{AppPasswordRow, Store};
 const TOUCH_INTERVAL_SECS: i64 = 60;
 const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AppPassword {
     pub id: String,
     pub name: String,

@@ -18,7 +18,7 @@ pub fn group_names(list: Vec<String>) -> Result<Vec<String>, AppError> {
         .collect()
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Enforcement {
     pub enforced: bool,
     /// Groups 2FA is enforced for; empty means everyone.

@@ -104,6 +104,40 @@ impl AppError {
             AppError::Internal(_) => "internal",
         }
     }
+
+    /// One error of each kind, for the API document and the tests that hold it to this
+    /// mapping. The match makes a new variant fail to compile here until it is listed.
+    pub fn catalog() -> Vec<AppError> {
+        use AppError::*;
+        let all = vec![
+            BadRequest(String::new()),
+            InvalidCredentials,
+            InvalidCode,
+            Unauthorized,
+            AppPasswordRequired,
+            Forbidden,
+            NotFound(String::new()),
+            Conflict(String::new()),
+            TooManyAttempts(1),
+            FactorLocked,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            CrossSite,
+            ReauthRequired,
+            Busy,
+            Unavailable(anyhow::anyhow!("unavailable")),
+            Internal(anyhow::anyhow!("internal")),
+        ];
+        for e in &all {
+            match e {
+                BadRequest(_) | InvalidCredentials | InvalidCode | Unauthorized
+                | AppPasswordRequired | Forbidden | NotFound(_) | Conflict(_)
+                | TooManyAttempts(_) | FactorLocked | PayloadTooLarge | UnsupportedMediaType
+                | CrossSite | ReauthRequired | Busy | Unavailable(_) | Internal(_) => {}
+            }
+        }
+        all
+    }
 }
 
 impl From<crate::store::StoreError> for AppError {
@@ -123,14 +157,19 @@ impl From<crate::store::StoreError> for AppError {
 /// The `WWW-Authenticate` challenge for HTTP Basic clients.
 pub const BASIC_CHALLENGE: &str = "Basic realm=\"twofold\", charset=\"UTF-8\"";
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// The body of every error answer of the JSON API.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorBody)]
+pub(crate) struct Body<'a> {
     error: Detail<'a>,
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorDetail)]
+pub(crate) struct Detail<'a> {
+    /// Stable and searchable: `AppError::code`.
     code: &'a str,
+    /// For people; may change between versions.
     message: String,
 }
 
@@ -169,5 +208,21 @@ impl IntoResponse for AppError {
                 .insert(axum::http::header::RETRY_AFTER, v);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn the_catalog_holds_each_kind_once() {
+        let all = AppError::catalog();
+        let mut codes: Vec<_> = all.iter().map(AppError::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len(), "one code per variant");
+        let kinds: std::collections::HashSet<_> = all.iter().map(std::mem::discriminant).collect();
+        assert_eq!(kinds.len(), all.len(), "one of each variant");
     }
 }

@@ -204,12 +204,8 @@ pub async fn cross_site_guard(
     req: Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::http::Method;
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
-    }
     let path = req.uri().path();
-    if path.starts_with("/api/v1/forward-auth") || path.starts_with("/api/v1/login/flow") {
+    if !cross_site_checked(req.method(), path) {
         return next.run(req).await;
     }
     let h = req.headers();
@@ -248,6 +244,17 @@ pub async fn cross_site_guard(
         }
     }
     next.run(req).await
+}
+
+/// Whether the cross-site guard looks at a request: a state-changing one, unless a proxy
+/// (forward-auth) or a native client (the client login flow) makes it. On `/api/` it can
+/// answer `cross_site` (403) or `unsupported_media_type` (415): the API document lists
+/// those for each operation this is true of.
+pub fn cross_site_checked(method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !path.starts_with("/api/v1/forward-auth")
+        && !path.starts_with("/api/v1/login/flow")
 }
 
 /// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.

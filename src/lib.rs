@@ -20,6 +20,7 @@ pub mod http_server;
 pub mod login;
 pub mod login_flow;
 pub mod notify;
+pub mod openapi;
 pub mod providers;
 pub mod return_url;
 pub mod sessions;

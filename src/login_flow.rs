@@ -16,20 +16,20 @@ use crate::store::LoginFlowRow;
 /// How long a flow may take from start to poll.
 pub const FLOW_LIFETIME_SECS: i64 = 20 * 60;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Started {
     /// Open this in a browser.
     pub login: String,
     pub poll: Poll,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Poll {
     pub token: String,
     pub endpoint: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Credentials {
     pub server: String,
     pub login_name: String,

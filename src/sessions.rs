@@ -51,7 +51,7 @@ impl Session {
 }
 
 /// Where a session stands in the login flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Password passed; a second-factor challenge must be passed next.

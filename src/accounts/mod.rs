@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::store::{Store, UserRow};
 
 /// A user as the rest of the product sees it: never with the password hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub uid: String,
     pub display_name: String,
@@ -37,7 +37,7 @@ impl From<UserRow> for User {
 }
 
 /// What a password change ended, so that the user can be told.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Revoked {
     pub sessions: u64,
     pub app_passwords: u64,

@@ -1,35 +1,45 @@
 //! The signed-in user's own account: re-authentication, password change, and the
 //! security activity (the audit trail), plus the admins' view of the whole trail.
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::accounts::Revoked;
 use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{AdminSession, ApiJson, AuthSession, Client};
+use crate::openapi::errors;
 use crate::state::AppState;
 use crate::store::{AuditQuery, AuditRow};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/reauth", post(reauth))
-        .route("/api/v1/password", post(change_password))
-        .route("/api/v1/activity", get(activity))
-        .route("/api/v1/admin/activity", get(admin_activity))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(reauth))
+        .routes(routes!(change_password))
+        .routes(routes!(activity))
+        .routes(routes!(admin_activity))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReauthRequest {
     pub password: String,
 }
 
+errors!(ReauthErrors: BadRequest, Unauthorized, InvalidCredentials, CrossSite, PayloadTooLarge,
+    UnsupportedMediaType, TooManyAttempts, Busy, Unavailable, Internal);
+
 /// Confirms the password again, for the changes that need a recent sign-in.
+#[utoipa::path(post, path = "/api/v1/reauth", tag = "account",
+    security(("session" = [])),
+    request_body = ReauthRequest,
+    responses((status = 204, description = "Confirmed"), ReauthErrors))]
 async fn reauth(
     State(state): State<AppState>,
     Client(client): Client,
@@ -40,19 +50,29 @@ async fn reauth(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordRequest {
     pub current_password: String,
     pub new_password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PasswordChanged {
     /// What the change ended: other sessions, app passwords, pending client logins.
     pub revoked: Revoked,
 }
 
+errors!(PasswordErrors: BadRequest, Unauthorized, InvalidCredentials, CrossSite,
+    PayloadTooLarge, UnsupportedMediaType, TooManyAttempts, Busy, Unavailable, Internal);
+
+/// Changes the password, given the current one. Every other session, app password and
+/// pending client login ends.
+#[utoipa::path(post, path = "/api/v1/password", tag = "account",
+    security(("session" = [])),
+    request_body = PasswordRequest,
+    responses((status = 200, description = "Changed; what it ended", body = PasswordChanged),
+        PasswordErrors))]
 async fn change_password(
     State(state): State<AppState>,
     Client(client): Client,
@@ -71,7 +91,8 @@ async fn change_password(
     Ok(Json(PasswordChanged { revoked }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityQuery {
     /// Unix seconds; events from then on.
@@ -92,7 +113,14 @@ fn limit(q: &ActivityQuery) -> Result<i64, AppError> {
     }
 }
 
-/// The signed-in user's own security events.
+errors!(ActivityErrors: BadRequest, Unauthorized, Unavailable);
+
+/// The signed-in user's own security events, newest first.
+#[utoipa::path(get, path = "/api/v1/activity", tag = "account",
+    security(("session" = [])),
+    params(ActivityQuery),
+    responses((status = 200, description = "Security events", body = Vec<AuditRow>),
+        ActivityErrors))]
 async fn activity(
     State(state): State<AppState>,
     AuthSession(s, _): AuthSession,
@@ -114,7 +142,14 @@ async fn activity(
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(rows)))
 }
 
+errors!(AdminActivityErrors: BadRequest, Unauthorized, Forbidden, Unavailable);
+
 /// Every security event, or one user's (admins only).
+#[utoipa::path(get, path = "/api/v1/admin/activity", tag = "admin",
+    security(("session" = [])),
+    params(ActivityQuery),
+    responses((status = 200, description = "Security events, newest first", body = Vec<AuditRow>),
+        AdminActivityErrors))]
 async fn admin_activity(
     State(state): State<AppState>,
     _: AdminSession,

@@ -1,34 +1,38 @@
 //! Admin endpoints: enforcement, providers system-wide, and a user's 2FA state and reset.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, put};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::audit::Actor;
 use crate::clock::now;
 use crate::enforcement::{Enforcement, group_names};
 use crate::error::AppError;
 use crate::http::{AdminSession, ApiJson, Client};
+use crate::openapi::errors;
 use crate::providers::UserStatus;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/admin/enforcement",
-            get(enforcement).put(set_enforcement),
-        )
-        .route("/api/v1/admin/providers", get(providers))
-        .route("/api/v1/admin/providers/{id}", put(set_provider))
-        .route("/api/v1/admin/users/{uid}/2fa", get(user_status))
-        .route(
-            "/api/v1/admin/users/{uid}/2fa/{provider}",
-            delete(reset_provider),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(enforcement, set_enforcement))
+        .routes(routes!(providers))
+        .routes(routes!(set_provider))
+        .routes(routes!(user_status))
+        .routes(routes!(reset_provider))
 }
 
+errors!(AdminErrors: Unauthorized, Forbidden, Unavailable);
+
+/// Who must use two-factor authentication.
+#[utoipa::path(get, path = "/api/v1/admin/enforcement", tag = "admin",
+    security(("session" = [])),
+    responses((status = 200, description = "The enforcement setting", body = Enforcement),
+        AdminErrors))]
 async fn enforcement(
     State(state): State<AppState>,
     _: AdminSession,
@@ -36,7 +40,7 @@ async fn enforcement(
     Ok(Json(state.two_factor.enforcement().await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnforcementRequest {
     pub enforced: bool,
@@ -46,6 +50,16 @@ pub struct EnforcementRequest {
     pub excluded: Vec<String>,
 }
 
+errors!(SetEnforcementErrors: BadRequest, Unauthorized, Forbidden, CrossSite, PayloadTooLarge,
+    UnsupportedMediaType, Unavailable);
+
+/// Sets who must use two-factor authentication: everyone (no `groups`) or members of
+/// `groups`, except members of `excluded` who are not also in `groups`.
+#[utoipa::path(put, path = "/api/v1/admin/enforcement", tag = "admin",
+    security(("session" = [])),
+    request_body = EnforcementRequest,
+    responses((status = 200, description = "The new setting", body = Enforcement),
+        SetEnforcementErrors))]
 async fn set_enforcement(
     State(state): State<AppState>,
     Client(client): Client,
@@ -63,13 +77,18 @@ async fn set_enforcement(
     Ok(Json(e))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ProviderInfo {
     pub id: &'static str,
     pub enabled: bool,
     pub always_on: bool,
 }
 
+/// The two-factor providers and whether each is enabled system-wide.
+#[utoipa::path(get, path = "/api/v1/admin/providers", tag = "admin",
+    security(("session" = [])),
+    responses((status = 200, description = "The providers", body = Vec<ProviderInfo>),
+        AdminErrors))]
 async fn providers(
     State(state): State<AppState>,
     _: AdminSession,
@@ -85,12 +104,21 @@ async fn providers(
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderRequest {
     pub enabled: bool,
 }
 
+errors!(SetProviderErrors: BadRequest, Unauthorized, Forbidden, NotFound, CrossSite,
+    PayloadTooLarge, UnsupportedMediaType, Unavailable);
+
+/// Enables or disables a provider system-wide (backup codes cannot be disabled).
+#[utoipa::path(put, path = "/api/v1/admin/providers/{id}", tag = "admin",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "The provider: `totp`, `backup_codes`, `webauthn`")),
+    request_body = ProviderRequest,
+    responses((status = 204, description = "Changed"), SetProviderErrors))]
 async fn set_provider(
     State(state): State<AppState>,
     Client(client): Client,
@@ -106,6 +134,14 @@ async fn set_provider(
     Ok(StatusCode::NO_CONTENT)
 }
 
+errors!(UserStatusErrors: Unauthorized, Forbidden, NotFound, Unavailable);
+
+/// A user's two-factor state.
+#[utoipa::path(get, path = "/api/v1/admin/users/{uid}/2fa", tag = "admin",
+    security(("session" = [])),
+    params(("uid" = String, Path, description = "The user")),
+    responses((status = 200, description = "The user's 2FA state", body = UserStatus),
+        UserStatusErrors))]
 async fn user_status(
     State(state): State<AppState>,
     _: AdminSession,
@@ -115,7 +151,17 @@ async fn user_status(
     Ok(Json(state.two_factor.status(&uid).await?))
 }
 
+errors!(ResetErrors: BadRequest, Unauthorized, Forbidden, NotFound, CrossSite,
+    UnsupportedMediaType, Unavailable);
+
 /// The admin reset for a lost device: like `twofactorauth disable`.
+///
+/// The factor is removed and every session of the user ends.
+#[utoipa::path(delete, path = "/api/v1/admin/users/{uid}/2fa/{provider}", tag = "admin",
+    security(("session" = [])),
+    params(("uid" = String, Path, description = "The user"),
+        ("provider" = String, Path, description = "The provider to reset")),
+    responses((status = 204, description = "Reset"), ResetErrors))]
 async fn reset_provider(
     State(state): State<AppState>,
     Client(client): Client,

@@ -1,38 +1,41 @@
 //! App passwords and connected devices: list, create, revoke, log out everywhere.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app_passwords::AppPassword;
 use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, session_removal};
+use crate::openapi::errors;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/app-passwords",
-            get(list_app_passwords).post(create_app_password),
-        )
-        .route("/api/v1/app-passwords/{id}", delete(revoke_app_password))
-        .route("/api/v1/devices", get(devices))
-        .route("/api/v1/sessions/{id}", delete(revoke_session))
-        .route("/api/v1/logout-everywhere", post(logout_everywhere))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_app_passwords, create_app_password))
+        .routes(routes!(revoke_app_password))
+        .routes(routes!(devices))
+        .routes(routes!(revoke_session))
+        .routes(routes!(logout_everywhere))
 }
 
-#[derive(Deserialize)]
+errors!(ListErrors: Unauthorized, Unavailable);
+errors!(RevokeErrors: Unauthorized, NotFound, CrossSite, UnsupportedMediaType, Unavailable);
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAppPassword {
     pub name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CreatedAppPassword {
     /// Shown this once.
     pub password: String,
@@ -41,6 +44,14 @@ pub struct CreatedAppPassword {
     pub app_password: AppPassword,
 }
 
+errors!(CreateErrors: BadRequest, Unauthorized, ReauthRequired, CrossSite, PayloadTooLarge,
+    UnsupportedMediaType, Unavailable);
+
+/// Creates an app password (needs a recent sign-in). The password is shown this once.
+#[utoipa::path(post, path = "/api/v1/app-passwords", tag = "devices",
+    security(("session" = [])),
+    request_body = NewAppPassword,
+    responses((status = 201, description = "Created", body = CreatedAppPassword), CreateErrors))]
 async fn create_app_password(
     State(state): State<AppState>,
     Client(client): Client,
@@ -61,6 +72,10 @@ async fn create_app_password(
     ))
 }
 
+/// The user's app passwords, with their last use.
+#[utoipa::path(get, path = "/api/v1/app-passwords", tag = "devices",
+    security(("session" = [])),
+    responses((status = 200, description = "App passwords", body = Vec<AppPassword>), ListErrors))]
 async fn list_app_passwords(
     State(state): State<AppState>,
     AuthSession(s, _): AuthSession,
@@ -68,6 +83,11 @@ async fn list_app_passwords(
     Ok(Json(state.app_passwords.list(&s.uid).await?))
 }
 
+/// Revokes one app password.
+#[utoipa::path(delete, path = "/api/v1/app-passwords/{id}", tag = "devices",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "The app password's id")),
+    responses((status = 204, description = "Revoked"), RevokeErrors))]
 async fn revoke_app_password(
     State(state): State<AppState>,
     Client(client): Client,
@@ -78,7 +98,7 @@ async fn revoke_app_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SessionInfo {
     pub id: String,
     pub current: bool,
@@ -89,13 +109,17 @@ pub struct SessionInfo {
     pub user_agent: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Devices {
     pub sessions: Vec<SessionInfo>,
     pub app_passwords: Vec<AppPassword>,
 }
 
 /// Connected browsers (sessions) and devices (app passwords).
+#[utoipa::path(get, path = "/api/v1/devices", tag = "devices",
+    security(("session" = [])),
+    responses((status = 200, description = "Sessions and app passwords", body = Devices),
+        ListErrors))]
 async fn devices(
     State(state): State<AppState>,
     AuthSession(current, _): AuthSession,
@@ -121,6 +145,11 @@ async fn devices(
     }))
 }
 
+/// Ends one of the user's sessions.
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "devices",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "The session's id, from `/api/v1/devices`")),
+    responses((status = 204, description = "Ended"), RevokeErrors))]
 async fn revoke_session(
     State(state): State<AppState>,
     AuthSession(s, _): AuthSession,
@@ -130,7 +159,12 @@ async fn revoke_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
+errors!(EverywhereErrors: Unauthorized, CrossSite, UnsupportedMediaType, Unavailable);
+
 /// Ends every session of the user, this one included, and revokes every app password.
+#[utoipa::path(post, path = "/api/v1/logout-everywhere", tag = "devices",
+    security(("session" = [])),
+    responses((status = 204, description = "Logged out everywhere"), EverywhereErrors))]
 async fn logout_everywhere(
     State(state): State<AppState>,
     Client(client): Client,

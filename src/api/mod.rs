@@ -7,25 +7,30 @@ mod login_flow;
 mod two_factor;
 mod webauthn;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::AppError;
 use crate::http::{ApiJson, Client, MaybeSession, session_removal};
 use crate::login::Stage;
+use crate::openapi::errors;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/login", post(login))
-        .route("/api/v1/logout", post(logout))
-        .route("/api/v1/session", get(session))
-        .route("/api/v1/me", get(me))
+/// Every route of the API with its documentation: each handler's `#[utoipa::path]` gives
+/// the path and methods it is routed under (`crate::openapi`).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(session))
+        .routes(routes!(me))
         .merge(account::router())
         .merge(two_factor::router())
         .merge(webauthn::router())
@@ -34,7 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(login_flow::router())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub uid: String,
@@ -43,13 +48,24 @@ pub struct LoginRequest {
     pub remember: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
     pub uid: String,
     pub stage: Stage,
 }
 
+errors!(LoginErrors: BadRequest, InvalidCredentials, CrossSite, PayloadTooLarge,
+    UnsupportedMediaType, TooManyAttempts, Busy, Unavailable, Internal);
+
 /// Password step. Answers the same for an unknown user as for a wrong password.
+///
+/// Sets a new session cookie (any earlier session of this browser ends). `stage` tells
+/// what comes next: `authenticated`, or a second factor (`second_factor_pending`), or
+/// setting one up (`setup_required`).
+#[utoipa::path(post, path = "/api/v1/login", tag = "session",
+    request_body = LoginRequest,
+    responses((status = 200, description = "Password accepted; the session cookie is set",
+        body = LoginResponse), LoginErrors))]
 async fn login(
     State(state): State<AppState>,
     Client(client): Client,
@@ -73,6 +89,11 @@ async fn login(
     ))
 }
 
+errors!(LogoutErrors: CrossSite, UnsupportedMediaType, Unavailable);
+
+/// Ends the current session, if any, and removes its cookie.
+#[utoipa::path(post, path = "/api/v1/logout", tag = "session",
+    responses((status = 204, description = "Logged out"), LogoutErrors))]
 async fn logout(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -84,7 +105,7 @@ async fn logout(
     Ok((jar.remove(session_removal(&state)), StatusCode::NO_CONTENT))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SessionResponse {
     pub uid: String,
     pub stage: Stage,
@@ -93,7 +114,12 @@ pub struct SessionResponse {
     pub expires_at: i64,
 }
 
+errors!(SessionErrors: Unauthorized, Unavailable);
+
 /// The current session at any stage: tells a client what the login flow needs next.
+#[utoipa::path(get, path = "/api/v1/session", tag = "session",
+    security(("session" = [])),
+    responses((status = 200, description = "The session", body = SessionResponse), SessionErrors))]
 async fn session(MaybeSession(current): MaybeSession) -> Result<Json<SessionResponse>, AppError> {
     let (s, _) = current.ok_or(AppError::Unauthorized)?;
     Ok(Json(SessionResponse {
@@ -105,8 +131,15 @@ async fn session(MaybeSession(current): MaybeSession) -> Result<Json<SessionResp
     }))
 }
 
+errors!(MeErrors: Unauthorized, InvalidCredentials, AppPasswordRequired, TooManyAttempts,
+    Busy, Unavailable, Internal);
+
 /// The logged-in user: a fully authenticated session, or HTTP Basic with an app password
 /// (or the main password of an account without 2FA).
+#[utoipa::path(get, path = "/api/v1/me", tag = "session",
+    security(("session" = []), ("basic" = [])),
+    responses((status = 200, description = "The signed-in user", body = crate::accounts::User),
+        MeErrors))]
 async fn me(
     State(state): State<AppState>,
     Client(client): Client,

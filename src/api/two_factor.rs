@@ -1,31 +1,36 @@
 //! Second-factor endpoints: the login challenge, and the user's own 2FA settings.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, MaybeSession, with_login_cookies};
 use crate::login::Stage;
+use crate::openapi::errors;
 use crate::providers::{ProviderId, UserStatus};
 use crate::sessions::Session;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/login/providers", get(login_providers))
-        .route("/api/v1/login/challenge", post(login_challenge))
-        .route("/api/v1/2fa", get(status))
-        .route("/api/v1/2fa/totp", post(totp_begin).delete(totp_remove))
-        .route("/api/v1/2fa/totp/verify", post(totp_verify))
-        .route("/api/v1/2fa/totp/qr.png", get(totp_qr_png))
-        .route("/api/v1/2fa/backup-codes", post(backup_codes_generate))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login_providers))
+        .routes(routes!(login_challenge))
+        .routes(routes!(status))
+        .routes(routes!(totp_begin, totp_remove))
+        .routes(routes!(totp_verify))
+        .routes(routes!(totp_qr_png))
+        .routes(routes!(backup_codes_generate))
 }
+
+errors!(SessionErrors: Unauthorized, Unavailable);
 
 fn parse_provider(s: &str) -> Result<ProviderId, AppError> {
     ProviderId::parse(s).ok_or_else(|| AppError::BadRequest(format!("unknown provider {s:?}")))
@@ -42,7 +47,7 @@ fn enrolling(current: Option<(Session, String)>) -> Result<(Session, String), Ap
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LoginProviders {
     pub stage: Stage,
     /// Usable now, last used first.
@@ -51,6 +56,11 @@ pub struct LoginProviders {
     pub some_unavailable: bool,
 }
 
+/// The second factors the session's user can answer a challenge with now.
+#[utoipa::path(get, path = "/api/v1/login/providers", tag = "two-factor",
+    security(("session" = [])),
+    responses((status = 200, description = "Usable providers", body = LoginProviders),
+        SessionErrors))]
 async fn login_providers(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
@@ -64,19 +74,32 @@ async fn login_providers(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChallengeRequest {
     pub provider: String,
     pub code: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct StageResponse {
     pub uid: String,
     pub stage: Stage,
 }
 
+errors!(ChallengeErrors: BadRequest, Unauthorized, InvalidCode, NotFound, CrossSite,
+    PayloadTooLarge, UnsupportedMediaType, TooManyAttempts, FactorLocked, Unavailable, Internal);
+
+/// Answers the second-factor challenge of a session in the login flow.
+///
+/// `code` is the TOTP or backup code, or for `webauthn` the credential from
+/// `navigator.credentials.get` as JSON (see `/api/v1/login/challenge/begin`). A new session
+/// cookie is set.
+#[utoipa::path(post, path = "/api/v1/login/challenge", tag = "two-factor",
+    security(("session" = [])),
+    request_body = ChallengeRequest,
+    responses((status = 200, description = "Passed (or waiting for an approval)",
+        body = StageResponse), ChallengeErrors))]
 async fn login_challenge(
     State(state): State<AppState>,
     Client(client): Client,
@@ -99,6 +122,11 @@ async fn login_challenge(
     ))
 }
 
+/// The signed-in user's two-factor state.
+#[utoipa::path(get, path = "/api/v1/2fa", tag = "two-factor",
+    security(("session" = [])),
+    responses((status = 200, description = "Providers, enforcement, backup codes left",
+        body = UserStatus), SessionErrors))]
 async fn status(
     State(state): State<AppState>,
     AuthSession(s, _): AuthSession,
@@ -106,6 +134,14 @@ async fn status(
     Ok(Json(state.two_factor.status(&s.uid).await?))
 }
 
+errors!(TotpBeginErrors: Unauthorized, Conflict, CrossSite, UnsupportedMediaType, Unavailable,
+    Internal);
+
+/// Starts setting up TOTP: a new secret, its URI and QR code. Also in "setup required".
+#[utoipa::path(post, path = "/api/v1/2fa/totp", tag = "two-factor",
+    security(("session" = [])),
+    responses((status = 201, description = "The secret to add to an authenticator app",
+        body = crate::providers::totp::Enrollment), TotpBeginErrors))]
 async fn totp_begin(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
@@ -115,13 +151,21 @@ async fn totp_begin(
     Ok((StatusCode::CREATED, Json(enrollment)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     pub code: String,
 }
 
+errors!(TotpVerifyErrors: BadRequest, Unauthorized, InvalidCode, Conflict, CrossSite,
+    PayloadTooLarge, UnsupportedMediaType, Unavailable, Internal);
+
 /// Activates TOTP with a first code; a session in "setup required" becomes authenticated.
+#[utoipa::path(post, path = "/api/v1/2fa/totp/verify", tag = "two-factor",
+    security(("session" = [])),
+    request_body = CodeRequest,
+    responses((status = 200, description = "TOTP is active", body = StageResponse),
+        TotpVerifyErrors))]
 async fn totp_verify(
     State(state): State<AppState>,
     Client(client): Client,
@@ -151,7 +195,13 @@ async fn totp_verify(
     ))
 }
 
+errors!(RemoveErrors: BadRequest, Unauthorized, ReauthRequired, NotFound, Conflict, CrossSite,
+    UnsupportedMediaType, Unavailable);
+
 /// Turns TOTP off (needs a recent sign-in); every other session of the user ends.
+#[utoipa::path(delete, path = "/api/v1/2fa/totp", tag = "two-factor",
+    security(("session" = [])),
+    responses((status = 204, description = "Removed"), RemoveErrors))]
 async fn totp_remove(
     State(state): State<AppState>,
     Client(client): Client,
@@ -161,7 +211,13 @@ async fn totp_remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+errors!(QrErrors: Unauthorized, NotFound, Unavailable, Internal);
+
 /// The pending enrollment's QR code as a PNG download.
+#[utoipa::path(get, path = "/api/v1/2fa/totp/qr.png", tag = "two-factor",
+    security(("session" = [])),
+    responses((status = 200, description = "The QR code", content_type = "image/png"),
+        QrErrors))]
 async fn totp_qr_png(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
@@ -187,12 +243,20 @@ async fn totp_qr_png(
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct BackupCodesResponse {
     /// Shown this once; only their hashes are kept.
     pub codes: Vec<String>,
 }
 
+errors!(BackupCodesErrors: Unauthorized, ReauthRequired, Conflict, CrossSite,
+    UnsupportedMediaType, Unavailable);
+
+/// New backup codes (needs a recent sign-in); earlier ones stop working.
+#[utoipa::path(post, path = "/api/v1/2fa/backup-codes", tag = "two-factor",
+    security(("session" = [])),
+    responses((status = 201, description = "The codes, shown this once",
+        body = BackupCodesResponse), BackupCodesErrors))]
 async fn backup_codes_generate(
     State(state): State<AppState>,
     Client(client): Client,

@@ -2,58 +2,73 @@
 //! first half of a login challenge for any provider that has one; passwordless sign-in
 //! with a passkey.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{patch, post};
-use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::actions::CredentialKind;
 use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, MaybeSession};
+use crate::openapi::errors;
 use crate::providers::webauthn::KeyInfo;
 use crate::providers::{Attempt, ProviderId};
 use crate::sessions::{Session, Stage};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/login/challenge/begin", post(challenge_begin))
-        .route("/api/v1/2fa/webauthn/register", post(register_begin))
-        .route(
-            "/api/v1/2fa/webauthn/register/finish",
-            post(register_finish),
-        )
-        .route("/api/v1/2fa/webauthn/keys", axum::routing::get(keys))
-        .route(
-            "/api/v1/2fa/passkeys/register",
-            post(passkey_register_begin),
-        )
-        .route(
-            "/api/v1/2fa/passkeys/register/finish",
-            post(passkey_register_finish),
-        )
-        .route("/api/v1/login/passkey/begin", post(passkey_login_begin))
-        .route("/api/v1/login/passkey", post(passkey_login))
-        .route(
-            "/api/v1/2fa/webauthn/keys/{id}",
-            patch(rename).delete(remove),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(challenge_begin))
+        .routes(routes!(register_begin))
+        .routes(routes!(register_finish))
+        .routes(routes!(keys))
+        .routes(routes!(passkey_register_begin))
+        .routes(routes!(passkey_register_finish))
+        .routes(routes!(passkey_login_begin))
+        .routes(routes!(passkey_login))
+        .routes(routes!(rename, remove))
 }
 
-#[derive(Deserialize)]
+/// The options of a WebAuthn ceremony, for `navigator.credentials.create` or `.get`.
+#[derive(Serialize, ToSchema)]
+pub struct WebauthnOptions {
+    /// As webauthn-rs makes them; `null` for a provider without a first half.
+    #[schema(value_type = Option<Object>)]
+    pub options: Option<serde_json::Value>,
+}
+
+/// A key just added.
+#[derive(Serialize, ToSchema)]
+pub struct AddedKey {
+    pub key: KeyInfo,
+    /// The session's stage: `authenticated` once a key set up in "setup required".
+    pub stage: Stage,
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BeginRequest {
     pub provider: String,
 }
 
+errors!(ChallengeBeginErrors: BadRequest, Unauthorized, NotFound, CrossSite, PayloadTooLarge,
+    UnsupportedMediaType, Unavailable, Internal);
+
 /// The first half of a challenge: for `webauthn`, the request options for
 /// `navigator.credentials.get`; the answer then goes to `POST /api/v1/login/challenge`
 /// as `code` (the credential as JSON). `{"options": null}` for code providers.
+#[utoipa::path(post, path = "/api/v1/login/challenge/begin", tag = "two-factor",
+    security(("session" = [])),
+    request_body = BeginRequest,
+    responses((status = 200, description = "The request options", body = WebauthnOptions),
+        ChallengeBeginErrors))]
 async fn challenge_begin(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
@@ -75,7 +90,7 @@ async fn challenge_begin(
         now: now(),
     };
     let options = state.two_factor.begin_challenge(&attempt, provider).await?;
-    Ok(Json(serde_json::json!({ "options": options })))
+    Ok(Json(WebauthnOptions { options }))
 }
 
 /// A session that may register a key: signed in, or in "setup required" (the key is
@@ -89,7 +104,14 @@ fn enrolling(current: Option<(Session, String)>) -> Result<(Session, String), Ap
     }
 }
 
+errors!(RegisterBeginErrors: Unauthorized, ReauthRequired, NotFound, CrossSite,
+    UnsupportedMediaType, Unavailable, Internal);
+
 /// The first half of adding a key: the creation options.
+#[utoipa::path(post, path = "/api/v1/2fa/webauthn/register", tag = "webauthn",
+    security(("session" = [])),
+    responses((status = 200, description = "The creation options", body = WebauthnOptions),
+        RegisterBeginErrors))]
 async fn register_begin(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
@@ -102,19 +124,30 @@ async fn register_begin(
         now(),
     )
     .await?;
-    Ok(Json(serde_json::json!({ "options": options })))
+    Ok(Json(WebauthnOptions {
+        options: Some(options),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FinishRequest {
     pub name: String,
     /// The `PublicKeyCredential` from `navigator.credentials.create`, as JSON.
+    #[schema(value_type = Object)]
     pub credential: serde_json::Value,
 }
 
+errors!(RegisterFinishErrors: BadRequest, Unauthorized, Conflict, CrossSite, PayloadTooLarge,
+    UnsupportedMediaType, Unavailable, Internal);
+
 /// The key, and in "setup required" the login goes on: a new session cookie, stage
 /// `authenticated`.
+#[utoipa::path(post, path = "/api/v1/2fa/webauthn/register/finish", tag = "webauthn",
+    security(("session" = [])),
+    request_body = FinishRequest,
+    responses((status = 201, description = "The key was added", body = AddedKey),
+        RegisterFinishErrors))]
 async fn register_finish(
     State(state): State<AppState>,
     Client(client): Client,
@@ -141,14 +174,15 @@ async fn register_finish(
     } else {
         jar
     };
-    Ok((
-        StatusCode::CREATED,
-        jar,
-        Json(serde_json::json!({ "key": key, "stage": stage })),
-    ))
+    Ok((StatusCode::CREATED, jar, Json(AddedKey { key, stage })))
 }
 
+errors!(KeysErrors: Unauthorized, Unavailable);
+
 /// Security keys and passkeys (`kind` tells which).
+#[utoipa::path(get, path = "/api/v1/2fa/webauthn/keys", tag = "webauthn",
+    security(("session" = [])),
+    responses((status = 200, description = "The user's keys", body = Vec<KeyInfo>), KeysErrors))]
 async fn keys(
     State(state): State<AppState>,
     AuthSession(s, _): AuthSession,
@@ -156,6 +190,11 @@ async fn keys(
     Ok(Json(state.two_factor.webauthn.credentials(&s.uid).await?))
 }
 
+/// The first half of adding a passkey (passwordless sign-in): the creation options.
+#[utoipa::path(post, path = "/api/v1/2fa/passkeys/register", tag = "webauthn",
+    security(("session" = [])),
+    responses((status = 200, description = "The creation options", body = WebauthnOptions),
+        RegisterBeginErrors))]
 async fn passkey_register_begin(
     State(state): State<AppState>,
     AuthSession(s, _): AuthSession,
@@ -163,9 +202,17 @@ async fn passkey_register_begin(
     let options =
         crate::actions::begin_credential_registration(&state, &s, CredentialKind::Passkey, now())
             .await?;
-    Ok(Json(serde_json::json!({ "options": options })))
+    Ok(Json(WebauthnOptions {
+        options: Some(options),
+    }))
 }
 
+/// The second half of adding a passkey.
+#[utoipa::path(post, path = "/api/v1/2fa/passkeys/register/finish", tag = "webauthn",
+    security(("session" = [])),
+    request_body = FinishRequest,
+    responses((status = 201, description = "The passkey was added", body = KeyInfo),
+        RegisterFinishErrors))]
 async fn passkey_register_finish(
     State(state): State<AppState>,
     Client(client): Client,
@@ -194,8 +241,16 @@ fn ceremony_key(state: &AppState, token: &str) -> String {
         .hash_token(crate::crypto::Purpose::PasskeyCeremony, token)
 }
 
+errors!(PasskeyBeginErrors: CrossSite, UnsupportedMediaType, TooManyAttempts, Unavailable,
+    Internal);
+
 /// Starts a passwordless sign-in: request options for any passkey of this site (no
 /// name asked, so nothing tells which accounts exist).
+///
+/// Sets the `twofold_passkey` cookie that names the ceremony for `/api/v1/login/passkey`.
+#[utoipa::path(post, path = "/api/v1/login/passkey/begin", tag = "webauthn",
+    responses((status = 200, description = "The request options", body = WebauthnOptions),
+        PasskeyBeginErrors))]
 async fn passkey_login_begin(
     State(state): State<AppState>,
     Client(client): Client,
@@ -213,20 +268,30 @@ async fn passkey_login_begin(
         .build();
     Ok((
         jar.add(cookie),
-        Json(serde_json::json!({ "options": options })),
+        Json(WebauthnOptions {
+            options: Some(options),
+        }),
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasskeyLoginRequest {
     /// The `PublicKeyCredential` from `navigator.credentials.get`, as JSON.
+    #[schema(value_type = Object)]
     pub credential: serde_json::Value,
     #[serde(default)]
     pub remember: bool,
 }
 
+errors!(PasskeyLoginErrors: BadRequest, InvalidCredentials, CrossSite, PayloadTooLarge,
+    UnsupportedMediaType, TooManyAttempts, Unavailable, Internal);
+
 /// Finishes a passwordless sign-in: a fully authenticated session with two factors.
+#[utoipa::path(post, path = "/api/v1/login/passkey", tag = "webauthn",
+    request_body = PasskeyLoginRequest,
+    responses((status = 200, description = "Signed in; the session cookie is set",
+        body = super::two_factor::StageResponse), PasskeyLoginErrors))]
 async fn passkey_login(
     State(state): State<AppState>,
     Client(client): Client,
@@ -257,12 +322,21 @@ async fn passkey_login(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameRequest {
     pub name: String,
 }
 
+errors!(RenameErrors: BadRequest, Unauthorized, NotFound, CrossSite, PayloadTooLarge,
+    UnsupportedMediaType, Unavailable);
+
+/// Renames a security key or passkey.
+#[utoipa::path(patch, path = "/api/v1/2fa/webauthn/keys/{id}", tag = "webauthn",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "The key's id")),
+    request_body = RenameRequest,
+    responses((status = 204, description = "Renamed"), RenameErrors))]
 async fn rename(
     State(state): State<AppState>,
     AuthSession(s, _): AuthSession,
@@ -277,6 +351,14 @@ async fn rename(
     Ok(StatusCode::NO_CONTENT)
 }
 
+errors!(RemoveKeyErrors: BadRequest, Unauthorized, ReauthRequired, NotFound, Conflict, CrossSite,
+    UnsupportedMediaType, Unavailable);
+
+/// Removes a security key or passkey (needs a recent sign-in); other sessions end.
+#[utoipa::path(delete, path = "/api/v1/2fa/webauthn/keys/{id}", tag = "webauthn",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "The key's id")),
+    responses((status = 204, description = "Removed"), RemoveKeyErrors))]
 async fn remove(
     State(state): State<AppState>,
     Client(client): Client,

@@ -12,14 +12,16 @@
 //! which cannot pass a redirect through `auth_request`), 302 to the portal (browsers behind
 //! Traefik/Caddy), or 403. Any failure of the store answers 503: fail closed.
 
+mod doc;
 pub mod normalize;
 pub mod rules;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth_cache::{Entry, NewEntry};
 use crate::clock::now;
@@ -30,12 +32,14 @@ use crate::state::AppState;
 use normalize::NormalPath;
 use rules::{Policy, decide};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/forward-auth/nginx", any(nginx))
-        .route("/api/v1/forward-auth/traefik", any(forwarded))
-        .route("/api/v1/forward-auth/caddy", any(forwarded))
-        .route("/api/v1/forward-auth", any(retired))
+/// The endpoints, documented as GET (what Traefik and Caddy send) but answering any
+/// method: nginx's `auth_request` asks with the method of the request it checks.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(doc::any_method(routes!(nginx), any(nginx)))
+        .routes(doc::any_method(routes!(traefik), any(traefik)))
+        .routes(doc::any_method(routes!(caddy), any(caddy)))
+        .routes(doc::any_method(routes!(retired), any(retired)))
 }
 
 /// Which proxy is asking: it decides which headers are read and how a browser is sent to
@@ -135,6 +139,23 @@ impl Target {
     }
 }
 
+/// Access check for nginx `auth_request`.
+///
+/// Reads `X-Original-URL` and `X-Original-Method` only. A browser without a session gets
+/// 401 with the portal in `Location` (nginx cannot pass a redirect through
+/// `auth_request`); a throttled HTTP Basic client gets 401 with `Retry-After`, because
+/// nginx turns any other status into a 500.
+#[utoipa::path(get, path = "/api/v1/forward-auth/nginx", tag = "forward-auth",
+    security((), ("session" = []), ("basic" = [])),
+    params(
+        ("X-Original-URL" = String, Header,
+            description = "The checked request's URL: `$scheme://$host$request_uri`"),
+        ("X-Original-Method" = Option<String>, Header,
+            description = "The checked request's method (default GET)"),
+        ("Accept" = Option<String>, Header,
+            description = "`text/html` (without `Authorization`) marks a browser"),
+    ),
+    responses(doc::NginxAnswers))]
 async fn nginx(
     State(state): State<AppState>,
     Client(client): Client,
@@ -142,6 +163,38 @@ async fn nginx(
 ) -> Response {
     let target = Target::from_nginx(&headers);
     answer(&state, &client, &headers, target).await
+}
+
+/// Access check for Traefik `ForwardAuth`.
+///
+/// Reads `X-Forwarded-Method/-Proto/-Host/-Uri` only. A browser without a session is
+/// redirected (302) to the portal.
+#[utoipa::path(get, path = "/api/v1/forward-auth/traefik", tag = "forward-auth",
+    security((), ("session" = []), ("basic" = [])),
+    params(doc::ForwardedHeaders),
+    responses(doc::ForwardedAnswers))]
+async fn traefik(
+    state: State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Response {
+    forwarded(state, client, headers).await
+}
+
+/// Access check for Caddy `forward_auth`.
+///
+/// Reads `X-Forwarded-Method/-Proto/-Host/-Uri` only. A browser without a session is
+/// redirected (302) to the portal.
+#[utoipa::path(get, path = "/api/v1/forward-auth/caddy", tag = "forward-auth",
+    security((), ("session" = []), ("basic" = [])),
+    params(doc::ForwardedHeaders),
+    responses(doc::ForwardedAnswers))]
+async fn caddy(
+    state: State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Response {
+    forwarded(state, client, headers).await
 }
 
 async fn forwarded(
@@ -156,6 +209,9 @@ async fn forwarded(
 /// The endpoint of twofold 0.1 read whichever proxy's headers were present, so a client
 /// behind Traefik or Caddy could choose its own `X-Original-URL`. It now refuses, so that
 /// an old proxy config fails closed and its operator sees why.
+#[utoipa::path(get, path = "/api/v1/forward-auth", tag = "forward-auth",
+    responses((status = 410, description = "Retired: use the endpoint of your proxy",
+        body = String, content_type = "text/plain")))]
 async fn retired() -> Response {
     tracing::warn!(
         "a proxy called /api/v1/forward-auth; use /api/v1/forward-auth/nginx, /traefik or /caddy"

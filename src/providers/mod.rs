@@ -21,7 +21,7 @@ use crate::throttle::Throttle;
 
 /// Providers known to this version (some arrive in later releases: a user's state row
 /// naming one that is not registered is reported, never ignored).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderId {
     Totp,
@@ -129,7 +129,7 @@ impl From<bool> for Outcome {
 }
 
 /// One provider as it stands for one user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ProviderStatus {
     pub provider: String,
     /// Set up and switched on for the user.
@@ -142,7 +142,7 @@ pub struct ProviderStatus {
 }
 
 /// Everything the login flow and the settings pages need about one user's 2FA.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UserStatus {
     pub providers: Vec<ProviderStatus>,
     pub enforced: bool,

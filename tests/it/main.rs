@@ -10,6 +10,7 @@ mod cli;
 mod devices;
 mod http_api;
 mod nginx;
+mod openapi;
 mod security;
 mod storage;
 mod two_factor;

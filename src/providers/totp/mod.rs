@@ -24,7 +24,7 @@ pub struct Totp {
 }
 
 /// What a user needs to add the secret to an app.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Enrollment {
     pub secret: String,
     pub uri: String,

@@ -35,7 +35,7 @@ const SECURITY_KEY: &str = "security_key";
 const PASSKEY: &str = "passkey";
 
 /// A registered key as the user sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct KeyInfo {
     pub id: String,
     pub name: String,
