@@ -32,7 +32,7 @@ impl Store {
         .bind(&r.last_used_ip)
         .bind(&r.user_agent)
         .bind(r.factors)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -76,7 +76,7 @@ impl Store {
         .bind(ip)
         .bind(user_agent)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -86,7 +86,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM app_passwords WHERE id = $1 AND uid = $2")
             .bind(id)
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changes.user(uid);
         Ok(done.rows_affected() == 1)
@@ -95,7 +95,7 @@ impl Store {
     pub async fn delete_app_passwords_of(&self, uid: &str) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM app_passwords WHERE uid = $1")
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changes.user(uid);
         Ok(done.rows_affected())

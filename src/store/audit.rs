@@ -40,7 +40,7 @@ impl Store {
         .bind(&r.ip)
         .bind(&r.user_agent)
         .bind(&r.detail)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -26,7 +26,7 @@ impl Store {
     pub async fn prune_auth_changes(&self, before: i64) -> StoreResult<()> {
         sqlx::query("DELETE FROM auth_changes WHERE at < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -10,7 +10,7 @@ impl Store {
         hashes: &[String],
         now: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM backup_codes WHERE uid = $1")
             .bind(uid)
             .execute(&mut *tx)
@@ -37,7 +37,7 @@ impl Store {
         .bind(now)
         .bind(uid)
         .bind(hash)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -57,7 +57,7 @@ impl Store {
     pub async fn delete_backup_codes(&self, uid: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM backup_codes WHERE uid = $1")
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

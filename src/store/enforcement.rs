@@ -33,7 +33,7 @@ impl Store {
         groups: &[String],
         excluded: &[String],
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for g in groups.iter().chain(excluded) {
             let found: Option<(String,)> = sqlx::query_as("SELECT gid FROM groups WHERE gid = $1")
                 .bind(g)

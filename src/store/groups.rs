@@ -7,7 +7,7 @@ impl Store {
         sqlx::query("INSERT INTO groups (gid, created_at) VALUES ($1, $2)")
             .bind(gid)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(conflict_on_unique(format!("group {gid}")))?;
         Ok(())
@@ -16,7 +16,7 @@ impl Store {
     pub async fn delete_group(&self, gid: &str) -> StoreResult<()> {
         let done = sqlx::query("DELETE FROM groups WHERE gid = $1")
             .bind(gid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("group {gid}")));
@@ -63,7 +63,7 @@ impl Store {
         sqlx::query("INSERT INTO group_members (gid, uid) VALUES ($1, $2)")
             .bind(gid)
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(conflict_on_unique(format!("membership of {uid} in {gid}")))?;
         self.changes.user(uid);
@@ -74,7 +74,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM group_members WHERE gid = $1 AND uid = $2")
             .bind(gid)
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!(

@@ -34,7 +34,7 @@ impl Store {
         .bind(r.expires_at)
         .bind(&r.client_ip)
         .bind(&r.client_agent)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -72,7 +72,7 @@ impl Store {
         .bind(factors)
         .bind(id)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -98,7 +98,7 @@ impl Store {
         };
         let done = sqlx::query("DELETE FROM login_flows WHERE id = $1")
             .bind(&row.id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok((done.rows_affected() == 1).then_some(row))
     }
@@ -107,7 +107,7 @@ impl Store {
     pub async fn delete_login_flows_of(&self, uid: &str) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM login_flows WHERE uid = $1")
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }
@@ -115,7 +115,7 @@ impl Store {
     pub async fn purge_login_flows(&self, now: i64) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM login_flows WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }

@@ -82,7 +82,12 @@ fn conflict_on_unique(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> St
 
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Reads (and, on PostgreSQL, everything).
     pool: AnyPool,
+    /// Writes. On SQLite one connection: writers queue here in order instead of taking
+    /// turns at the file lock, where SQLite's busy handler sleeps in steps of up to 20 ms
+    /// and made a write-heavy request's p99 ten times its p50. On PostgreSQL the pool.
+    writer: AnyPool,
     backend: Backend,
     changes: changes::Changes,
 }
@@ -102,23 +107,38 @@ impl Store {
             create_sqlite_parent(url)?;
         }
         let options = AnyConnectOptions::from_str(url).context("invalid database url")?;
+        // SQLite: the writer first, to switch the file to WAL before readers open it.
+        let writer = match backend {
+            Backend::Postgres => None,
+            Backend::Sqlite => {
+                let writer = AnyPoolOptions::new()
+                    .max_connections(1)
+                    // A queue, not a failure: wait for the writes ahead (each takes well
+                    // under a millisecond) a little longer than a reader waits.
+                    .acquire_timeout(std::time::Duration::from_secs(3))
+                    .connect_with(options.clone())
+                    .await
+                    .context("cannot connect to the database")?;
+                // WAL lets readers proceed during a write; the mode is stored in the file.
+                sqlx::query("PRAGMA journal_mode=WAL")
+                    .execute(&writer)
+                    .await
+                    .context("cannot switch SQLite to WAL")?;
+                Some(writer)
+            }
+        };
+        // With the database down a request must be refused fast, not pile up for the
+        // default 30 s (or 5 s): fail closed, and quickly.
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            // With the database down a request must be refused fast, not pile up for the
-            // default 30 s (or 5 s): fail closed, and quickly.
             .acquire_timeout(std::time::Duration::from_secs(1))
             .connect_with(options)
             .await
             .context("cannot connect to the database")?;
-        if backend == Backend::Sqlite {
-            // WAL lets readers proceed during a write; the mode is stored in the file.
-            sqlx::query("PRAGMA journal_mode=WAL")
-                .execute(&pool)
-                .await
-                .context("cannot switch SQLite to WAL")?;
-        }
+        let writer = writer.unwrap_or_else(|| pool.clone());
         Ok(Self {
             pool,
+            writer,
             backend,
             changes: changes::Changes::default(),
         })
@@ -139,7 +159,7 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .context("database migration failed")
     }
@@ -151,6 +171,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

@@ -37,7 +37,7 @@ impl Store {
         )
         .bind(provider)
         .bind(i64::from(enabled))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -67,7 +67,7 @@ impl Store {
         .bind(provider)
         .bind(uid)
         .bind(i64::from(enabled))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -76,7 +76,7 @@ impl Store {
         sqlx::query("DELETE FROM provider_user_state WHERE provider = $1 AND uid = $2")
             .bind(provider)
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -90,7 +90,7 @@ impl Store {
         .bind(now)
         .bind(provider)
         .bind(uid)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -106,7 +106,7 @@ impl Store {
         .bind(provider)
         .bind(uid)
         .bind(max)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -119,7 +119,7 @@ impl Store {
         )
         .bind(provider)
         .bind(uid)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -50,7 +50,7 @@ impl Store {
         .bind(&s.user_agent)
         .bind(s.factors)
         .bind(s.auth_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -100,7 +100,7 @@ impl Store {
         .bind(factors)
         .bind(id)
         .bind(old_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         if let Some(uid) = &uid {
             self.changes.user(uid);
@@ -120,7 +120,7 @@ impl Store {
         .bind(now)
         .bind(factors)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         if let Some(uid) = &uid {
             self.changes.user(uid);
@@ -133,7 +133,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM sessions WHERE uid = $1 AND id <> $2")
             .bind(uid)
             .bind(keep)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changes.user(uid);
         Ok(done.rows_affected())
@@ -143,7 +143,7 @@ impl Store {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -152,7 +152,7 @@ impl Store {
         let uid: Option<String> =
             sqlx::query_scalar("DELETE FROM sessions WHERE id = $1 RETURNING uid")
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.writer)
                 .await?;
         if let Some(uid) = &uid {
             self.changes.user(uid);
@@ -165,7 +165,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND uid = $2")
             .bind(id)
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changes.user(uid);
         Ok(done.rows_affected() == 1)
@@ -175,7 +175,7 @@ impl Store {
     pub async fn delete_sessions_of(&self, uid: &str) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE uid = $1")
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changes.user(uid);
         Ok(done.rows_affected())
@@ -196,7 +196,7 @@ impl Store {
     pub async fn purge_expired_sessions(&self, now: i64) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }

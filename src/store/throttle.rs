@@ -23,7 +23,7 @@ impl Store {
         )
         .bind(key)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -44,7 +44,7 @@ impl Store {
         .bind(key)
         .bind(old.0)
         .bind(old.1)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -53,7 +53,7 @@ impl Store {
     pub async fn throttle_release(&self, key: &str) -> StoreResult<()> {
         sqlx::query("UPDATE throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0")
             .bind(key)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -61,7 +61,7 @@ impl Store {
     pub async fn throttle_reset(&self, key: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM throttle WHERE key = $1")
             .bind(key)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -70,7 +70,7 @@ impl Store {
     pub async fn purge_throttle(&self, before: i64) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM throttle WHERE last_failure < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }

@@ -17,7 +17,7 @@ pub struct TotpRow {
 impl Store {
     /// Stores a new, unconfirmed secret, replacing whatever the user had.
     pub async fn put_totp(&self, row: &TotpRow) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM totp_secrets WHERE uid = $1")
             .bind(&row.uid)
             .execute(&mut *tx)
@@ -58,7 +58,7 @@ impl Store {
         )
         .bind(step)
         .bind(uid)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -66,7 +66,7 @@ impl Store {
     pub async fn delete_totp(&self, uid: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM totp_secrets WHERE uid = $1")
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

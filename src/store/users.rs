@@ -27,7 +27,7 @@ impl Store {
         .bind(user.enabled)
         .bind(user.is_admin)
         .bind(user.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(conflict_on_unique(format!("user {}", user.uid)))?;
         Ok(())
@@ -63,7 +63,7 @@ impl Store {
     pub async fn delete_user(&self, uid: &str) -> StoreResult<()> {
         let done = sqlx::query("DELETE FROM users WHERE uid = $1")
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changes.user(uid);
         not_found_if_none(done.rows_affected(), uid)
@@ -73,7 +73,7 @@ impl Store {
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE uid = $2")
             .bind(hash)
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changes.user(uid);
         not_found_if_none(done.rows_affected(), uid)
@@ -93,7 +93,7 @@ impl Store {
         .bind(new)
         .bind(uid)
         .bind(old)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -102,7 +102,7 @@ impl Store {
         let done = sqlx::query("UPDATE users SET enabled = $1 WHERE uid = $2")
             .bind(i64::from(enabled))
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.changes.user(uid);
         not_found_if_none(done.rows_affected(), uid)

@@ -28,7 +28,7 @@ impl Store {
         .bind(&r.kind)
         .bind(&r.credential)
         .bind(r.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(super::conflict_on_unique("this credential"))?;
         Ok(())
@@ -77,7 +77,7 @@ impl Store {
         .bind(now)
         .bind(id)
         .bind(uid)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -93,7 +93,7 @@ impl Store {
                 .bind(name)
                 .bind(id)
                 .bind(uid)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -102,7 +102,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM webauthn_credentials WHERE id = $1 AND uid = $2")
             .bind(id)
             .bind(uid)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -113,7 +113,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM webauthn_credentials WHERE uid = $1 AND kind = $2")
             .bind(uid)
             .bind(kind)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }
@@ -133,7 +133,7 @@ impl Store {
         .bind(session_id)
         .bind(provider)
         .bind(purpose)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         sqlx::query(
             "INSERT INTO ceremonies (id, session_id, provider, purpose, state, expires_at)
@@ -145,7 +145,7 @@ impl Store {
         .bind(purpose)
         .bind(state)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -173,7 +173,7 @@ impl Store {
         };
         let done = sqlx::query("DELETE FROM ceremonies WHERE id = $1")
             .bind(&id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok((done.rows_affected() == 1 && expires_at > now).then_some(state))
     }
@@ -181,7 +181,7 @@ impl Store {
     pub async fn purge_ceremonies(&self, now: i64) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }
