@@ -44,22 +44,42 @@ FWD=(-H 'X-Forwarded-Method: GET' -H 'X-Forwarded-Proto: https' -H 'X-Forwarded-
 test "$(curl -s -o /dev/null -w '%{http_code}' "${FWD[@]}" -H "Cookie: $COOKIE" "$BASE/api/v1/forward-auth/traefik")" = 200
 test "$(curl -s -o /dev/null -w '%{http_code}' "${FWD[@]}" -H "Authorization: $BASIC" "$BASE/api/v1/forward-auth/traefik")" = 200
 
+# One wrk run; sets RPS and P99 and prints a table row. With PACE_MS set, each connection
+# waits that long between requests (wrk's delay()), for a fixed lower load.
 run() { # name, then wrk arguments
   local name="$1"; shift
-  local out; out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$@")
-  local rps avg p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+  local script=()
+  if [ -n "${PACE_MS:-}" ]; then
+    printf 'function delay() return %s end\n' "$PACE_MS" >"$DIR/pace.lua"
+    script=(-s "$DIR/pace.lua")
+  fi
+  local out; out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency "${script[@]}" "$@")
+  local avg p50 non2xx ratio
+  RPS=$(awk '/Requests\/sec/{print $2}' <<<"$out")
   avg=$(awk '/Latency/ && !/Distribution/{print $2; exit}' <<<"$out")
   p50=$(awk '$1=="50%"{print $2}' <<<"$out")
-  p99=$(awk '$1=="99%"{print $2}' <<<"$out")
+  P99=$(awk '$1=="99%"{print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/{print $5}' <<<"$out"); non2xx=${non2xx:-0}
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$avg" "$p50" "$p99" "$non2xx"
+  ratio="–"
+  [ -n "${BASELINE:-}" ] && ratio="$(python3 -c "print(f'{$RPS / $BASELINE:.2f}')")×"
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$RPS" "$ratio" "$avg" "$p50" "$P99" "$non2xx"
 }
 
-echo "| target | requests/s | latency avg | p50 | p99 | non-2xx |"
-echo "|---|---|---|---|---|---|"
+echo "| target | requests/s | vs /healthz | latency avg | p50 | p99 | non-2xx |"
+echo "|---|---|---|---|---|---|---|"
+BASELINE=""
 run "hello-world baseline (GET /healthz)" "$BASE/healthz"
+BASELINE=$RPS
 run "forward-auth, session cookie" "${FWD[@]}" -H "Cookie: $COOKIE" "$BASE/api/v1/forward-auth/traefik"
+COOKIE_RPS=$RPS
 run "forward-auth, app password (Basic)" "${FWD[@]}" -H "Authorization: $BASIC" "$BASE/api/v1/forward-auth/traefik"
+APP_RPS=$RPS
+# Half the saturating load of each: the pause per connection that gives that rate.
+pace() { python3 -c "print(max(1, round($CONNS * 1000 / ($1 / 2))))"; }
+BASELINE=""
+PACE_MS=$(pace "$COOKIE_RPS") run "forward-auth, session cookie, at half load (${CONNS} connections, $(pace "$COOKIE_RPS") ms apart)" \
+  "${FWD[@]}" -H "Cookie: $COOKIE" "$BASE/api/v1/forward-auth/traefik"
+PACE_MS=$(pace "$APP_RPS") run "forward-auth, app password, at half load (${CONNS} connections, $(pace "$APP_RPS") ms apart)" \
+  "${FWD[@]}" -H "Authorization: $BASIC" "$BASE/api/v1/forward-auth/traefik"
 echo
 echo "server RSS after the runs: $(ps -o rss= -p $PID | tr -d ' ') KiB; $(nproc) cores; wrk -t2 -c$CONNS -d$DURATION; SQLite"
