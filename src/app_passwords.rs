@@ -151,17 +151,19 @@ impl AppPasswords {
         if !crate::crypto::constant_time_eq(&row.uid, uid) {
             return Ok(None);
         }
-        if row.last_used_at == 0 {
-            let actor = Actor::client(uid, client);
-            self.audit
-                .record(Event::AppPasswordFirstUsed, &actor, uid, &row.name, now)
-                .await?;
-        }
         if now - row.last_used_at >= TOUCH_INTERVAL_SECS || row.last_used_ip != client.ip {
             let ua: String = client.user_agent.chars().take(512).collect();
-            self.store
-                .app_password_used(&row.id, now, &client.ip, &ua)
+            let recorded = self
+                .store
+                .app_password_used(&row.id, row.last_used_at, now, &client.ip, &ua)
                 .await?;
+            // Of a burst of first requests, the one that recorded the use logs it.
+            if recorded && row.last_used_at == 0 {
+                let actor = Actor::client(uid, client);
+                self.audit
+                    .record(Event::AppPasswordFirstUsed, &actor, uid, &row.name, now)
+                    .await?;
+            }
         }
         Ok(Some(row.into()))
     }

@@ -62,23 +62,29 @@ impl Store {
         .await?)
     }
 
+    /// Records a use, if the row still shows the use `seen_at` that the caller read: of
+    /// concurrent requests that saw the same old value one records (and `true` tells it
+    /// so, e.g. to log a first use once), the others need not.
     pub async fn app_password_used(
         &self,
         id: &str,
+        seen_at: i64,
         now: i64,
         ip: &str,
         user_agent: &str,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE app_passwords SET last_used_at = $1, last_used_ip = $2, user_agent = $3 WHERE id = $4",
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE app_passwords SET last_used_at = $1, last_used_ip = $2, user_agent = $3
+             WHERE id = $4 AND last_used_at = $5",
         )
         .bind(now)
         .bind(ip)
         .bind(user_agent)
         .bind(id)
+        .bind(seen_at)
         .execute(&self.writer)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Revokes one of a user's app passwords; `false` when it is not theirs or is gone.

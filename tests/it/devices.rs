@@ -12,6 +12,7 @@ both!(
     devices_revoke_and_logout_everywhere,
     client_login_flow,
     forward_auth_for_traefik_and_caddy,
+    a_burst_of_first_uses_is_recorded_once,
 );
 
 async fn logged_in(server: &Server, uid: &str, pw: &str) -> reqwest::Client {
@@ -695,4 +696,45 @@ async fn devices_page_creates_and_revokes_app_passwords() {
         .await
         .unwrap();
     assert_eq!(gone.status(), 401);
+}
+
+/// A sync client starting up opens many connections at once with a new app password:
+/// its first use is recorded (and audited) once, not once per request in flight.
+async fn a_burst_of_first_uses_is_recorded_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let http = logged_in(&server, "alice", "password-a").await;
+    let created: Value = http
+        .post(server.url("/api/v1/app-passwords"))
+        .json(&json!({"name": "Sync"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pw = created["password"].as_str().unwrap().to_string();
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (url, pw) = (server.url("/api/v1/me"), pw.clone());
+        tasks.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .get(url)
+                .basic_auth("alice", Some(pw))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::OK);
+    }
+    let out = db.cli(&["audit", "--user", "alice", "--json"], "");
+    let first_uses = crate::common::text(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("app_password_first_used"))
+        .count();
+    assert_eq!(first_uses, 1);
 }
