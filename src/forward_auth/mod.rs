@@ -173,11 +173,7 @@ async fn nginx(
     security((), ("session" = []), ("basic" = [])),
     params(doc::ForwardedHeaders),
     responses(doc::ForwardedAnswers))]
-async fn traefik(
-    state: State<AppState>,
-    client: Client,
-    headers: HeaderMap,
-) -> Response {
+async fn traefik(state: State<AppState>, client: Client, headers: HeaderMap) -> Response {
     forwarded(state, client, headers).await
 }
 
@@ -189,11 +185,7 @@ async fn traefik(
     security((), ("session" = []), ("basic" = [])),
     params(doc::ForwardedHeaders),
     responses(doc::ForwardedAnswers))]
-async fn caddy(
-    state: State<AppState>,
-    client: Client,
-    headers: HeaderMap,
-) -> Response {
+async fn caddy(state: State<AppState>, client: Client, headers: HeaderMap) -> Response {
     forwarded(state, client, headers).await
 }
 
