@@ -37,7 +37,14 @@ fn content_security_policy(public_url: &str) -> HeaderValue {
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.server.max_body_bytes;
     let csp = content_security_policy(&state.config.server.public_url);
+    // Not in the API document: an operator's endpoint, off on this port by default.
+    let metrics_route = if state.config.metrics.on_main_listener() {
+        Router::new().route("/metrics", axum::routing::get(serve_metrics))
+    } else {
+        Router::new()
+    };
     Router::new()
+        .merge(metrics_route)
         .merge(crate::openapi::serve(
             utoipa_axum::router::OpenApiRouter::with_openapi(crate::openapi::base())
                 .routes(utoipa_axum::routes!(healthz))
@@ -73,6 +80,37 @@ pub fn router(state: AppState) -> Router {
             // Only the path, and never the token of a client login flow URL.
             tracing::debug_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
         }))
+}
+
+/// The router of the separate metrics listener (`metrics.listen`): `/metrics` alone.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(serve_metrics))
+        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+}
+
+/// Prometheus text format: the recorded series, then the cache and pool figures read now.
+async fn serve_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let cache = state.auth_cache.stats();
+    let (pool_connections, pool_idle) = state.store.pool_stats();
+    let readings = crate::metrics::Readings {
+        cache_hits: cache.hits,
+        cache_misses: cache.misses,
+        pool_connections,
+        pool_idle,
+        pool_max: state.config.database.max_connections,
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::render(state.metrics.as_ref(), &readings),
+    )
 }
 
 /// The request path fit for logs: a login-flow token is replaced by `…`.

@@ -22,6 +22,7 @@ pub struct Config {
     pub webauthn: WebauthnConfig,
     pub forward_auth: ForwardAuthConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -196,6 +197,30 @@ pub struct LogConfig {
     pub level: String,
     /// Also print every audit event on stdout as one JSON line.
     pub audit_stdout: bool,
+}
+
+/// Prometheus `GET /metrics` (docs/metrics.md). Off unless asked for: the counters tell
+/// how many people sign in and fail, which is nobody's business on the public port.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` on the main listener (`server.listen`).
+    pub enabled: bool,
+    /// A separate listener for `/metrics` alone, e.g. `127.0.0.1:9090`; when set,
+    /// `/metrics` is served there and never on the main listener. Empty: none.
+    pub listen: String,
+}
+
+impl MetricsConfig {
+    /// Whether metrics are collected at all.
+    pub fn collected(&self) -> bool {
+        self.enabled || !self.listen.is_empty()
+    }
+
+    /// Whether the main listener serves `/metrics`.
+    pub fn on_main_listener(&self) -> bool {
+        self.enabled && self.listen.is_empty()
+    }
 }
 
 impl Default for ServerConfig {
@@ -460,6 +485,21 @@ impl Config {
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid("log.format", "must be text or json");
+        }
+        let metrics_listen = &self.metrics.listen;
+        if !metrics_listen.is_empty() {
+            match metrics_listen.parse::<SocketAddr>() {
+                Err(_) => {
+                    return invalid(
+                        "metrics.listen",
+                        "expected an address such as 127.0.0.1:9090, or empty",
+                    );
+                }
+                Ok(a) if a.port() != 0 && Ok(a) == self.server.listen.parse::<SocketAddr>() => {
+                    return invalid("metrics.listen", "must differ from server.listen");
+                }
+                Ok(_) => {}
+            }
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ pub mod http;
 pub mod http_server;
 pub mod login;
 pub mod login_flow;
+pub mod metrics;
 pub mod notify;
 pub mod openapi;
 pub mod providers;

@@ -27,6 +27,9 @@ pub struct AppState {
     pub audit: Audit,
     pub throttle: Throttle,
     pub auth_cache: AuthCache,
+    /// What `/metrics` renders; `None` until `serve` installs the recorder (metrics off,
+    /// or a router built without a server).
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             app_passwords,
             throttle,
             audit,
+            metrics: None,
         })
     }
 }

@@ -18,7 +18,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     init_tracing(&config);
     let key = ServerKey::load_or_create(&config.key_file())?;
     let store = super::open_store(&config).await?;
-    let state = AppState::new(config, store.clone(), key)?;
+    let mut state = AppState::new(config, store.clone(), key)?;
+    if state.config.metrics.collected() {
+        let handle = crate::metrics::install()?;
+        // Histogram samples wait in the recorder until drained: drain them even when
+        // nobody scrapes.
+        let upkeep = handle.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                upkeep.run_upkeep();
+            }
+        });
+        state.metrics = Some(handle);
+    }
     bootstrap(&state.accounts, &store, &state.config).await?;
     // Changes made by other instances and the CLI reach the forward-auth cache.
     crate::notify::start(store.clone(), state.config.database_url());
@@ -56,9 +70,35 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             state.config.server.header_read_timeout_secs,
         ),
     };
+    if !state.config.metrics.listen.is_empty() {
+        serve_metrics(&state, limits).await?;
+    }
     tracing::info!(%local, public_url = %state.config.server.public_url, ?open_files, "twofold listening");
     crate::http_server::serve(listener, router(state), limits, shutdown_signal()).await?;
     store.close().await;
+    Ok(())
+}
+
+/// Starts the separate `/metrics` listener (`metrics.listen`); it ends with the process.
+async fn serve_metrics(state: &AppState, limits: crate::http_server::Limits) -> anyhow::Result<()> {
+    let addr: SocketAddr = state.config.metrics.listen.parse()?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (metrics.listen)"))?;
+    let local = listener.local_addr()?;
+    // A scraper or two: a small cap, so this port cannot use up file descriptors.
+    let limits = crate::http_server::Limits {
+        max_connections: limits.max_connections.min(64),
+        ..limits
+    };
+    let app = crate::app::metrics_router(state.clone());
+    tokio::spawn(async move {
+        let never = std::future::pending::<()>();
+        if let Err(e) = crate::http_server::serve(listener, app, limits, never).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    tracing::info!(%local, "metrics listening");
     Ok(())
 }
 

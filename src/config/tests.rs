@@ -134,3 +134,52 @@ fn the_example_config_in_the_repo_is_valid() {
     assert_eq!(config.forward_auth.rules.len(), 2);
     assert!(config.secure_cookies());
 }
+
+#[test]
+fn metrics_are_off_unless_asked_for() {
+    let (config, _) = Config::load(None, env(&[])).unwrap();
+    assert!(!config.metrics.collected());
+    assert!(!config.metrics.on_main_listener());
+
+    let (config, _) = Config::load(None, env(&[("TWOFOLD_METRICS_ENABLED", "true")])).unwrap();
+    assert!(config.metrics.collected() && config.metrics.on_main_listener());
+
+    // A listener of their own takes /metrics off the main port, whatever `enabled` says.
+    let f = file("[metrics]\nenabled = true\nlisten = \"127.0.0.1:9090\"\n");
+    let (config, _) = Config::load(Some(f.path()), env(&[])).unwrap();
+    assert!(config.metrics.collected());
+    assert!(!config.metrics.on_main_listener());
+    let (config, _) =
+        Config::load(None, env(&[("TWOFOLD_METRICS_LISTEN", "127.0.0.1:9090")])).unwrap();
+    assert!(config.metrics.collected() && !config.metrics.on_main_listener());
+
+    for bad in ["localhost", "127.0.0.1:8080"] {
+        assert!(
+            Config::load(None, env(&[("TWOFOLD_METRICS_LISTEN", bad)])).is_err(),
+            "metrics.listen = {bad} was accepted"
+        );
+    }
+}
+
+/// docs/configuration.md lists every setting: a new key without a line there fails.
+#[test]
+fn every_setting_is_documented() {
+    let docs = include_str!("../../docs/configuration.md");
+    let defaults = toml::Table::try_from(Config::default()).unwrap();
+    let mut missing = Vec::new();
+    for (section, keys) in &defaults {
+        let toml::Value::Table(keys) = keys else {
+            continue;
+        };
+        for key in keys.keys() {
+            let row = format!("| `{section}.{key}` |");
+            if !docs.contains(&row) {
+                missing.push(format!("{section}.{key}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not in docs/configuration.md: {missing:?}"
+    );
+}

@@ -28,6 +28,7 @@ use crate::clock::now;
 use crate::error::{AppError, BASIC_CHALLENGE};
 use crate::http::Client;
 use crate::login::Stage;
+use crate::metrics::ForwardAuthOutcome as Outcome;
 use crate::state::AppState;
 use normalize::NormalPath;
 use rules::{Policy, decide};
@@ -215,25 +216,44 @@ async fn retired() -> Response {
         .into_response()
 }
 
+/// The answer, counted in the metrics by outcome with the time it took to decide.
 async fn answer(
     state: &AppState,
     client: &crate::sessions::ClientInfo,
     headers: &HeaderMap,
     target: Result<Target, BadTarget>,
 ) -> Response {
-    let target = match target {
-        Ok(t) => t,
-        Err(BadTarget(why)) => return AppError::BadRequest(why.into()).into_response(),
+    let started = std::time::Instant::now();
+    let (outcome, response) = match target {
+        Ok(target) => match decide_request(state, client, headers, &target).await {
+            Ok(answer) => answer,
+            Err(e) => (error_outcome(&e), error_response(e)),
+        },
+        Err(BadTarget(why)) => (
+            Outcome::BadRequest,
+            AppError::BadRequest(why.into()).into_response(),
+        ),
     };
-    match decide_request(state, client, headers, &target).await {
-        Ok(r) => r,
-        Err(e) => {
-            if matches!(e, AppError::Unavailable(_) | AppError::Internal(_)) {
-                tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), "forward-auth failed closed");
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
-            }
-            e.into_response()
-        }
+    crate::metrics::forward_auth(outcome, started.elapsed());
+    response
+}
+
+fn error_response(e: AppError) -> Response {
+    if matches!(e, AppError::Unavailable(_) | AppError::Internal(_)) {
+        tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), "forward-auth failed closed");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    e.into_response()
+}
+
+fn error_outcome(e: &AppError) -> Outcome {
+    match e {
+        AppError::TooManyAttempts(_) => Outcome::Throttled,
+        AppError::InvalidCredentials | AppError::AppPasswordRequired => Outcome::WrongCredentials,
+        AppError::Unauthorized => Outcome::Unauthenticated,
+        AppError::Forbidden => Outcome::Forbidden,
+        AppError::BadRequest(_) => Outcome::BadRequest,
+        _ => Outcome::Unavailable,
     }
 }
 
@@ -248,12 +268,12 @@ async fn decide_request(
     client: &crate::sessions::ClientInfo,
     headers: &HeaderMap,
     target: &Target,
-) -> Result<Response, AppError> {
+) -> Result<(Outcome, Response), AppError> {
     let config = &state.config.forward_auth;
     let decision = decide(config, &target.host, &target.path);
     match decision.policy {
-        Policy::Bypass => return Ok(StatusCode::OK.into_response()),
-        Policy::Deny => return Ok(StatusCode::FORBIDDEN.into_response()),
+        Policy::Bypass => return Ok((Outcome::Bypassed, StatusCode::OK.into_response())),
+        Policy::Deny => return Ok((Outcome::Forbidden, StatusCode::FORBIDDEN.into_response())),
         _ => {}
     }
     let now = now();
@@ -269,25 +289,30 @@ async fn decide_request(
     };
     let who = match found {
         Found::Principal(p) => p,
-        Found::Nobody => return Ok(unauthenticated(state, headers, target)),
-        Found::Refused(r) => return Ok(r),
+        Found::Nobody => {
+            return Ok((
+                Outcome::Unauthenticated,
+                unauthenticated(state, headers, target),
+            ));
+        }
+        Found::Refused(outcome, r) => return Ok((outcome, r)),
     };
     if decision.policy == Policy::TwoFactor && !who.second_factor {
-        return Ok((
+        let r = (
             StatusCode::FORBIDDEN,
             "this resource requires two-factor authentication",
-        )
-            .into_response());
+        );
+        return Ok((Outcome::TwoFactorRequired, r.into_response()));
     }
     if !decision.groups.is_empty() && !who.groups.iter().any(|g| decision.groups.contains(g)) {
-        return Ok(StatusCode::FORBIDDEN.into_response());
+        return Ok((Outcome::Forbidden, StatusCode::FORBIDDEN.into_response()));
     }
     let mut response = StatusCode::OK.into_response();
     let h = response.headers_mut();
     for (name, value) in &who.headers {
         h.insert(name.clone(), value.clone());
     }
-    Ok(response)
+    Ok((Outcome::Allowed, response))
 }
 
 /// What the credentials of a request come to.
@@ -296,7 +321,7 @@ enum Found {
     /// No (valid) credentials: the portal, or 401.
     Nobody,
     /// Refused with this answer (a wrong or throttled Basic password).
-    Refused(Response),
+    Refused(Outcome, Response),
 }
 
 /// The value of the session cookie, read straight from the `Cookie` headers (this runs on
@@ -375,14 +400,14 @@ async fn basic_principal(
             Ok(Found::Principal(state.auth_cache.keep(key, ticket, entry)))
         }
         Err(e @ (AppError::InvalidCredentials | AppError::AppPasswordRequired)) => {
-            Ok(Found::Refused(basic_refusal(e)))
+            Ok(Found::Refused(Outcome::WrongCredentials, basic_refusal(e)))
         }
         // nginx turns any auth answer but 200/401/403 into a 500: a throttled sync
         // client would see a server error. 401 with Retry-After tells it to wait.
         Err(AppError::TooManyAttempts(secs)) if target.proxy == Proxy::Nginx => {
             let mut r = basic_refusal(AppError::TooManyAttempts(secs));
             *r.status_mut() = StatusCode::UNAUTHORIZED;
-            Ok(Found::Refused(r))
+            Ok(Found::Refused(Outcome::Throttled, r))
         }
         Err(e) => Err(e),
     }

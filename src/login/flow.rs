@@ -4,6 +4,7 @@
 use crate::audit::{self, Actor};
 use crate::clock::now;
 use crate::error::AppError;
+use crate::metrics::{LoginMethod, LoginResult};
 use crate::providers::ProviderId;
 use crate::sessions::{ClientInfo, Session};
 use crate::state::AppState;
@@ -11,8 +12,40 @@ use crate::state::AppState;
 use super::{Event, Stage, after_password, next};
 
 /// Checks the password and starts a session at the stage the user's second-factor
-/// status asks for. Returns the new session token.
+/// status asks for. Returns the new session token. Counted once in the metrics, by how
+/// it ended, whichever adapter asked.
 pub async fn password_step(
+    state: &AppState,
+    uid: &str,
+    password: &str,
+    remember: bool,
+    client: &ClientInfo,
+) -> Result<(String, Session), AppError> {
+    let result = password_login(state, uid, password, remember, client).await;
+    count_login(LoginMethod::Password, &result);
+    result
+}
+
+/// The metrics' verdict on a sign-in attempt.
+fn count_login(method: LoginMethod, result: &Result<(String, Session), AppError>) {
+    let counted = match result {
+        Ok((_, session)) => match session.stage {
+            Stage::Authenticated => LoginResult::Succeeded,
+            Stage::SetupRequired => LoginResult::SetupRequired,
+            Stage::SecondFactorPending | Stage::AwaitingApproval => {
+                LoginResult::SecondFactorRequired
+            }
+        },
+        Err(AppError::InvalidCredentials) => LoginResult::WrongCredentials,
+        Err(AppError::TooManyAttempts(_)) => LoginResult::Throttled,
+        Err(AppError::Busy) => LoginResult::Busy,
+        Err(AppError::Unavailable(_) | AppError::Internal(_)) => LoginResult::Error,
+        Err(_) => LoginResult::Rejected,
+    };
+    crate::metrics::login(method, counted);
+}
+
+async fn password_login(
     state: &AppState,
     uid: &str,
     password: &str,
@@ -196,8 +229,21 @@ pub async fn passkey_begin(
 /// Passwordless sign-in with a passkey (user verification required): the session starts
 /// fully authenticated with two factors. `ceremony` is the key of the sign-in in progress
 /// (from its cookie). Throttled per client address: a wrong answer costs like a wrong
-/// password, and the answer never says whether the credential exists.
+/// password, and the answer never says whether the credential exists. Counted once in
+/// the metrics.
 pub async fn passkey_step(
+    state: &AppState,
+    ceremony: &str,
+    answer: &str,
+    remember: bool,
+    client: &ClientInfo,
+) -> Result<(String, Session), AppError> {
+    let result = passkey_login(state, ceremony, answer, remember, client).await;
+    count_login(LoginMethod::Passkey, &result);
+    result
+}
+
+async fn passkey_login(
     state: &AppState,
     ceremony: &str,
     answer: &str,

@@ -353,8 +353,31 @@ impl TwoFactor {
     }
 
     /// Answers a challenge. Throttled per account and per IP; each failure counts
-    /// against the factor, which locks at [`MAX_FACTOR_FAILURES`].
+    /// against the factor, which locks at [`MAX_FACTOR_FAILURES`]. Every answer is
+    /// counted once in the metrics, by provider and result.
     pub async fn verify_challenge(
+        &self,
+        attempt: &Attempt<'_>,
+        id: ProviderId,
+        response: &str,
+        client: &crate::sessions::ClientInfo,
+    ) -> Result<Outcome, AppError> {
+        use crate::metrics::FactorResult;
+        let result = self.check_answer(attempt, id, response, client).await;
+        let counted = match &result {
+            Ok(Outcome::Passed) => FactorResult::Passed,
+            Ok(Outcome::Pending) => FactorResult::Pending,
+            Ok(Outcome::Failed) | Err(AppError::InvalidCode) => FactorResult::Failed,
+            Err(AppError::FactorLocked) => FactorResult::Locked,
+            Err(AppError::TooManyAttempts(_)) => FactorResult::Throttled,
+            Err(AppError::Unavailable(_) | AppError::Internal(_)) => FactorResult::Error,
+            Err(_) => FactorResult::Rejected,
+        };
+        crate::metrics::second_factor(id.as_str(), counted);
+        result
+    }
+
+    async fn check_answer(
         &self,
         attempt: &Attempt<'_>,
         id: ProviderId,

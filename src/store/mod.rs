@@ -170,6 +170,11 @@ impl Store {
         Ok(())
     }
 
+    /// (connections open in the pool, of which idle), for `/metrics`.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     pub async fn close(&self) {
         self.writer.close().await;
         self.pool.close().await;

@@ -63,11 +63,15 @@ pub struct Bucket {
     pub cleared_by_success: bool,
     /// The account the attempt is on (for the audit trail), or empty.
     pub target: String,
+    /// What is attempted (`password`, `2fa`, …) and the kind of bucket (`account`,
+    /// `device`, `ip`): the labels of a refusal in the metrics.
+    pub action: &'static str,
+    pub kind: &'static str,
 }
 
 /// The buckets of an attempt at `what` (password, 2fa, …) on `uid` from `client`.
 /// Names are cut to 64 characters (the longest uid) so that garbage cannot make huge keys.
-pub fn buckets(what: &str, uid: &str, ip: &str, device: Option<&str>) -> Vec<Bucket> {
+pub fn buckets(what: &'static str, uid: &str, ip: &str, device: Option<&str>) -> Vec<Bucket> {
     // Control characters (NUL above all) cannot be stored as text in PostgreSQL.
     let uid: String = uid
         .chars()
@@ -80,12 +84,16 @@ pub fn buckets(what: &str, uid: &str, ip: &str, device: Option<&str>) -> Vec<Buc
             limits: CLIENT,
             cleared_by_success: true,
             target: uid.clone(),
+            action: what,
+            kind: "device",
         },
         None => Bucket {
             key: format!("{what}:acct:{uid}"),
             limits: ACCOUNT,
             cleared_by_success: true,
             target: uid.clone(),
+            action: what,
+            kind: "account",
         },
     };
     vec![
@@ -95,6 +103,8 @@ pub fn buckets(what: &str, uid: &str, ip: &str, device: Option<&str>) -> Vec<Buc
             limits: CLIENT,
             cleared_by_success: false,
             target: uid,
+            action: what,
+            kind: "ip",
         },
     ]
 }
@@ -114,12 +124,14 @@ pub const PASSKEY_STARTS: Limits = Limits {
 };
 
 /// A bucket per client IP only, for actions that cost the server (not secrets).
-pub fn ip_bucket(what: &str, ip: &str, limits: Limits) -> Vec<Bucket> {
+pub fn ip_bucket(what: &'static str, ip: &str, limits: Limits) -> Vec<Bucket> {
     vec![Bucket {
         key: format!("{what}:ip:{ip}"),
         limits,
         cleared_by_success: false,
         target: String::new(),
+        action: what,
+        kind: "ip",
     }]
 }
 
@@ -164,6 +176,9 @@ impl Throttle {
                     .await?;
             }
             if let Err(e) = reserved {
+                if matches!(e, AppError::TooManyAttempts(_)) {
+                    crate::metrics::throttle_refused(b.action, b.kind);
+                }
                 for done in &buckets[..i] {
                     // Best effort: a refusal must not also count as a failure.
                     let _ = self.store.throttle_release(&done.key).await;
@@ -209,7 +224,7 @@ impl Throttle {
     /// its delay.
     pub async fn count_use(
         &self,
-        what: &str,
+        what: &'static str,
         client: &crate::sessions::ClientInfo,
         limits: Limits,
         now: i64,
@@ -276,8 +291,12 @@ mod tests {
         let b = buckets("password", "alice", "192.0.2.1", Some("d1"));
         assert_eq!(b[0].key, "password:dev:d1");
         assert_eq!(b[1].key, "password:ip:192.0.2.1");
+        assert_eq!(
+            (b[0].action, b[0].kind, b[1].kind),
+            ("password", "device", "ip")
+        );
         let b = buckets("password", &"x".repeat(500), "192.0.2.1", None);
         assert_eq!(b[0].key.len(), "password:acct:".len() + 64);
-        assert_eq!(b[0].limits, ACCOUNT);
+        assert_eq!((b[0].limits, b[0].kind), (ACCOUNT, "account"));
     }
 }
