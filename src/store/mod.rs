@@ -113,6 +113,16 @@ impl Store {
             Backend::Sqlite => {
                 let writer = AnyPoolOptions::new()
                     .max_connections(1)
+                    // In WAL mode NORMAL syncs at checkpoints, not at each commit: no
+                    // corruption on a crash, but a power cut may lose the last moments
+                    // of writes (sessions, counters). FULL made each of a login's
+                    // dozen small writes wait for the disk.
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::Executor::execute(conn, "PRAGMA synchronous = NORMAL").await?;
+                            Ok(())
+                        })
+                    })
                     // A queue, not a failure: wait for the writes ahead (each takes well
                     // under a millisecond) a little longer than a reader waits.
                     .acquire_timeout(std::time::Duration::from_secs(3))

@@ -1,6 +1,6 @@
 //! `throttle`: attempt counters keyed by what is being guessed at (account, IP, device).
-//! Changes are conditional (compare and swap) so that parallel attempts cannot both take
-//! the last free slot.
+//! An attempt is counted by one conditional statement, so that parallel attempts cannot
+//! both take the last free slot.
 
 use super::{Store, StoreResult};
 
@@ -28,25 +28,41 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Sets the counter to `new` if it still is `old`; `false` when it changed meanwhile.
-    pub async fn throttle_swap(
+    /// Counts an attempt in one statement unless the key is in its delay: the delay of
+    /// `failures` attempts (the same as `throttle::delay_for`: none below `free`, then
+    /// doubling from 2 s up to `max_delay`) must have passed since the last one, or the
+    /// window since it. Returns the new count, or `None` when in the delay or no row
+    /// exists. One statement, so parallel attempts on one counter (several people behind
+    /// one address) queue on the row instead of failing a compare-and-swap.
+    pub async fn throttle_take(
         &self,
         key: &str,
-        old: (i64, i64),
-        new: (i64, i64),
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE throttle SET failures = $1, last_failure = $2
-             WHERE key = $3 AND failures = $4 AND last_failure = $5",
+        now: i64,
+        window: i64,
+        free: i64,
+        max_delay: i64,
+    ) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE throttle
+             SET failures = CASE WHEN $2 - last_failure >= $3 THEN 1 ELSE failures + 1 END,
+                 last_failure = $2
+             WHERE key = $1
+               AND ($2 - last_failure >= $3
+                    OR failures < $4
+                    OR last_failure + CASE
+                         WHEN failures - $4 + 1 >= 20 THEN $5
+                         WHEN (CAST(1 AS BIGINT) << CAST(failures - $4 + 1 AS INTEGER)) < $5
+                           THEN (CAST(1 AS BIGINT) << CAST(failures - $4 + 1 AS INTEGER))
+                         ELSE $5 END <= $2)
+             RETURNING failures",
         )
-        .bind(new.0)
-        .bind(new.1)
         .bind(key)
-        .bind(old.0)
-        .bind(old.1)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(now)
+        .bind(window)
+        .bind(free)
+        .bind(max_delay)
+        .fetch_optional(&self.writer)
+        .await?)
     }
 
     /// Gives one reserved attempt back.

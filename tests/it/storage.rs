@@ -50,6 +50,8 @@ both!(
     groups_and_memberships,
     sessions_find_rotate_expire,
     concurrent_rotation_has_one_winner,
+    throttle_delays_in_sql_match_delay_for,
+    parallel_attempts_on_one_counter_all_count,
     password_change_ends_sessions,
     migrations_are_idempotent,
     a_factor_locks_after_100_failures,
@@ -505,4 +507,79 @@ async fn concurrent_backup_code_use_has_one_winner(backend: Backend) {
     );
     assert_eq!([a.unwrap(), b.unwrap()].iter().filter(|x| **x).count(), 1);
     assert_eq!(tf.backup_codes.remaining("alice").await.unwrap(), 9);
+}
+
+/// The delay a counter is in, as the database's one statement computes it, is the one
+/// `delay_for` says: not taken one second before it ends, taken when it ends.
+async fn throttle_delays_in_sql_match_delay_for(backend: Backend) {
+    use twofold::throttle::{ACCOUNT, ADDRESS, CLIENT, WINDOW_SECS, delay_for};
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    for limits in [ACCOUNT, CLIENT, ADDRESS] {
+        for failures in 0..40 {
+            let key = format!("k:{}:{}:{failures}", limits.free, limits.max_delay);
+            let delay = delay_for(failures, limits);
+            let last = 1_000_000;
+            assert!(store.throttle_insert(&key, last).await.unwrap());
+            twofold_sql_set(&db, &key, failures, last).await;
+            let take =
+                |now| store.throttle_take(&key, now, WINDOW_SECS, limits.free, limits.max_delay);
+            if failures > 0 && delay > 0 {
+                assert_eq!(take(last + delay - 1).await.unwrap(), None, "{key}");
+            }
+            assert_eq!(
+                take(last + delay).await.unwrap(),
+                Some(failures + 1),
+                "{key}"
+            );
+        }
+    }
+    // After the window a counter starts again at one.
+    assert!(store.throttle_insert("w", 0).await.unwrap());
+    twofold_sql_set(&db, "w", 30, 0).await;
+    assert_eq!(
+        store
+            .throttle_take("w", WINDOW_SECS, WINDOW_SECS, 5, 900)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+}
+
+async fn twofold_sql_set(db: &TestDb, key: &str, failures: i64, last: i64) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    sqlx::query("UPDATE throttle SET failures = $1, last_failure = $2 WHERE key = $3")
+        .bind(failures)
+        .bind(last)
+        .bind(key)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+/// Many people behind one address answering at once: every attempt is counted (none is
+/// lost or refused for contention), up to the free ones.
+async fn parallel_attempts_on_one_counter_all_count(backend: Backend) {
+    use twofold::throttle::{ADDRESS, WINDOW_SECS};
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    assert!(store.throttle_insert("ip", NOW).await.unwrap());
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .throttle_take("ip", NOW, WINDOW_SECS, ADDRESS.free, ADDRESS.max_delay)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut counts = Vec::new();
+    for t in tasks {
+        counts.push(t.await.unwrap().expect("in the free attempts"));
+    }
+    counts.sort();
+    assert_eq!(counts, (2..=17).collect::<Vec<i64>>());
 }
