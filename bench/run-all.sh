@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark, one after the other, and prints the tables BENCHMARKS.md holds:
 # forward-auth against /healthz (SQLite), forward-auth during a login storm (32
-# connections; 32 with one hashing thread per core; 128), and the scale benchmark
+# connections; 32 with one hashing thread per core; 128), TOTP challenges at concurrency 8
+# (the write path on SQLite), and the scale benchmark
 # (PostgreSQL, 1k and 1M users). Benchmarks are not part of the test suite.
 #
 # Usage: bash bench/run-all.sh [--regenerate] [--sizes small,large] [duration, default 10s] [connections, default 32]
@@ -64,6 +65,8 @@ section "The same storm with one hashing thread per core" \
   env TWOFOLD_PASSWORD_HASH_WORKERS="$(nproc)" bash scripts/bench-login-storm.sh "$DURATION" 32
 section "Forward-auth during a login storm of 128 connections, default settings" \
   bash scripts/bench-login-storm.sh "$DURATION" 128
+section "TOTP challenges, 400 at concurrency 8 (SQLite)" \
+  bash bench/challenges.sh 400 8
 section "Scale (PostgreSQL)" \
   bash bench/scale.sh "${SCALE_OPTS[@]}" "$DURATION" "$CONNS"
 
