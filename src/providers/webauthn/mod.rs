@@ -20,6 +20,7 @@ use webauthn_rs::prelude::{
 };
 
 pub mod passkeys;
+pub mod texts;
 
 use super::{Attempt, Outcome, Provider, ProviderId};
 use crate::error::AppError;
