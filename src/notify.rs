@@ -43,8 +43,8 @@ async fn listen_postgres(store: Store, url: String) {
                 backoff = Duration::from_millis(50);
                 changes.set_live(true);
                 tracing::info!("listening for changes from other instances");
-                // `Ok(None)`: the connection was lost. sqlx would reconnect on the next
-                // call, but what was sent meanwhile is gone: down until a new LISTEN.
+                // `Ok(None)`: the connection was lost; what was sent meanwhile is gone:
+                // down until a new LISTEN.
                 while let Ok(Some(n)) = listener.try_recv().await {
                     changes.emit(&Change::User(n.payload().to_string()));
                 }
@@ -62,6 +62,10 @@ async fn listen_postgres(store: Store, url: String) {
 
 async fn connect_listener(url: &str) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
     let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    // By default sqlx reconnects *before* `try_recv` reports the loss, and the feed would
+    // look live (the cache answering) for as long as that takes, while every change is
+    // missed. Reported at once instead, the feed is down before anything is missed.
+    listener.eager_reconnect(false);
     listener.listen(CHANNEL).await?;
     Ok(listener)
 }
