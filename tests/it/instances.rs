@@ -815,54 +815,99 @@ end
     );
 }
 
-/// A TCP relay to PostgreSQL whose new connections can be held (accepted, not relayed)
-/// while the established ones carry on: a database that B can no longer reach anew.
+/// A TCP relay to PostgreSQL, to fail the network between B and the database in ways
+/// PostgreSQL itself cannot: `hold` keeps new connections waiting (accepted, not relayed)
+/// while the established ones carry on; `mute` stops relaying what the server sends on
+/// LISTEN connections (those that sent a `LISTEN`), without closing anything, like a
+/// network path that silently drops packets.
 struct Relay {
     port: u16,
     hold: tokio::sync::watch::Sender<bool>,
+    mute: tokio::sync::watch::Sender<bool>,
 }
 
-async fn relay_to(db: &TestDb) -> Relay {
-    let authority = db
-        .url
+impl Relay {
+    async fn to(db: &TestDb) -> Relay {
+        let authority = pg_authority(db).to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (hold, held) = tokio::sync::watch::channel(false);
+        let (mute, muted) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                let mut held = held.clone();
+                let muted = muted.clone();
+                let authority = authority.clone();
+                tokio::spawn(async move {
+                    let _ = held.wait_for(|h| !*h).await;
+                    if let Ok(outbound) = tokio::net::TcpStream::connect(&authority).await {
+                        relay(inbound, outbound, muted).await;
+                    }
+                });
+            }
+        });
+        Relay { port, hold, mute }
+    }
+
+    /// `db`'s URL through this relay, as instance B.
+    fn url(&self, db: &TestDb) -> String {
+        let url = db
+            .url
+            .replacen(pg_authority(db), &format!("127.0.0.1:{}", self.port), 1);
+        format!("{url}?application_name={B_NAME}")
+    }
+}
+
+fn pg_authority(db: &TestDb) -> &str {
+    db.url
         .split_once('@')
         .and_then(|(_, rest)| rest.split_once('/'))
-        .map(|(a, _)| a.to_string())
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (hold, held) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = listener.accept().await {
-            let mut held = held.clone();
-            let authority = authority.clone();
-            tokio::spawn(async move {
-                let _ = held.wait_for(|h| !*h).await;
-                if let Ok(mut outbound) = tokio::net::TcpStream::connect(&authority).await {
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                }
-            });
-        }
-    });
-    Relay { port, hold }
+        .map(|(a, _)| a)
+        .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_feed_is_down_while_the_listener_reconnects() {
-    let db = TestDb::new(Backend::Postgres).await;
-    db.add_user("alice", "password-a");
-    let config = config_file(&db, RULES);
-    let a = Server::start_with(&db, &[("TWOFOLD_CONFIG", &config)]).await;
-    // B reaches the database through the relay only.
-    let relay = relay_to(&db).await;
-    let authority = db.url.split_once('@').unwrap().1.split_once('/').unwrap().0;
-    let b_url = format!(
-        "{}?application_name={B_NAME}",
-        db.url
-            .replacen(authority, &format!("127.0.0.1:{}", relay.port), 1)
-    );
+async fn relay(
+    inbound: tokio::net::TcpStream,
+    outbound: tokio::net::TcpStream,
+    mut muted: tokio::sync::watch::Receiver<bool>,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut from_client, mut to_client) = inbound.into_split();
+    let (mut from_server, mut to_server) = outbound.into_split();
+    let listens = Arc::new(AtomicBool::new(false));
+    let seen = listens.clone();
+    tokio::spawn(async move {
+        let mut buf = vec![0; 16 * 1024];
+        while let Ok(n @ 1..) = from_client.read(&mut buf).await {
+            if buf[..n].windows(6).any(|w| w == b"LISTEN") {
+                seen.store(true, Ordering::SeqCst);
+            }
+            if to_server.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+        let _ = to_server.shutdown().await;
+    });
+    let mut buf = vec![0; 16 * 1024];
+    while let Ok(n @ 1..) = from_server.read(&mut buf).await {
+        if listens.load(Ordering::SeqCst) {
+            let _ = muted.wait_for(|m| !*m).await;
+        }
+        if to_client.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Starts A (direct) and B (through `relay`) with [`RULES`], both with their feed live.
+async fn a_and_b_through(db: &TestDb, relay: &Relay) -> (Server, Server) {
+    let config = config_file(db, RULES);
+    let a = Server::start_with(db, &[("TWOFOLD_CONFIG", &config)]).await;
+    let b_url = relay.url(db);
     let b = Server::start_with(
-        &db,
+        db,
         &[
             ("TWOFOLD_CONFIG", &config),
             ("TWOFOLD_DATABASE_URL", &b_url),
@@ -871,6 +916,16 @@ async fn the_feed_is_down_while_the_listener_reconnects() {
     .await;
     wait_for_feed(&a).await;
     wait_for_feed(&b).await;
+    (a, b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_is_down_while_the_listener_reconnects() {
+    let db = TestDb::new(Backend::Postgres).await;
+    db.add_user("alice", "password-a");
+    // B reaches the database through the relay only.
+    let relay = Relay::to(&db).await;
+    let (a, b) = a_and_b_through(&db, &relay).await;
     let plain = reqwest::Client::new();
     let (http, cred) = log_in(&a.base, "alice", "password-a").await;
     warm(&plain, &b.base, &cred, "/x", 5).await;
@@ -900,4 +955,38 @@ async fn the_feed_is_down_while_the_listener_reconnects() {
     revoke_session(&http, &a.base, false).await;
     let (window, _) = time_to_refusal(&plain, &b.base, &cred, "/x", Instant::now()).await;
     assert!(window < WORST, "{window:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_connection_gone_silent_is_noticed() {
+    let db = TestDb::new(Backend::Postgres).await;
+    db.add_user("alice", "password-a");
+    let relay = Relay::to(&db).await;
+    let (a, b) = a_and_b_through(&db, &relay).await;
+    let plain = reqwest::Client::new();
+    let (http, cred) = log_in(&a.base, "alice", "password-a").await;
+    warm(&plain, &b.base, &cred, "/x", 5).await;
+    // Nothing reaches B's LISTEN connection any more, and nothing tells B so: no error,
+    // no end of stream (a path that drops packets, a failover behind a virtual address).
+    relay.mute.send_replace(true);
+    revoke_session(&http, &a.base, false).await;
+    let since = Instant::now();
+    // A feed that cannot be heard from must be found out in a few seconds, not left to
+    // the entry's one-minute refresh.
+    let give_up = since + Duration::from_secs(5);
+    let mut stale = 0;
+    while check(&plain, &b.base, &cred, "/x").await.0 == 200 {
+        stale += 1;
+        assert!(
+            Instant::now() < give_up,
+            "B still answers the revoked session from its cache 5 s later ({stale} checks): \
+             its LISTEN connection went silent and nothing noticed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    eprintln!(
+        "silent feed found out after {:.0} ms ({stale} stale answers)",
+        ms(since.elapsed())
+    );
+    relay.mute.send_replace(false);
 }
