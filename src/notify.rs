@@ -19,6 +19,9 @@ use crate::store::{Backend, Store};
 pub const CHANNEL: &str = "twofold_auth";
 /// How often the SQLite log is read: the longest a CLI change waits to reach the cache.
 pub const SQLITE_POLL: Duration = Duration::from_millis(100);
+/// How long the LISTEN connection may be quiet before it must prove it is still there
+/// (and how long it has to answer).
+const LISTEN_PROBE: Duration = Duration::from_secs(1);
 /// How long log rows are kept (several polls' worth; a restarted server starts at the end).
 const SQLITE_KEEP_SECS: i64 = 60;
 
@@ -45,7 +48,7 @@ async fn listen_postgres(store: Store, url: String) {
                 tracing::info!("listening for changes from other instances");
                 // `Ok(None)`: the connection was lost; what was sent meanwhile is gone:
                 // down until a new LISTEN.
-                while let Ok(Some(n)) = listener.try_recv().await {
+                while let Some(n) = next_notification(&mut listener).await {
                     changes.emit(&Change::User(n.payload().to_string()));
                 }
                 changes.set_live(false);
@@ -57,6 +60,36 @@ async fn listen_postgres(store: Store, url: String) {
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// The next notification; `None` once the connection is lost or cannot be heard from.
+///
+/// A connection can also go silent without an error or an end of stream (a network path
+/// that drops packets, a failover behind a virtual address): after [`LISTEN_PROBE`] of
+/// quiet it must answer a query within as long again, so that such a feed is down within
+/// two probes instead of the cache trusting it until its entries' refresh.
+async fn next_notification(
+    listener: &mut sqlx::postgres::PgListener,
+) -> Option<sqlx::postgres::PgNotification> {
+    loop {
+        // `try_recv` is cancel-safe: a message is taken only once it has fully arrived.
+        match tokio::time::timeout(LISTEN_PROBE, listener.try_recv()).await {
+            Ok(Ok(n)) => return n,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "the change feed failed");
+                return None;
+            }
+            // Notifications that arrive during the probe are buffered by sqlx and come
+            // out of the next `try_recv`.
+            Err(_quiet) => {
+                // Named, so that `pg_stat_activity` tells what this connection is.
+                let probe = sqlx::query("SELECT 1 AS twofold_change_feed").execute(&mut *listener);
+                if !matches!(tokio::time::timeout(LISTEN_PROBE, probe).await, Ok(Ok(_))) {
+                    return None;
+                }
+            }
+        }
     }
 }
 

@@ -390,12 +390,14 @@ async fn removal_from_a_rules_group_is_seen_by_every_instance() {
     assert_windows("removed from a group by the CLI, seen by A and B", windows);
 }
 
-/// The pid of B's LISTEN connection, if it has one.
+/// The pid of B's LISTEN connection, if it has one: its last query was the LISTEN, or
+/// the probe a quiet feed answers (`notify.rs`).
 async fn listener_of_b(db: &TestDb) -> Option<i32> {
     let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
     let pid = sqlx::query_scalar(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
-         AND application_name = $1 AND query ILIKE 'LISTEN%'",
+         AND application_name = $1 \
+         AND (query ILIKE 'LISTEN%' OR query ILIKE '%AS twofold_change_feed')",
     )
     .bind(B_NAME)
     .fetch_optional(&mut conn)
