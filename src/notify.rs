@@ -2,9 +2,10 @@
 //!
 //! - PostgreSQL: triggers `NOTIFY twofold_auth, '<uid>'` on commit (migration 0006); this
 //!   instance `LISTEN`s on a connection of its own (`PgListener`: the `Any` pool cannot
-//!   LISTEN). When that connection drops the feed is marked down (and every cache entry
-//!   dropped) until it is back: answers then come from the database, never from a cache
-//!   that may have missed a change.
+//!   LISTEN). When that connection drops, or goes quiet and then fails to answer a probe
+//!   query, the feed is marked down (and every cache entry dropped) until it is back:
+//!   answers then come from the database, never from a cache that may have missed a
+//!   change.
 //! - SQLite: one process serves, but the CLI may change the file beside it. Triggers log the
 //!   user in `auth_changes`, read here every [`SQLITE_POLL`]; changes the server makes
 //!   itself reach the cache synchronously through [`crate::store::changes`].
