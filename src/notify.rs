@@ -2,9 +2,10 @@
 //!
 //! - PostgreSQL: triggers `NOTIFY twofold_auth, '<uid>'` on commit (migration 0006); this
 //!   instance `LISTEN`s on a connection of its own (`PgListener`: the `Any` pool cannot
-//!   LISTEN). When that connection drops the feed is marked down (and every cache entry
-//!   dropped) until it is back: answers then come from the database, never from a cache
-//!   that may have missed a change.
+//!   LISTEN). When that connection drops, or goes quiet and then fails to answer a probe
+//!   query, the feed is marked down (and every cache entry dropped) until it is back:
+//!   answers then come from the database, never from a cache that may have missed a
+//!   change.
 //! - SQLite: one process serves, but the CLI may change the file beside it. Triggers log the
 //!   user in `auth_changes`, read here every [`SQLITE_POLL`]; changes the server makes
 //!   itself reach the cache synchronously through [`crate::store::changes`].
@@ -19,6 +20,9 @@ use crate::store::{Backend, Store};
 pub const CHANNEL: &str = "twofold_auth";
 /// How often the SQLite log is read: the longest a CLI change waits to reach the cache.
 pub const SQLITE_POLL: Duration = Duration::from_millis(100);
+/// How long the LISTEN connection may be quiet before it must prove it is still there
+/// (and how long it has to answer).
+const LISTEN_PROBE: Duration = Duration::from_secs(1);
 /// How long log rows are kept (several polls' worth; a restarted server starts at the end).
 const SQLITE_KEEP_SECS: i64 = 60;
 
@@ -43,9 +47,9 @@ async fn listen_postgres(store: Store, url: String) {
                 backoff = Duration::from_millis(50);
                 changes.set_live(true);
                 tracing::info!("listening for changes from other instances");
-                // `Ok(None)`: the connection was lost. sqlx would reconnect on the next
-                // call, but what was sent meanwhile is gone: down until a new LISTEN.
-                while let Ok(Some(n)) = listener.try_recv().await {
+                // `Ok(None)`: the connection was lost; what was sent meanwhile is gone:
+                // down until a new LISTEN.
+                while let Some(n) = next_notification(&mut listener).await {
                     changes.emit(&Change::User(n.payload().to_string()));
                 }
                 changes.set_live(false);
@@ -60,8 +64,42 @@ async fn listen_postgres(store: Store, url: String) {
     }
 }
 
+/// The next notification; `None` once the connection is lost or cannot be heard from.
+///
+/// A connection can also go silent without an error or an end of stream (a network path
+/// that drops packets, a failover behind a virtual address): after [`LISTEN_PROBE`] of
+/// quiet it must answer a query within as long again, so that such a feed is down within
+/// two probes instead of the cache trusting it until its entries' refresh.
+async fn next_notification(
+    listener: &mut sqlx::postgres::PgListener,
+) -> Option<sqlx::postgres::PgNotification> {
+    loop {
+        // `try_recv` is cancel-safe: a message is taken only once it has fully arrived.
+        match tokio::time::timeout(LISTEN_PROBE, listener.try_recv()).await {
+            Ok(Ok(n)) => return n,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "the change feed failed");
+                return None;
+            }
+            // Notifications that arrive during the probe are buffered by sqlx and come
+            // out of the next `try_recv`.
+            Err(_quiet) => {
+                // Named, so that `pg_stat_activity` tells what this connection is.
+                let probe = sqlx::query("SELECT 1 AS twofold_change_feed").execute(&mut *listener);
+                if !matches!(tokio::time::timeout(LISTEN_PROBE, probe).await, Ok(Ok(_))) {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
 async fn connect_listener(url: &str) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
     let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    // By default sqlx reconnects *before* `try_recv` reports the loss, and the feed would
+    // look live (the cache answering) for as long as that takes, while every change is
+    // missed. Reported at once instead, the feed is down before anything is missed.
+    listener.eager_reconnect(false);
     listener.listen(CHANNEL).await?;
     Ok(listener)
 }

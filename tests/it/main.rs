@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod devices;
 mod http_api;
+mod instances;
 mod metrics;
 mod nginx;
 mod openapi;
