@@ -19,6 +19,7 @@ command -v oathtool >/dev/null || need+=(oathtool)      # reference TOTP codes
 command -v zbarimg >/dev/null || need+=(zbar-tools)     # decodes the QR code back
 command -v nginx >/dev/null || need+=(nginx)             # forward-auth end to end
 command -v chromium >/dev/null || need+=(chromium)       # the pages in a real browser
+command -v wrk >/dev/null || need+=(wrk)                 # bursts of forward-auth checks
 command -v node >/dev/null || need+=(nodejs npm)         # playwright-core drives Chromium
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
