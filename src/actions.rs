@@ -8,7 +8,7 @@ use crate::app_passwords::AppPassword;
 use crate::audit::{Actor, Event};
 use crate::error::AppError;
 use crate::login::Stage;
-use crate::providers::ProviderId;
+use crate::providers::{Enrolled, Enrollment, EnrollmentAnswer, ProviderId};
 use crate::sessions::{ClientInfo, Session};
 use crate::state::AppState;
 
@@ -44,20 +44,66 @@ pub async fn reauthenticate(
         .await
 }
 
-/// Activates a pending TOTP secret with a first code. A code from the new factor counts
-/// as passing one: the session now has two factors (an attacker holding only the
-/// password could get the same by logging in again with the factor just added).
-pub async fn confirm_totp(
+/// The provider `id` as registered (an id this version knows but does not carry is
+/// "not found", like an unknown one).
+fn registered(
+    state: &AppState,
+    id: ProviderId,
+) -> Result<&std::sync::Arc<dyn crate::providers::Provider>, AppError> {
+    state
+        .two_factor
+        .provider(id.as_str())
+        .ok_or_else(|| AppError::NotFound(format!("provider {}", id.as_str())))
+}
+
+/// First half of setting up a factor, or of adding one more key: what to show or do (a
+/// secret and its QR code; registration options). A signed-in session needs a recent
+/// sign-in (whoever holds a stolen session must not bind their own factor); a session in
+/// "setup required" has just passed the password.
+pub async fn begin_enrollment(
+    state: &AppState,
+    session: &Session,
+    id: ProviderId,
+    now: i64,
+) -> Result<serde_json::Value, AppError> {
+    if session.stage == Stage::Authenticated {
+        require_recent(state, session, now)?;
+    }
+    let provider = registered(state, id)?;
+    let user = state.accounts.get(&session.uid).await?;
+    provider
+        .begin_enrollment(&Enrollment {
+            uid: &session.uid,
+            display_name: &user.display_name,
+            session_id: &session.id,
+            now,
+        })
+        .await
+}
+
+/// Second half: the first code, or the authenticator's answer, activates the factor. An
+/// answer from the new factor counts as passing one: a signed-in session now has two
+/// factors (an attacker holding only the password could get the same by logging in
+/// again with the factor just added).
+pub async fn finish_enrollment(
     state: &AppState,
     session: &Session,
     client: &ClientInfo,
-    code: &str,
+    id: ProviderId,
+    answer: &EnrollmentAnswer<'_>,
     now: i64,
-) -> Result<(), AppError> {
-    state
-        .two_factor
-        .totp
-        .confirm(&session.uid, code.trim(), now)
+) -> Result<Enrolled, AppError> {
+    let provider = registered(state, id)?;
+    let enrolled = provider
+        .finish_enrollment(
+            &Enrollment {
+                uid: &session.uid,
+                display_name: "",
+                session_id: &session.id,
+                now,
+            },
+            answer,
+        )
         .await?;
     if session.stage == Stage::Authenticated {
         state.sessions.proved(session, true, now).await?;
@@ -68,10 +114,11 @@ pub async fn confirm_totp(
             Event::FactorAdded,
             &Actor::client(&session.uid, client),
             &session.uid,
-            ProviderId::Totp.as_str(),
+            &enrolled.detail,
             now,
         )
-        .await
+        .await?;
+    Ok(enrolled)
 }
 
 /// The user turns off one of their factors: needs a recent re-authentication, and ends
@@ -317,78 +364,45 @@ pub async fn authenticate_basic(
     })
 }
 
-/// Which WebAuthn credential a user registers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialKind {
-    /// A second factor.
-    SecurityKey,
-    /// Passwordless sign-in: registering one is how a user opts into it.
-    Passkey,
-}
-
-/// First half of registering a security key or passkey (needs a recent sign-in): the
+/// First half of adding a passkey (passwordless sign-in; needs a recent sign-in): the
 /// options for the browser's `navigator.credentials.create`.
-pub async fn begin_credential_registration(
+pub async fn begin_passkey_registration(
     state: &AppState,
     session: &Session,
-    kind: CredentialKind,
     now: i64,
 ) -> Result<serde_json::Value, AppError> {
     require_recent(state, session, now)?;
     let user = state.accounts.get(&session.uid).await?;
-    let webauthn = &state.two_factor.webauthn;
-    let (uid, name, id) = (&session.uid, &user.display_name, &session.id);
-    match kind {
-        CredentialKind::SecurityKey => webauthn.begin_registration(uid, name, id, now).await,
-        CredentialKind::Passkey => {
-            webauthn
-                .begin_passkey_registration(uid, name, id, now)
-                .await
-        }
-    }
+    state
+        .two_factor
+        .webauthn
+        .begin_passkey_registration(&session.uid, &user.display_name, &session.id, now)
+        .await
 }
 
-/// Second half: the credential is stored (a security key also turns the provider on).
-/// A new security key just answered a challenge, like a TOTP confirmation, so this
-/// session now has two factors.
-pub async fn finish_credential_registration(
+/// Second half: the passkey is stored. It is a way in, not a second factor: the
+/// session's factors do not change.
+pub async fn finish_passkey_registration(
     state: &AppState,
     session: &Session,
     client: &ClientInfo,
-    kind: CredentialKind,
     name: &str,
     answer: &serde_json::Value,
     now: i64,
 ) -> Result<crate::providers::webauthn::KeyInfo, AppError> {
-    let webauthn = &state.two_factor.webauthn;
     let (uid, id) = (&session.uid, &session.id);
-    let key = match kind {
-        CredentialKind::SecurityKey => {
-            let key = webauthn
-                .finish_registration(uid, id, name, answer, now)
-                .await?;
-            if session.stage == Stage::Authenticated {
-                state.sessions.proved(session, true, now).await?;
-            }
-            key
-        }
-        CredentialKind::Passkey => {
-            webauthn
-                .finish_passkey_registration(uid, id, name, answer, now)
-                .await?
-        }
-    };
-    let detail = match kind {
-        CredentialKind::SecurityKey => format!("webauthn:{}", key.name),
-        CredentialKind::Passkey => format!("passkey:{}", key.name),
-    };
+    let key = state
+        .two_factor
+        .webauthn
+        .finish_passkey_registration(uid, id, name, answer, now)
+        .await?;
     state
         .audit
         .record(
             Event::FactorAdded,
             &Actor::client(uid, client),
             uid,
-            &detail,
+            &format!("passkey:{}", key.name),
             now,
         )
         .await?;

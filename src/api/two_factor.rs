@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, MaybeSession, with_login_cookies};
 use crate::login::Stage;
 use crate::openapi::errors;
-use crate::providers::{ProviderId, UserStatus};
+use crate::providers::{EnrollmentAnswer, ProviderId, UserStatus};
 use crate::sessions::Session;
 use crate::state::AppState;
 
@@ -134,10 +134,11 @@ async fn status(
     Ok(Json(state.two_factor.status(&s.uid).await?))
 }
 
-errors!(TotpBeginErrors: Unauthorized, Conflict, CrossSite, UnsupportedMediaType, Unavailable,
-    Internal);
+errors!(TotpBeginErrors: Unauthorized, ReauthRequired, NotFound, Conflict, CrossSite,
+    UnsupportedMediaType, Unavailable, Internal);
 
-/// Starts setting up TOTP: a new secret, its URI and QR code. Also in "setup required".
+/// Starts setting up TOTP: a new secret, its URI and QR code (needs a recent sign-in).
+/// Also in "setup required".
 #[utoipa::path(post, path = "/api/v1/2fa/totp", tag = "two-factor",
     security(("session" = [])),
     responses((status = 201, description = "The secret to add to an authenticator app",
@@ -147,7 +148,7 @@ async fn totp_begin(
     MaybeSession(current): MaybeSession,
 ) -> Result<impl IntoResponse, AppError> {
     let (s, _) = enrolling(current)?;
-    let enrollment = state.two_factor.totp.begin(&s.uid, now()).await?;
+    let enrollment = crate::actions::begin_enrollment(&state, &s, ProviderId::Totp, now()).await?;
     Ok((StatusCode::CREATED, Json(enrollment)))
 }
 
@@ -174,7 +175,12 @@ async fn totp_verify(
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> Result<impl IntoResponse, AppError> {
     let (s, token) = enrolling(current)?;
-    crate::actions::confirm_totp(&state, &s, &client, &req.code, now()).await?;
+    let answer = EnrollmentAnswer {
+        name: "",
+        response: &req.code,
+    };
+    crate::actions::finish_enrollment(&state, &s, &client, ProviderId::Totp, &answer, now())
+        .await?;
     if s.stage == Stage::SetupRequired {
         let (token, session) = crate::login::setup_step(&state, &s, &token).await?;
         let jar = with_login_cookies(&state, jar, token, &session);

@@ -13,13 +13,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::actions::CredentialKind;
 use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, MaybeSession};
 use crate::openapi::errors;
 use crate::providers::webauthn::KeyInfo;
-use crate::providers::{Attempt, ProviderId};
+use crate::providers::{Attempt, EnrollmentAnswer, ProviderId};
 use crate::sessions::{Session, Stage};
 use crate::state::AppState;
 
@@ -47,7 +46,8 @@ pub struct WebauthnOptions {
 /// A key just added.
 #[derive(Serialize, ToSchema)]
 pub struct AddedKey {
-    pub key: KeyInfo,
+    #[schema(value_type = KeyInfo)]
+    pub key: serde_json::Value,
     /// The session's stage: `authenticated` once a key set up in "setup required".
     pub stage: Stage,
 }
@@ -117,13 +117,7 @@ async fn register_begin(
     MaybeSession(current): MaybeSession,
 ) -> Result<impl IntoResponse, AppError> {
     let (s, _) = enrolling(current)?;
-    let options = crate::actions::begin_credential_registration(
-        &state,
-        &s,
-        CredentialKind::SecurityKey,
-        now(),
-    )
-    .await?;
+    let options = crate::actions::begin_enrollment(&state, &s, ProviderId::Webauthn, now()).await?;
     Ok(Json(WebauthnOptions {
         options: Some(options),
     }))
@@ -156,16 +150,21 @@ async fn register_finish(
     ApiJson(req): ApiJson<FinishRequest>,
 ) -> Result<impl IntoResponse, AppError> {
     let (s, token) = enrolling(current)?;
-    let key = crate::actions::finish_credential_registration(
+    let response = req.credential.to_string();
+    let answer = EnrollmentAnswer {
+        name: &req.name,
+        response: &response,
+    };
+    let enrolled = crate::actions::finish_enrollment(
         &state,
         &s,
         &client,
-        CredentialKind::SecurityKey,
-        &req.name,
-        &req.credential,
+        ProviderId::Webauthn,
+        &answer,
         now(),
     )
     .await?;
+    let key = enrolled.credential.unwrap_or_default();
     let mut stage = s.stage;
     let jar = if s.stage == Stage::SetupRequired {
         let (token, session) = crate::login::setup_step(&state, &s, &token).await?;
@@ -199,9 +198,7 @@ async fn passkey_register_begin(
     State(state): State<AppState>,
     AuthSession(s, _): AuthSession,
 ) -> Result<impl IntoResponse, AppError> {
-    let options =
-        crate::actions::begin_credential_registration(&state, &s, CredentialKind::Passkey, now())
-            .await?;
+    let options = crate::actions::begin_passkey_registration(&state, &s, now()).await?;
     Ok(Json(WebauthnOptions {
         options: Some(options),
     }))
@@ -219,11 +216,10 @@ async fn passkey_register_finish(
     AuthSession(s, _): AuthSession,
     ApiJson(req): ApiJson<FinishRequest>,
 ) -> Result<impl IntoResponse, AppError> {
-    let key = crate::actions::finish_credential_registration(
+    let key = crate::actions::finish_passkey_registration(
         &state,
         &s,
         &client,
-        CredentialKind::Passkey,
         &req.name,
         &req.credential,
         now(),

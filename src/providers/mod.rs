@@ -58,6 +58,32 @@ pub struct Attempt<'a> {
     pub now: i64,
 }
 
+/// Who is setting up a factor, from which session (signed in, or in "setup required").
+#[derive(Debug, Clone, Copy)]
+pub struct Enrollment<'a> {
+    pub uid: &'a str,
+    pub display_name: &'a str,
+    pub session_id: &'a str,
+    pub now: i64,
+}
+
+/// The answer that finishes an enrollment: a first code, or what the authenticator
+/// returned (as JSON text), and the name the user gave it where a user may have several.
+#[derive(Debug, Clone, Copy)]
+pub struct EnrollmentAnswer<'a> {
+    pub name: &'a str,
+    pub response: &'a str,
+}
+
+/// What a finished enrollment added.
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    /// For the audit trail: the provider, and which credential.
+    pub detail: String,
+    /// The new credential as the client lists it (a named key), if the provider has such.
+    pub credential: Option<serde_json::Value>,
+}
+
 /// After this many consecutive failures a factor locks (NIST SP 800-63B §5.2.2).
 pub const MAX_FACTOR_FAILURES: i64 = 100;
 
@@ -91,6 +117,30 @@ pub trait Provider: Send + Sync {
     /// Checks a challenge response. Must be single use: the same response is refused
     /// the second time, also under concurrency.
     async fn verify(&self, uid: &str, response: &str, now: i64) -> Result<bool, AppError>;
+
+    /// Starts setting the provider up (or adding one more credential): what the page or
+    /// client must show or do — a secret and its QR code, or registration options. Both
+    /// halves of an enrollment are the same ceremony as a challenge's, kept per session.
+    async fn begin_enrollment(&self, _e: &Enrollment<'_>) -> Result<serde_json::Value, AppError> {
+        Err(AppError::BadRequest(format!(
+            "{} cannot be set up this way",
+            self.id().as_str()
+        )))
+    }
+
+    /// Checks the answer to [`Provider::begin_enrollment`]; on success the factor (or the
+    /// new credential) is stored and active. The answer proves the user holds it, as a
+    /// passed challenge would.
+    async fn finish_enrollment(
+        &self,
+        _e: &Enrollment<'_>,
+        _answer: &EnrollmentAnswer<'_>,
+    ) -> Result<Enrolled, AppError> {
+        Err(AppError::BadRequest(format!(
+            "{} cannot be set up this way",
+            self.id().as_str()
+        )))
+    }
 
     /// Starts a challenge for a login attempt and returns what the page or client must
     /// do (e.g. WebAuthn request options); `None` for providers whose challenge needs no

@@ -16,8 +16,8 @@ use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession, with_login_cookies};
 use crate::login::Stage;
-use crate::providers::ProviderId;
 use crate::providers::totp::Enrollment;
+use crate::providers::{EnrollmentAnswer, ProviderId};
 use crate::sessions::Session;
 use crate::state::AppState;
 
@@ -222,12 +222,19 @@ struct SetupPage<'a> {
     error: Option<&'static str>,
 }
 
-/// The enrollment in progress, or a new one.
-async fn current_enrollment(state: &AppState, uid: &str) -> Result<Enrollment, AppError> {
-    match state.two_factor.totp.pending(uid).await? {
-        Some(e) => Ok(e),
-        None => state.two_factor.totp.begin(uid, now()).await,
+/// The enrollment in progress, or a new one (started by the use case every adapter
+/// uses, then read back typed for the page).
+async fn current_enrollment(state: &AppState, session: &Session) -> Result<Enrollment, AppError> {
+    if let Some(e) = state.two_factor.totp.pending(&session.uid).await? {
+        return Ok(e);
     }
+    crate::actions::begin_enrollment(state, session, ProviderId::Totp, now()).await?;
+    state
+        .two_factor
+        .totp
+        .pending(&session.uid)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no TOTP enrollment after starting one")))
 }
 
 async fn show_setup(
@@ -244,7 +251,7 @@ async fn show_setup(
     };
     let totp = choices.contains(&ProviderId::Totp);
     let enrollment = if totp {
-        match current_enrollment(state, &session.uid).await {
+        match current_enrollment(state, session).await {
             Ok(e) => Some(e),
             Err(e) => return unavailable(lang, e),
         }
@@ -310,7 +317,19 @@ async fn setup_submit(
         .await;
     }
     let result = async {
-        crate::actions::confirm_totp(&state, &session, &client, &form.code, now()).await?;
+        let answer = EnrollmentAnswer {
+            name: "",
+            response: &form.code,
+        };
+        crate::actions::finish_enrollment(
+            &state,
+            &session,
+            &client,
+            ProviderId::Totp,
+            &answer,
+            now(),
+        )
+        .await?;
         crate::login::setup_step(&state, &session, &token).await
     }
     .await;
@@ -494,7 +513,9 @@ async fn totp_begin(
 ) -> Response {
     let st = state.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
-        st.two_factor.totp.begin(&s.uid, now()).await.map(|_| None)
+        crate::actions::begin_enrollment(&st, &s, ProviderId::Totp, now())
+            .await
+            .map(|_| None)
     })
     .await
 }
@@ -510,7 +531,12 @@ async fn totp_verify(
     let st = state.clone();
     let code = form.code.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
-        crate::actions::confirm_totp(&st, &s, &client, &code, now()).await?;
+        let answer = EnrollmentAnswer {
+            name: "",
+            response: &code,
+        };
+        crate::actions::finish_enrollment(&st, &s, &client, ProviderId::Totp, &answer, now())
+            .await?;
         Ok(None)
     })
     .await

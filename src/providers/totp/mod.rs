@@ -175,6 +175,26 @@ impl Totp {
 
 #[async_trait]
 impl Provider for Totp {
+    async fn begin_enrollment(
+        &self,
+        e: &super::Enrollment<'_>,
+    ) -> Result<serde_json::Value, AppError> {
+        let enrollment = self.begin(e.uid, e.now).await?;
+        serde_json::to_value(enrollment).map_err(|e| AppError::Internal(e.into()))
+    }
+
+    async fn finish_enrollment(
+        &self,
+        e: &super::Enrollment<'_>,
+        answer: &super::EnrollmentAnswer<'_>,
+    ) -> Result<super::Enrolled, AppError> {
+        self.confirm(e.uid, answer.response.trim(), e.now).await?;
+        Ok(super::Enrolled {
+            detail: ProviderId::Totp.as_str().to_string(),
+            credential: None,
+        })
+    }
+
     fn id(&self) -> ProviderId {
         ProviderId::Totp
     }

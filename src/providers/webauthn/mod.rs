@@ -325,6 +325,30 @@ impl WebauthnProvider {
 
 #[async_trait]
 impl Provider for WebauthnProvider {
+    async fn begin_enrollment(
+        &self,
+        e: &super::Enrollment<'_>,
+    ) -> Result<serde_json::Value, AppError> {
+        self.begin_registration(e.uid, e.display_name, e.session_id, e.now)
+            .await
+    }
+
+    async fn finish_enrollment(
+        &self,
+        e: &super::Enrollment<'_>,
+        answer: &super::EnrollmentAnswer<'_>,
+    ) -> Result<super::Enrolled, AppError> {
+        let response: serde_json::Value =
+            serde_json::from_str(answer.response).map_err(|_| bad("credential"))?;
+        let key = self
+            .finish_registration(e.uid, e.session_id, answer.name, &response, e.now)
+            .await?;
+        Ok(super::Enrolled {
+            detail: format!("webauthn:{}", key.name),
+            credential: Some(serde_json::to_value(&key).map_err(|e| AppError::Internal(e.into()))?),
+        })
+    }
+
     fn id(&self) -> ProviderId {
         ProviderId::Webauthn
     }

@@ -226,6 +226,9 @@ async fn defect_15_sensitive_changes_need_a_recent_sign_in(backend: Backend) {
         ("POST", "/api/v1/app-passwords", Some(json!({"name": "x"}))),
         ("POST", "/api/v1/2fa/backup-codes", None),
         ("DELETE", "/api/v1/2fa/totp", None),
+        // Binding a new factor: whoever holds a stolen session must not add their own.
+        ("POST", "/api/v1/2fa/totp", None),
+        ("POST", "/api/v1/2fa/webauthn/register", None),
     ] {
         let req = match method {
             "POST" => alice.post(server.url(path)),
