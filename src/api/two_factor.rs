@@ -15,19 +15,71 @@ use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, MaybeSession, with_login_cookies};
 use crate::login::Stage;
 use crate::openapi::errors;
-use crate::providers::{EnrollmentAnswer, ProviderId, UserStatus};
+use crate::providers::{Attempt, EnrollmentAnswer, ProviderId, UserStatus};
 use crate::sessions::Session;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login_providers))
+        .routes(routes!(challenge_begin))
         .routes(routes!(login_challenge))
         .routes(routes!(status))
         .routes(routes!(totp_begin, totp_remove))
         .routes(routes!(totp_verify))
         .routes(routes!(totp_qr_png))
         .routes(routes!(backup_codes_generate))
+}
+
+/// What a provider's challenge needs the client to do first.
+#[derive(Serialize, ToSchema)]
+pub struct ChallengeOptions {
+    /// The provider's options (WebAuthn: for `navigator.credentials.get`); `null` for a
+    /// provider without a first half.
+    #[schema(value_type = Option<Object>)]
+    pub options: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BeginRequest {
+    pub provider: String,
+}
+
+errors!(ChallengeBeginErrors: BadRequest, Unauthorized, NotFound, CrossSite, PayloadTooLarge,
+    UnsupportedMediaType, Unavailable, Internal);
+
+/// The first half of a challenge, for any provider that has one (WebAuthn: the request
+/// options for `navigator.credentials.get`; the answer then goes to
+/// `POST /api/v1/login/challenge` as `code`, the credential as JSON). `{"options": null}`
+/// for code providers.
+#[utoipa::path(post, path = "/api/v1/login/challenge/begin", tag = "two-factor",
+    security(("session" = [])),
+    request_body = BeginRequest,
+    responses((status = 200, description = "The request options", body = ChallengeOptions),
+        ChallengeBeginErrors))]
+async fn challenge_begin(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    ApiJson(req): ApiJson<BeginRequest>,
+) -> Result<impl IntoResponse, AppError> {
+    let (session, _) = current
+        .filter(|(s, _)| {
+            matches!(
+                s.stage,
+                Stage::SecondFactorPending | Stage::AwaitingApproval
+            )
+        })
+        .ok_or(AppError::Unauthorized)?;
+    let provider = ProviderId::parse(&req.provider)
+        .ok_or_else(|| AppError::BadRequest(format!("unknown provider {:?}", req.provider)))?;
+    let attempt = Attempt {
+        uid: &session.uid,
+        session_id: &session.id,
+        now: now(),
+    };
+    let options = state.two_factor.begin_challenge(&attempt, provider).await?;
+    Ok(Json(ChallengeOptions { options }))
 }
 
 errors!(SessionErrors: Unauthorized, Unavailable);

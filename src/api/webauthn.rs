@@ -1,6 +1,5 @@
-//! Security keys and passkeys (WebAuthn): add (two halves), list, rename, remove; the
-//! first half of a login challenge for any provider that has one; passwordless sign-in
-//! with a passkey.
+//! Security keys and passkeys (WebAuthn): add (two halves), list, rename, remove;
+//! passwordless sign-in with a passkey.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -18,13 +17,12 @@ use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, MaybeSession};
 use crate::openapi::errors;
 use crate::providers::webauthn::KeyInfo;
-use crate::providers::{Attempt, EnrollmentAnswer, ProviderId};
+use crate::providers::{EnrollmentAnswer, ProviderId};
 use crate::sessions::{Session, Stage};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(challenge_begin))
         .routes(routes!(register_begin))
         .routes(routes!(register_finish))
         .routes(routes!(keys))
@@ -50,47 +48,6 @@ pub struct AddedKey {
     pub key: serde_json::Value,
     /// The session's stage: `authenticated` once a key set up in "setup required".
     pub stage: Stage,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BeginRequest {
-    pub provider: String,
-}
-
-errors!(ChallengeBeginErrors: BadRequest, Unauthorized, NotFound, CrossSite, PayloadTooLarge,
-    UnsupportedMediaType, Unavailable, Internal);
-
-/// The first half of a challenge: for `webauthn`, the request options for
-/// `navigator.credentials.get`; the answer then goes to `POST /api/v1/login/challenge`
-/// as `code` (the credential as JSON). `{"options": null}` for code providers.
-#[utoipa::path(post, path = "/api/v1/login/challenge/begin", tag = "two-factor",
-    security(("session" = [])),
-    request_body = BeginRequest,
-    responses((status = 200, description = "The request options", body = WebauthnOptions),
-        ChallengeBeginErrors))]
-async fn challenge_begin(
-    State(state): State<AppState>,
-    MaybeSession(current): MaybeSession,
-    ApiJson(req): ApiJson<BeginRequest>,
-) -> Result<impl IntoResponse, AppError> {
-    let (session, _) = current
-        .filter(|(s, _)| {
-            matches!(
-                s.stage,
-                Stage::SecondFactorPending | Stage::AwaitingApproval
-            )
-        })
-        .ok_or(AppError::Unauthorized)?;
-    let provider = ProviderId::parse(&req.provider)
-        .ok_or_else(|| AppError::BadRequest(format!("unknown provider {:?}", req.provider)))?;
-    let attempt = Attempt {
-        uid: &session.uid,
-        session_id: &session.id,
-        now: now(),
-    };
-    let options = state.two_factor.begin_challenge(&attempt, provider).await?;
-    Ok(Json(WebauthnOptions { options }))
 }
 
 /// A session that may register a key: signed in, or in "setup required" (the key is

@@ -6,6 +6,7 @@ mod app_passwords;
 mod audit;
 mod auth_changes;
 mod backup_codes;
+mod ceremonies;
 pub mod changes;
 mod enforcement;
 mod groups;
@@ -15,7 +16,6 @@ mod sessions;
 mod throttle;
 mod totp;
 mod users;
-mod webauthn;
 
 pub use app_passwords::AppPasswordRow;
 pub use audit::{AuditQuery, AuditRow};
@@ -24,7 +24,6 @@ pub use providers::ProviderStateRow;
 pub use sessions::{Rotation, SessionRow};
 pub use totp::TotpRow;
 pub use users::UserRow;
-pub use webauthn::WebauthnCredentialRow;
 
 use std::str::FromStr;
 
@@ -73,7 +72,9 @@ impl From<sqlx::Error> for StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Turns a unique-constraint violation into a `Conflict` naming what already exists.
-fn conflict_on_unique(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn conflict_on_unique(
+    what: impl Into<String>,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| match e.as_database_error() {
         Some(d) if d.is_unique_violation() => StoreError::Conflict(what.into()),
         _ => StoreError::Database(e),
@@ -152,6 +153,16 @@ impl Store {
             backend,
             changes: changes::Changes::default(),
         })
+    }
+
+    /// The connections for reads, for a provider's own tables (see `providers`).
+    pub fn reader(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The connection(s) for writes (on SQLite the one writer).
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     pub fn backend(&self) -> Backend {

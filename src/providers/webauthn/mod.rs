@@ -20,11 +20,13 @@ use webauthn_rs::prelude::{
 };
 
 pub mod passkeys;
+mod store;
 pub mod texts;
 
 use super::{Attempt, Outcome, Provider, ProviderId};
 use crate::error::AppError;
-use crate::store::{Store, WebauthnCredentialRow};
+use crate::store::Store;
+use store::WebauthnCredentialRow;
 
 /// How long a ceremony may take between its two halves.
 const CEREMONY_SECS: i64 = 120;

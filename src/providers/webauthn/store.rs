@@ -1,7 +1,7 @@
-//! `webauthn_credentials` (registered keys) and `ceremonies` (the server-side state of a
-//! WebAuthn registration or login in progress, bound to a session, taken once).
+//! `webauthn_credentials`: the registered keys and passkeys. The provider's own table,
+//! reached through the store's connections.
 
-use super::{Store, StoreResult};
+use crate::store::{Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct WebauthnCredentialRow {
@@ -28,9 +28,9 @@ impl Store {
         .bind(&r.kind)
         .bind(&r.credential)
         .bind(r.created_at)
-        .execute(&self.writer)
+        .execute(self.writer())
         .await
-        .map_err(super::conflict_on_unique("this credential"))?;
+        .map_err(crate::store::conflict_on_unique("this credential"))?;
         Ok(())
     }
 
@@ -43,7 +43,7 @@ impl Store {
              FROM webauthn_credentials WHERE uid = $1 ORDER BY created_at, name, id",
         )
         .bind(uid)
-        .fetch_all(&self.pool)
+        .fetch_all(self.reader())
         .await?)
     }
 
@@ -57,7 +57,7 @@ impl Store {
              FROM webauthn_credentials WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.reader())
         .await?)
     }
 
@@ -77,7 +77,7 @@ impl Store {
         .bind(now)
         .bind(id)
         .bind(uid)
-        .execute(&self.writer)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -93,7 +93,7 @@ impl Store {
                 .bind(name)
                 .bind(id)
                 .bind(uid)
-                .execute(&self.writer)
+                .execute(self.writer())
                 .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -102,7 +102,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM webauthn_credentials WHERE id = $1 AND uid = $2")
             .bind(id)
             .bind(uid)
-            .execute(&self.writer)
+            .execute(self.writer())
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -113,75 +113,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM webauthn_credentials WHERE uid = $1 AND kind = $2")
             .bind(uid)
             .bind(kind)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected())
-    }
-
-    /// Starts a ceremony for a session: any earlier one of the same kind is replaced.
-    pub async fn put_ceremony(
-        &self,
-        session_id: &str,
-        provider: &str,
-        purpose: &str,
-        state: &str,
-        expires_at: i64,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "DELETE FROM ceremonies WHERE session_id = $1 AND provider = $2 AND purpose = $3",
-        )
-        .bind(session_id)
-        .bind(provider)
-        .bind(purpose)
-        .execute(&self.writer)
-        .await?;
-        sqlx::query(
-            "INSERT INTO ceremonies (id, session_id, provider, purpose, state, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(session_id)
-        .bind(provider)
-        .bind(purpose)
-        .bind(state)
-        .bind(expires_at)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
-    }
-
-    /// Takes a session's live ceremony of that kind: it is deleted, so an answer can be
-    /// checked against it once only (of two concurrent takers, one gets it).
-    pub async fn take_ceremony(
-        &self,
-        session_id: &str,
-        provider: &str,
-        purpose: &str,
-        now: i64,
-    ) -> StoreResult<Option<String>> {
-        let row: Option<(String, String, i64)> = sqlx::query_as(
-            "SELECT id, state, expires_at FROM ceremonies
-             WHERE session_id = $1 AND provider = $2 AND purpose = $3",
-        )
-        .bind(session_id)
-        .bind(provider)
-        .bind(purpose)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some((id, state, expires_at)) = row else {
-            return Ok(None);
-        };
-        let done = sqlx::query("DELETE FROM ceremonies WHERE id = $1")
-            .bind(&id)
-            .execute(&self.writer)
-            .await?;
-        Ok((done.rows_affected() == 1 && expires_at > now).then_some(state))
-    }
-
-    pub async fn purge_ceremonies(&self, now: i64) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.writer)
+            .execute(self.writer())
             .await?;
         Ok(done.rows_affected())
     }

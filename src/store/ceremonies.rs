@@ -1,0 +1,75 @@
+//! `ceremonies`: the server-side state of a challenge or enrollment in progress (a
+//! WebAuthn registration or sign-in, and what later providers need), bound to a session,
+//! with an expiry, taken once.
+
+use super::{Store, StoreResult};
+
+impl Store {
+    /// Starts a ceremony for a session: any earlier one of the same kind is replaced.
+    pub async fn put_ceremony(
+        &self,
+        session_id: &str,
+        provider: &str,
+        purpose: &str,
+        state: &str,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM ceremonies WHERE session_id = $1 AND provider = $2 AND purpose = $3",
+        )
+        .bind(session_id)
+        .bind(provider)
+        .bind(purpose)
+        .execute(&self.writer)
+        .await?;
+        sqlx::query(
+            "INSERT INTO ceremonies (id, session_id, provider, purpose, state, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(session_id)
+        .bind(provider)
+        .bind(purpose)
+        .bind(state)
+        .bind(expires_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes a session's live ceremony of that kind: it is deleted, so an answer can be
+    /// checked against it once only (of two concurrent takers, one gets it).
+    pub async fn take_ceremony(
+        &self,
+        session_id: &str,
+        provider: &str,
+        purpose: &str,
+        now: i64,
+    ) -> StoreResult<Option<String>> {
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT id, state, expires_at FROM ceremonies
+             WHERE session_id = $1 AND provider = $2 AND purpose = $3",
+        )
+        .bind(session_id)
+        .bind(provider)
+        .bind(purpose)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((id, state, expires_at)) = row else {
+            return Ok(None);
+        };
+        let done = sqlx::query("DELETE FROM ceremonies WHERE id = $1")
+            .bind(&id)
+            .execute(&self.writer)
+            .await?;
+        Ok((done.rows_affected() == 1 && expires_at > now).then_some(state))
+    }
+
+    pub async fn purge_ceremonies(&self, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
