@@ -141,6 +141,19 @@ impl Accounts {
             .collect())
     }
 
+    /// One page (`per_page` users by uid, `page` from 1) of the users matching `search`,
+    /// and how many match.
+    pub async fn page(
+        &self,
+        search: &str,
+        page: i64,
+        per_page: i64,
+    ) -> Result<(Vec<User>, i64), AppError> {
+        let offset = (page.max(1) - 1).saturating_mul(per_page);
+        let (rows, total) = self.store.users_page(search, offset, per_page).await?;
+        Ok((rows.into_iter().map(User::from).collect(), total))
+    }
+
     /// The password step. Unknown user, disabled user and wrong password all give
     /// `InvalidCredentials`, after the same Argon2 work.
     pub async fn authenticate(&self, uid: &str, password: &str) -> Result<User, AppError> {

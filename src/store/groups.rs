@@ -33,6 +33,13 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Every group's name, ordered (without the members: a large install has millions).
+    pub async fn group_names(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT gid FROM groups ORDER BY gid")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// Every group with its members, ordered by name.
     pub async fn groups(&self) -> StoreResult<Vec<(String, Vec<String>)>> {
         let rows: Vec<(String, Option<String>)> = sqlx::query_as(

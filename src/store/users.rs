@@ -14,6 +14,14 @@ pub struct UserRow {
     pub created_at: i64,
 }
 
+/// The users whose uid or display name contains `$2` (a lower-case LIKE pattern), or
+/// everyone when `$1` (the search) is empty.
+macro_rules! user_filter {
+    () => {
+        "($1 = '' OR LOWER(uid) LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\')"
+    };
+}
+
 impl Store {
     pub async fn insert_user(&self, user: &UserRow) -> StoreResult<()> {
         sqlx::query(
@@ -50,6 +58,44 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// One page of users by uid whose uid or display name contains `search` (any case;
+    /// empty: everyone), and how many match in all. For an admin of a million accounts.
+    pub async fn users_page(
+        &self,
+        search: &str,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<UserRow>, i64)> {
+        let escaped: String = search
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        let rows = sqlx::query_as::<_, UserRow>(concat!(
+            "SELECT uid, display_name, email, password_hash, enabled, is_admin, created_at
+             FROM users WHERE ",
+            user_filter!(),
+            " ORDER BY uid LIMIT $3 OFFSET $4"
+        ))
+        .bind(search)
+        .bind(&pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 =
+            sqlx::query_scalar(concat!("SELECT COUNT(*) FROM users WHERE ", user_filter!()))
+                .bind(search)
+                .bind(&pattern)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((rows, total))
     }
 
     pub async fn count_users(&self) -> StoreResult<i64> {

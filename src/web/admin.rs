@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -48,6 +48,46 @@ struct UserRow {
     active: Vec<String>,
 }
 
+/// Which page of the user list, found by what (`?q=…&page=…`).
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+/// Users per page: a large install has a million.
+const PER_PAGE: i64 = 50;
+
+struct UserList {
+    q: String,
+    page: i64,
+    pages: i64,
+    total: i64,
+    /// The links to the neighbouring pages, if any.
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+impl UserList {
+    fn new(q: &str, page: i64, total: i64) -> Self {
+        let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+        let link = |p: i64| {
+            let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+            format!("/admin/security?q={q}&page={p}")
+        };
+        Self {
+            q: q.to_string(),
+            page,
+            pages,
+            total,
+            previous: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin_security.html")]
 struct AdminPage<'a> {
@@ -59,6 +99,7 @@ struct AdminPage<'a> {
     groups: Vec<GroupRow>,
     providers: Vec<ProviderRow>,
     users: Vec<UserRow>,
+    list: UserList,
     notice: Option<&'static str>,
     error: Option<&'static str>,
 }
@@ -81,15 +122,25 @@ async fn require_admin(
 async fn load(
     state: &AppState,
     t: &'static Texts,
-) -> Result<(Enforcement, Vec<GroupRow>, Vec<ProviderRow>, Vec<UserRow>), AppError> {
+    list: &ListQuery,
+) -> Result<
+    (
+        Enforcement,
+        Vec<GroupRow>,
+        Vec<ProviderRow>,
+        Vec<UserRow>,
+        UserList,
+    ),
+    AppError,
+> {
     let tf = &state.two_factor;
     let e = tf.enforcement().await?;
     let groups = state
         .store
-        .groups()
+        .group_names()
         .await?
         .into_iter()
-        .map(|(name, _)| GroupRow {
+        .map(|name| GroupRow {
             selected: e.groups.contains(&name),
             excluded: e.excluded.contains(&name),
             name,
@@ -104,8 +155,11 @@ async fn load(
             always_on: !p.can_disable_system_wide(),
         });
     }
+    let q = list.q.trim();
+    let page = list.page.unwrap_or(1).clamp(1, i64::MAX / PER_PAGE);
+    let (found, total) = state.accounts.page(q, page, PER_PAGE).await?;
     let mut users = Vec::new();
-    for u in state.accounts.list().await? {
+    for u in found {
         let status = tf.status(&u.uid).await?;
         users.push(UserRow {
             enforced: status.enforced,
@@ -118,7 +172,7 @@ async fn load(
             uid: u.uid,
         });
     }
-    Ok((e, groups, providers, users))
+    Ok((e, groups, providers, users, UserList::new(q, page, total)))
 }
 
 async fn show(
@@ -127,9 +181,10 @@ async fn show(
     jar: CookieJar,
     notice: Option<&'static str>,
     error: Option<(StatusCode, &'static str)>,
+    list: &ListQuery,
 ) -> Response {
     let t = lang.texts();
-    let (e, groups, providers, users) = match load(state, t).await {
+    let (e, groups, providers, users, list) = match load(state, t, list).await {
         Ok(v) => v,
         Err(e) => return unavailable(lang, e),
     };
@@ -143,6 +198,7 @@ async fn show(
         groups,
         providers,
         users,
+        list,
         notice,
         error: error.map(|(_, m)| m),
     };
@@ -155,11 +211,12 @@ async fn admin_page(
     lang: Lang,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
+    Query(list): Query<ListQuery>,
 ) -> Response {
     if let Err(r) = require_admin(&state, current).await {
         return r;
     }
-    show(&state, lang, jar, None, None).await
+    show(&state, lang, jar, None, None, &list).await
 }
 
 /// Who acts: the session's user (`admin_action` checks that it is an admin).
@@ -191,11 +248,12 @@ where
             jar,
             None,
             Some((StatusCode::FORBIDDEN, t.form_expired)),
+            &ListQuery::default(),
         )
         .await;
     }
     match change.await {
-        Ok(()) => show(state, lang, jar, Some(t.saved), None).await,
+        Ok(()) => show(state, lang, jar, Some(t.saved), None, &ListQuery::default()).await,
         Err(AppError::NotFound(_)) => {
             show(
                 state,
@@ -203,6 +261,7 @@ where
                 jar,
                 None,
                 Some((StatusCode::BAD_REQUEST, t.unknown_group)),
+                &ListQuery::default(),
             )
             .await
         }
@@ -213,6 +272,7 @@ where
                 jar,
                 None,
                 Some((StatusCode::BAD_REQUEST, t.form_expired)),
+                &ListQuery::default(),
             )
             .await
         }

@@ -13,6 +13,7 @@ both!(
     setup_required_page_then_security_page,
     admin_sets_enforcement_from_web_and_api,
     password_step_is_throttled,
+    the_admin_user_list_is_paged_and_searchable,
 );
 
 fn secret_of(html: &str) -> String {
@@ -440,4 +441,61 @@ async fn password_step_is_throttled(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 429);
+}
+
+/// The admin page lists users 50 at a time, with a search by uid or name: an install of a
+/// million users must not load them all (nor 3 queries each) to show the page.
+async fn the_admin_user_list_is_paged_and_searchable(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let admin_pw = bootstrap_password(&server);
+    // 120 more users, copies of the admin's row: u1001 … u1120, display names "Person N".
+    crate::common::sql(
+        &db,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
+         INSERT INTO users (uid, display_name, email, password_hash, enabled, is_admin, created_at)
+         SELECT 'u' || (1000 + i), 'Person ' || i, '', u.password_hash, 1, 0, 0
+         FROM n, users u WHERE u.uid = 'admin'",
+    )
+    .await;
+    let admin = browser();
+    page_login(&admin, &server, "admin", &admin_pw).await;
+    let rows = |html: &str| html.matches("<tr><th scope=\"row\">").count();
+    let html = get(&admin, &server, "/admin/security").await;
+    assert_eq!(rows(&html), 50);
+    assert!(html.contains("121 users match; page 1 of 3"), "{html}");
+    // (askama writes the `&` of the link as `&#38;`.)
+    assert!(
+        html.contains("rel=\"next\" href=\"/admin/security?q=&#38;page=2\""),
+        "{html}"
+    );
+    assert!(!html.contains("rel=\"prev\""));
+    let html = get(&admin, &server, "/admin/security?page=3").await;
+    assert_eq!(rows(&html), 21);
+    assert!(html.contains(">u1120<"));
+    assert!(!html.contains("rel=\"next\""));
+    // By display name, any case; `%` and `_` are letters, not patterns.
+    let html = get(&admin, &server, "/admin/security?q=PERSON%2011").await;
+    assert!(html.contains("11 users match; page 1 of 1"), "{html}");
+    let html = get(&admin, &server, "/admin/security?q=%25").await;
+    assert!(html.contains("0 users match"), "{html}");
+    // Nonsense pages are the first or an empty one, never an error.
+    for q in ["page=0", "page=-4", "page=99999999999999999"] {
+        let r = admin
+            .get(server.url(&format!("/admin/security?{q}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{q}");
+    }
+    let r = admin
+        .get(server.url("/admin/security?page=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        400,
+        "a page that is not a number is a clear error"
+    );
 }
