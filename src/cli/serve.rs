@@ -109,7 +109,7 @@ async fn bootstrap(
     store: &crate::store::Store,
     config: &Config,
 ) -> anyhow::Result<()> {
-    if store.count_users().await? > 0 {
+    if store.has_users().await? {
         return Ok(());
     }
     let len = config.password.min_length.max(20);
