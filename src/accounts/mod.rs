@@ -131,16 +131,6 @@ impl Accounts {
             .ok_or_else(|| AppError::NotFound(format!("user {uid}")))
     }
 
-    pub async fn list(&self) -> Result<Vec<User>, AppError> {
-        Ok(self
-            .store
-            .users()
-            .await?
-            .into_iter()
-            .map(User::from)
-            .collect())
-    }
-
     /// One page (`per_page` users by uid, `page` from 1) of the users matching `search`,
     /// and how many match.
     pub async fn page(

@@ -27,8 +27,18 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// List users.
-    List,
+    /// List users by uid, 500 at a time by default (like `occ user:list`).
+    List {
+        /// Only users whose uid or display name contains this (any case).
+        #[arg(long, default_value = "")]
+        search: String,
+        /// How many to list.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+        limit: i64,
+        /// How many to skip first.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
+        offset: i64,
+    },
     /// Show one user.
     Show { uid: Uid },
     /// Delete a user, their sessions and memberships (asks unless --yes).
@@ -105,8 +115,13 @@ async fn dispatch(
                 if admin { " (admin)" } else { "" }
             );
         }
-        UserCommand::List => {
-            let users = accounts.list().await?;
+        UserCommand::List {
+            search,
+            limit,
+            offset,
+        } => {
+            let (rows, total) = store.users_page(search.trim(), offset, limit).await?;
+            let users: Vec<crate::accounts::User> = rows.into_iter().map(Into::into).collect();
             println!(
                 "{:<24} {:<24} {:<28} {:<8} {:<5}",
                 "UID", "NAME", "EMAIL", "ENABLED", "ADMIN"
@@ -121,7 +136,15 @@ async fn dispatch(
                     yes_no(u.is_admin)
                 );
             }
-            println!("{} user(s)", users.len());
+            if total as usize > users.len() {
+                println!(
+                    "{} of {total} user(s) (from {}; --offset and --limit for more)",
+                    users.len(),
+                    offset + 1
+                );
+            } else {
+                println!("{} user(s)", users.len());
+            }
         }
         UserCommand::Show { uid } => {
             let user = accounts.get(uid.as_ref()).await?;

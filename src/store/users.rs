@@ -51,15 +51,6 @@ impl Store {
         .await?)
     }
 
-    pub async fn users(&self) -> StoreResult<Vec<UserRow>> {
-        Ok(sqlx::query_as::<_, UserRow>(
-            "SELECT uid, display_name, email, password_hash, enabled, is_admin, created_at
-             FROM users ORDER BY uid",
-        )
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
     /// One page of users by uid whose uid or display name contains `search` (any case;
     /// empty: everyone), and how many match in all. For an admin of a million accounts.
     pub async fn users_page(

@@ -120,6 +120,8 @@ async fn bad_user_input_changes_nothing(backend: Backend) {
             "not found",
         ),
         (&["user", "frobnicate"], "", "unrecognized subcommand"),
+        (&["user", "list", "--limit", "0"], "", "--limit"),
+        (&["user", "list", "--offset=-1"], "", "--offset"),
         (
             &["user", "add", "bob", "--password", "x"],
             "",
@@ -140,6 +142,23 @@ async fn bad_user_input_changes_nothing(backend: Backend) {
     assert_eq!(store.count_users().await.unwrap(), 1);
     let listed = text(&db.cli(&["user", "list"], "").stdout);
     assert!(listed.contains("1 user(s)"), "{listed}");
+    // Like `occ user:list`: a page at a time, and a search.
+    crate::common::sql(
+        &db,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
+         INSERT INTO users (uid, display_name, email, password_hash, enabled, is_admin, created_at)
+         SELECT 'u' || (100 + i), 'Person ' || i, '', u.password_hash, 1, 0, 0
+         FROM n, users u WHERE u.uid = 'alice'",
+    )
+    .await;
+    let listed = text(
+        &db.cli(&["user", "list", "--limit", "10", "--offset", "5"], "")
+            .stdout,
+    );
+    assert!(listed.contains("10 of 31 user(s) (from 6;"), "{listed}");
+    assert!(listed.contains("u105 ") && listed.contains("u114 ") && !listed.contains("u115 "));
+    let listed = text(&db.cli(&["user", "list", "--search", "person 2"], "").stdout);
+    assert!(listed.contains("11 user(s)"), "{listed}");
 }
 
 async fn groups_from_the_cli(backend: Backend) {

@@ -74,14 +74,16 @@ async fn users_round_trip(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(accounts.get("alice").await.unwrap(), alice);
-    let uids: Vec<String> = accounts
-        .list()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|u| u.uid)
-        .collect();
-    assert_eq!(uids, ["alice", "bob"]);
+    let (page, total) = accounts.page("", 1, 50).await.unwrap();
+    let uids: Vec<String> = page.into_iter().map(|u| u.uid).collect();
+    assert_eq!(
+        (uids, total),
+        (vec!["alice".to_string(), "bob".to_string()], 2)
+    );
+    let (page, total) = accounts.page("BO", 1, 50).await.unwrap();
+    assert_eq!((page.len(), page[0].uid.as_str(), total), (1, "bob", 1));
+    let (page, total) = accounts.page("", 2, 1).await.unwrap();
+    assert_eq!((page.len(), page[0].uid.as_str(), total), (1, "bob", 2));
     assert_eq!(store.count_users().await.unwrap(), 2);
     // The stored hash is Argon2id, never the password.
     let row = store.user("alice").await.unwrap().unwrap();
