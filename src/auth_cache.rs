@@ -21,7 +21,7 @@ use crate::store::changes::{Change, Changes};
 
 /// Who a credential stands for, as forward-auth needs it.
 #[derive(Debug)]
-pub struct Entry {
+pub struct Principal {
     pub uid: String,
     pub second_factor: bool,
     pub groups: Vec<String>,
@@ -35,6 +35,12 @@ pub struct Entry {
     /// App passwords: the address their last use was recorded from (another address is
     /// recorded at once, so it takes the slow path).
     pub ip: String,
+}
+
+/// A principal as kept: with the ticket it was read under.
+#[derive(Debug)]
+pub struct Entry {
+    pub who: Principal,
     ticket: u64,
 }
 
@@ -114,7 +120,7 @@ impl AuthCache {
             .is_live()
             .then(|| inner.entries.get(key))
             .flatten()
-            .filter(|e| now < e.valid_until && now < e.refresh_at && inner.current(e));
+            .filter(|e| now < e.who.valid_until && now < e.who.refresh_at && inner.current(e));
         let counter = if found.is_some() {
             &inner.hits
         } else {
@@ -126,15 +132,9 @@ impl AuthCache {
 
     /// Makes the entry for what was read with `ticket`, and keeps it under `key` unless a
     /// change came after the ticket (or nothing may be kept now).
-    pub fn keep(&self, key: Option<String>, ticket: Option<Ticket>, entry: NewEntry) -> Arc<Entry> {
+    pub fn keep(&self, key: Option<String>, ticket: Option<Ticket>, who: Principal) -> Arc<Entry> {
         let entry = Arc::new(Entry {
-            uid: entry.uid,
-            second_factor: entry.second_factor,
-            groups: entry.groups,
-            headers: entry.headers,
-            valid_until: entry.valid_until,
-            refresh_at: entry.refresh_at,
-            ip: entry.ip,
+            who,
             ticket: ticket.map_or(0, |t| t.0),
         });
         if let (Some(inner), Some(key), Some(_)) = (self.inner.as_ref(), key, ticket)
@@ -157,18 +157,6 @@ impl AuthCache {
     }
 }
 
-/// What the slow path read, to be kept.
-#[derive(Debug)]
-pub struct NewEntry {
-    pub uid: String,
-    pub second_factor: bool,
-    pub groups: Vec<String>,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub valid_until: i64,
-    pub refresh_at: i64,
-    pub ip: String,
-}
-
 impl Inner {
     /// No change to everyone, or to this user, since the entry's ticket.
     fn current(&self, e: &Entry) -> bool {
@@ -176,7 +164,7 @@ impl Inner {
             return false;
         }
         match self.changed.read() {
-            Ok(changed) => changed.get(&e.uid).is_none_or(|(at, _)| e.ticket > *at),
+            Ok(changed) => changed.get(&e.who.uid).is_none_or(|(at, _)| e.ticket > *at),
             // A poisoned lock: trust nothing.
             Err(_) => false,
         }
@@ -195,10 +183,20 @@ impl Inner {
                     return;
                 };
                 changed.insert(uid.clone(), (n, Instant::now()));
-                // An entry lives one time-to-live: older marks can no longer matter.
+                // An entry lives one time-to-live: older marks can no longer matter,
+                // except to a read that began before one and is still running (a
+                // stalled query): tickets up to the newest forgotten mark are refused.
                 if changed.len() > 1024 {
                     let ttl = self.ttl;
-                    changed.retain(|_, (_, at)| at.elapsed() <= ttl);
+                    let mut forgotten = 0;
+                    changed.retain(|_, (mark, at)| {
+                        let keep = at.elapsed() <= ttl;
+                        if !keep {
+                            forgotten = forgotten.max(*mark);
+                        }
+                        keep
+                    });
+                    self.flushed.fetch_max(forgotten, Ordering::SeqCst);
                 }
             }
         }
@@ -209,8 +207,8 @@ impl Inner {
 mod tests {
     use super::*;
 
-    fn entry(uid: &str) -> NewEntry {
-        NewEntry {
+    fn entry(uid: &str) -> Principal {
+        Principal {
             uid: uid.into(),
             second_factor: true,
             groups: vec![],
@@ -233,7 +231,7 @@ mod tests {
         let (changes, cache) = live_cache();
         let t = cache.ticket().unwrap();
         cache.keep(Some("k".into()), Some(t), entry("alice"));
-        assert_eq!(cache.get("k", 100).unwrap().uid, "alice");
+        assert_eq!(cache.get("k", 100).unwrap().who.uid, "alice");
         changes.user("bob");
         assert!(cache.get("k", 100).is_some(), "another user's change");
         changes.user("alice");

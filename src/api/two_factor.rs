@@ -90,7 +90,7 @@ fn parse_provider(s: &str) -> Result<ProviderId, AppError> {
 
 /// A session in the middle of the login flow, or fully in: enrollment is allowed in both
 /// (setup required happens before the session is authenticated).
-fn enrolling(current: Option<(Session, String)>) -> Result<(Session, String), AppError> {
+pub(super) fn enrolling(current: Option<(Session, String)>) -> Result<(Session, String), AppError> {
     match current {
         Some((s, t)) if matches!(s.stage, Stage::Authenticated | Stage::SetupRequired) => {
             Ok((s, t))

@@ -18,8 +18,10 @@ use crate::http::{ApiJson, AuthSession, Client, MaybeSession};
 use crate::openapi::errors;
 use crate::providers::webauthn::KeyInfo;
 use crate::providers::{EnrollmentAnswer, ProviderId};
-use crate::sessions::{Session, Stage};
+use crate::sessions::Stage;
 use crate::state::AppState;
+
+use super::two_factor::enrolling;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -48,17 +50,6 @@ pub struct AddedKey {
     pub key: serde_json::Value,
     /// The session's stage: `authenticated` once a key set up in "setup required".
     pub stage: Stage,
-}
-
-/// A session that may register a key: signed in, or in "setup required" (the key is
-/// then how the user sets up 2FA inside the login flow).
-fn enrolling(current: Option<(Session, String)>) -> Result<(Session, String), AppError> {
-    match current {
-        Some((s, t)) if matches!(s.stage, Stage::Authenticated | Stage::SetupRequired) => {
-            Ok((s, t))
-        }
-        _ => Err(AppError::Unauthorized),
-    }
 }
 
 errors!(RegisterBeginErrors: Unauthorized, ReauthRequired, NotFound, CrossSite,

@@ -23,7 +23,7 @@ use axum::routing::any;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth_cache::{Entry, NewEntry};
+use crate::auth_cache::{Entry, Principal};
 use crate::clock::now;
 use crate::error::{AppError, BASIC_CHALLENGE};
 use crate::http::Client;
@@ -287,8 +287,8 @@ async fn decide_request(
             None => Found::Nobody,
         }
     };
-    let who = match found {
-        Found::Principal(p) => p,
+    let entry = match found {
+        Found::Principal(e) => e,
         Found::Nobody => {
             return Ok((
                 Outcome::Unauthenticated,
@@ -297,6 +297,7 @@ async fn decide_request(
         }
         Found::Refused(outcome, r) => return Ok((outcome, r)),
     };
+    let who = &entry.who;
     if decision.policy == Policy::TwoFactor && !who.second_factor {
         let r = (
             StatusCode::FORBIDDEN,
@@ -385,8 +386,8 @@ async fn basic_principal(
     // password hash every time); their key is their hash, and the entry names its user.
     let key = (password.len() <= 64).then(|| format!("a:{}", state.app_passwords.hash(password)));
     if let Some(e) = key.as_deref().and_then(|k| state.auth_cache.get(k, now))
-        && e.uid == uid
-        && e.ip == client.ip
+        && e.who.uid == uid
+        && e.who.ip == client.ip
     {
         return Ok(Found::Principal(e));
     }
@@ -421,7 +422,7 @@ async fn entry_for(
     valid_until: i64,
     ip: &str,
     now: i64,
-) -> Result<NewEntry, AppError> {
+) -> Result<Principal, AppError> {
     let groups = state.store.groups_of(&user.uid).await?;
     let mut headers = Vec::with_capacity(4);
     for (name, value) in [
@@ -434,7 +435,7 @@ async fn entry_for(
             headers.push((HeaderName::from_static(name), v));
         }
     }
-    Ok(NewEntry {
+    Ok(Principal {
         uid: user.uid,
         second_factor,
         groups,

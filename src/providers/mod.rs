@@ -84,6 +84,12 @@ pub struct Enrolled {
     pub credential: Option<serde_json::Value>,
 }
 
+/// The answer of a provider that is not set up by an enrollment (backup codes are made
+/// in one step).
+fn not_enrollable(id: ProviderId) -> AppError {
+    AppError::BadRequest(format!("{} cannot be set up this way", id.as_str()))
+}
+
 /// After this many consecutive failures a factor locks (NIST SP 800-63B §5.2.2).
 pub const MAX_FACTOR_FAILURES: i64 = 100;
 
@@ -122,10 +128,7 @@ pub trait Provider: Send + Sync {
     /// client must show or do — a secret and its QR code, or registration options. Both
     /// halves of an enrollment are the same ceremony as a challenge's, kept per session.
     async fn begin_enrollment(&self, _e: &Enrollment<'_>) -> Result<serde_json::Value, AppError> {
-        Err(AppError::BadRequest(format!(
-            "{} cannot be set up this way",
-            self.id().as_str()
-        )))
+        Err(not_enrollable(self.id()))
     }
 
     /// Checks the answer to [`Provider::begin_enrollment`]; on success the factor (or the
@@ -136,10 +139,7 @@ pub trait Provider: Send + Sync {
         _e: &Enrollment<'_>,
         _answer: &EnrollmentAnswer<'_>,
     ) -> Result<Enrolled, AppError> {
-        Err(AppError::BadRequest(format!(
-            "{} cannot be set up this way",
-            self.id().as_str()
-        )))
+        Err(not_enrollable(self.id()))
     }
 
     /// Starts a challenge for a login attempt and returns what the page or client must
