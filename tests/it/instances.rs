@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 use crate::common::{Backend, Server, TestDb, both, browser, config_file, session_set_cookie};
-use crate::nginx::start_nginx_with;
+use crate::nginx::{auth_location, nginx_conf, start_nginx_with};
 
 /// One-factor access everywhere (the test users have no second factor), `/team` for the
 /// group `team` only.
@@ -549,22 +549,12 @@ fn balancer_config(dir: &Path, port: u16, id: &str, upstreams: &[&str]) -> Strin
         .iter()
         .map(|u| format!("    server {u} max_fails=1 fail_timeout=30s;\n"))
         .collect();
-    format!(
-        r#"
-user root;
-daemon off;
-worker_processes 1;
-error_log {dir}/error.log warn;
-pid {dir}/nginx.pid;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  default_type application/octet-stream;
-  client_body_temp_path {dir}/tmp/body;
-  proxy_temp_path {dir}/tmp/proxy;
-  fastcgi_temp_path {dir}/tmp/fastcgi;
-  uwsgi_temp_path {dir}/tmp/uwsgi;
-  scgi_temp_path {dir}/tmp/scgi;
+    let auth = auth_location(
+        "http://twofold/api/v1/forward-auth/nginx",
+        "$scheme://$http_host$request_uri",
+    );
+    let http = format!(
+        r#"  default_type application/octet-stream;
   upstream twofold {{
 {servers}  }}
   proxy_next_upstream error timeout;
@@ -585,20 +575,11 @@ http {{
       add_header X-Auth-Upstream $tf_upstream always;
       root {dir}/www;
     }}
-    location = /_twofold {{
-      internal;
-      proxy_pass http://twofold/api/v1/forward-auth/nginx;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }}
-  }}
-}}
+{auth}  }}
 "#,
         dir = dir.display()
-    )
+    );
+    nginx_conf(dir, 1024, &http)
 }
 
 /// `GET /app/index.txt` through nginx with the browser's cookies: the status and which

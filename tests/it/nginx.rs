@@ -31,7 +31,9 @@ impl Drop for Nginx {
     }
 }
 
-pub fn nginx_config(dir: &Path, port: u16, twofold: &str, id: &str) -> String {
+/// What every test nginx shares: in the foreground, its files in `dir`, no access log.
+/// `http` is the inside of the `http {}` block.
+pub fn nginx_conf(dir: &Path, worker_connections: u32, http: &str) -> String {
     format!(
         r#"
 user root;
@@ -39,15 +41,44 @@ daemon off;
 worker_processes 1;
 error_log {dir}/error.log warn;
 pid {dir}/nginx.pid;
-events {{ worker_connections 256; }}
+events {{ worker_connections {worker_connections}; }}
 http {{
   access_log off;
-  default_type application/octet-stream;
   client_body_temp_path {dir}/tmp/body;
   proxy_temp_path {dir}/tmp/proxy;
   fastcgi_temp_path {dir}/tmp/fastcgi;
   uwsgi_temp_path {dir}/tmp/uwsgi;
   scgi_temp_path {dir}/tmp/scgi;
+{http}}}
+"#,
+        dir = dir.display()
+    )
+}
+
+/// The internal location that asks twofold, as examples/nginx.conf sets it up: the
+/// forward-auth endpoint at `forward_auth`, the original request as `original_url`.
+pub fn auth_location(forward_auth: &str, original_url: &str) -> String {
+    format!(
+        r#"    location = /_twofold {{
+      internal;
+      proxy_pass {forward_auth};
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL {original_url};
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }}
+"#
+    )
+}
+
+pub fn nginx_config(dir: &Path, port: u16, twofold: &str, id: &str) -> String {
+    let auth = auth_location(
+        &format!("{twofold}/api/v1/forward-auth/nginx"),
+        "$scheme://$http_host$request_uri",
+    );
+    let http = format!(
+        r#"  default_type application/octet-stream;
   server {{
     listen 127.0.0.1:{port};
     # Proves to the test that this nginx, not another process, holds the port.
@@ -62,24 +93,15 @@ http {{
       create_full_put_path on;
       add_header X-Remote-User $tf_user always;
     }}
-    location = /_twofold {{
-      internal;
-      proxy_pass {twofold}/api/v1/forward-auth/nginx;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }}
-    location @twofold_401 {{
+{auth}    location @twofold_401 {{
       if ($tf_location) {{ return 302 $tf_location; }}
       return 401;
     }}
   }}
-}}
 "#,
         dir = dir.display()
-    )
+    );
+    nginx_conf(dir, 256, &http)
 }
 
 pub async fn start_nginx(dir: &Path, twofold: &str) -> Nginx {

@@ -9,26 +9,16 @@ use std::time::Duration;
 
 use super::with_rules;
 use crate::common::{Backend, TestDb};
-use crate::nginx::{Nginx, start_nginx_with};
+use crate::nginx::{Nginx, auth_location, nginx_conf, start_nginx_with};
 
 /// The site of examples/nginx.conf, with the files served from disk.
 fn config(dir: &Path, port: u16, twofold: &str, id: &str) -> String {
-    format!(
-        r#"
-user root;
-daemon off;
-worker_processes 1;
-error_log {dir}/error.log warn;
-pid {dir}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {dir}/tmp/body;
-  proxy_temp_path {dir}/tmp/proxy;
-  fastcgi_temp_path {dir}/tmp/fastcgi;
-  uwsgi_temp_path {dir}/tmp/uwsgi;
-  scgi_temp_path {dir}/tmp/scgi;
-  server {{
+    let auth = auth_location(
+        &format!("{twofold}/api/v1/forward-auth/nginx"),
+        "http://files.example.test$request_uri",
+    );
+    let http = format!(
+        r#"  server {{
     listen 127.0.0.1:{port};
     server_name files.example.test;
     location = /_started {{ return 200 "{id}"; }}
@@ -38,24 +28,15 @@ http {{
       error_page 401 = @twofold_401;
       root {dir}/www;
     }}
-    location = /_twofold {{
-      internal;
-      proxy_pass {twofold}/api/v1/forward-auth/nginx;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URL http://files.example.test$request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }}
-    location @twofold_401 {{
+{auth}    location @twofold_401 {{
       if ($tf_location) {{ return 302 $tf_location; }}
       return 401;
     }}
   }}
-}}
 "#,
         dir = dir.display()
-    )
+    );
+    nginx_conf(dir, 64, &http)
 }
 
 async fn start(dir: &Path, twofold: &str) -> Nginx {
