@@ -272,18 +272,19 @@ impl WebauthnProvider {
         serde_json::to_value(options).map_err(internal)
     }
 
-    /// Second half: checks the browser's answer and stores the key under `name`.
+    /// Second half: checks the browser's answer (the credential as JSON text, as a
+    /// challenge's answer is) and stores the key under `name`.
     pub async fn finish_registration(
         &self,
         uid: &str,
         session_id: &str,
         name: &str,
-        answer: &serde_json::Value,
+        answer: &str,
         now: i64,
     ) -> Result<KeyInfo, AppError> {
         let name = checked_name(name)?;
         let credential: RegisterPublicKeyCredential =
-            serde_json::from_value(answer.clone()).map_err(|_| bad("credential"))?;
+            serde_json::from_str(answer).map_err(|_| bad("credential"))?;
         let state: SecurityKeyRegistration = self
             .take(session_id, REGISTER, now)
             .await?
@@ -340,10 +341,8 @@ impl Provider for WebauthnProvider {
         e: &super::Enrollment<'_>,
         answer: &super::EnrollmentAnswer<'_>,
     ) -> Result<super::Enrolled, AppError> {
-        let response: serde_json::Value =
-            serde_json::from_str(answer.response).map_err(|_| bad("credential"))?;
         let key = self
-            .finish_registration(e.uid, e.session_id, answer.name, &response, e.now)
+            .finish_registration(e.uid, e.session_id, answer.name, answer.response, e.now)
             .await?;
         Ok(super::Enrolled {
             detail: format!("webauthn:{}", key.name),
