@@ -326,17 +326,20 @@ enum Found {
 }
 
 /// The value of the session cookie, read straight from the `Cookie` headers (this runs on
-/// every request of every protected app: no cookie jar is built for one value).
+/// every request of every protected app: no cookie jar is built for one value). Sent twice,
+/// the last one counts, as in the cookie jar the pages read (a test holds the two equal),
+/// so that forward-auth and the pages never see two different sessions.
 fn session_token(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
+        .filter_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
-            (name == crate::http::SESSION_COOKIE).then_some(value)
+            (name.trim() == crate::http::SESSION_COOKIE).then_some(value.trim())
         })
+        .next_back()
 }
 
 /// Re-checks with the database once a minute even without a change, because that is how
@@ -532,6 +535,37 @@ mod tests {
             assert!(
                 Target::from_nginx(&headers(&[("x-original-url", bad)])).is_err(),
                 "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_session_cookie_is_read_as_the_cookie_jar_reads_it() {
+        let cases: &[&[&str]] = &[
+            &[],
+            &["a=1"],
+            &["twofold_session=abc"],
+            &["a=1; twofold_session=abc; b=2"],
+            &["twofold_session=first; twofold_session=second"],
+            &["twofold_session=first", "twofold_session=second"],
+            &["twofold_session = spaced ;x=y"],
+            &["twofold_session="],
+            &["twofold_sessionx=no; xtwofold_session=no"],
+            &["garbage; ;=; twofold_session=ok"],
+        ];
+        for headers_in in cases {
+            let mut h = HeaderMap::new();
+            for v in *headers_in {
+                h.append(header::COOKIE, HeaderValue::from_str(v).unwrap());
+            }
+            let jar = axum_extra::extract::CookieJar::from_headers(&h);
+            let expected = jar
+                .get(crate::http::SESSION_COOKIE)
+                .map(|c| c.value().to_string());
+            assert_eq!(
+                session_token(&h).map(str::to_string),
+                expected,
+                "{headers_in:?}"
             );
         }
     }
