@@ -205,15 +205,16 @@ fn assert_windows(what: &str, samples: Vec<Duration>) {
 /// read the same server key from the shared data folder, so a session made on one is good
 /// on the other; A starts first, so it is A that creates the key.
 async fn two_instances(db: &TestDb) -> (Server, Server) {
+    two_instances_with_b_on(db, &format!("{}?application_name={B_NAME}", db.url)).await
+}
+
+/// [`two_instances`], with B reaching the database at `b_url`.
+async fn two_instances_with_b_on(db: &TestDb, b_url: &str) -> (Server, Server) {
     let config = config_file(db, RULES);
     let a = Server::start_with(db, &[("TWOFOLD_CONFIG", &config)]).await;
-    let b_url = format!("{}?application_name={B_NAME}", db.url);
     let b = Server::start_with(
         db,
-        &[
-            ("TWOFOLD_CONFIG", &config),
-            ("TWOFOLD_DATABASE_URL", &b_url),
-        ],
+        &[("TWOFOLD_CONFIG", &config), ("TWOFOLD_DATABASE_URL", b_url)],
     )
     .await;
     wait_for_feed(&a).await;
@@ -886,20 +887,7 @@ async fn relay(
 
 /// Starts A (direct) and B (through `relay`) with [`RULES`], both with their feed live.
 async fn a_and_b_through(db: &TestDb, relay: &Relay) -> (Server, Server) {
-    let config = config_file(db, RULES);
-    let a = Server::start_with(db, &[("TWOFOLD_CONFIG", &config)]).await;
-    let b_url = relay.url(db);
-    let b = Server::start_with(
-        db,
-        &[
-            ("TWOFOLD_CONFIG", &config),
-            ("TWOFOLD_DATABASE_URL", &b_url),
-        ],
-    )
-    .await;
-    wait_for_feed(&a).await;
-    wait_for_feed(&b).await;
-    (a, b)
+    two_instances_with_b_on(db, &relay.url(db)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
