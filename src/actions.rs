@@ -56,20 +56,54 @@ fn registered(
         .ok_or_else(|| AppError::NotFound(format!("provider {}", id.as_str())))
 }
 
-/// First half of setting up a factor, or of adding one more key: what to show or do (a
-/// secret and its QR code; registration options). A signed-in session needs a recent
-/// sign-in (whoever holds a stolen session must not bind their own factor); a session in
-/// "setup required" has just passed the password.
+/// What is being enrolled: a second factor, or (`sign_in`) a credential that signs in
+/// without the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purpose {
+    pub sign_in: bool,
+}
+
+/// Enrolling a second factor.
+pub const SECOND_FACTOR: Purpose = Purpose { sign_in: false };
+
+/// The provider for an enrollment of `purpose` from `session`: a sign-in credential only
+/// from a fully signed-in session, and only with a provider that signs in.
+fn enrolling_with<'a>(
+    state: &'a AppState,
+    session: &Session,
+    id: ProviderId,
+    purpose: Purpose,
+) -> Result<&'a std::sync::Arc<dyn crate::providers::Provider>, AppError> {
+    let provider = registered(state, id)?;
+    if purpose.sign_in {
+        if session.stage != Stage::Authenticated {
+            return Err(AppError::Unauthorized);
+        }
+        if !provider.signs_in() {
+            return Err(AppError::BadRequest(format!(
+                "{} cannot sign in without the password",
+                id.as_str()
+            )));
+        }
+    }
+    Ok(provider)
+}
+
+/// First half of setting up a factor, of adding one more key, or of adding a sign-in
+/// credential: what to show or do (a secret and its QR code; registration options). A signed-in session needs a recent sign-in (whoever holds a stolen session
+/// must not bind their own factor or way in); a session in "setup required" has just
+/// passed the password.
 pub async fn begin_enrollment(
     state: &AppState,
     session: &Session,
     id: ProviderId,
+    purpose: Purpose,
     now: i64,
 ) -> Result<serde_json::Value, AppError> {
     if session.stage == Stage::Authenticated {
         require_recent(state, session, now)?;
     }
-    let provider = registered(state, id)?;
+    let provider = enrolling_with(state, session, id, purpose)?;
     let user = state.accounts.get(&session.uid).await?;
     provider
         .begin_enrollment(&Enrollment {
@@ -77,6 +111,7 @@ pub async fn begin_enrollment(
             display_name: &user.display_name,
             session_id: &session.id,
             now,
+            sign_in: purpose.sign_in,
         })
         .await
 }
@@ -84,16 +119,18 @@ pub async fn begin_enrollment(
 /// Second half: the first code, or the authenticator's answer, activates the factor. An
 /// answer from the new factor counts as passing one: a signed-in session now has two
 /// factors (an attacker holding only the password could get the same by logging in
-/// again with the factor just added).
+/// again with the factor just added). A sign-in credential is a way in, not a factor:
+/// the session's factors do not change.
 pub async fn finish_enrollment(
     state: &AppState,
     session: &Session,
     client: &ClientInfo,
     id: ProviderId,
+    purpose: Purpose,
     answer: &EnrollmentAnswer<'_>,
     now: i64,
 ) -> Result<Enrolled, AppError> {
-    let provider = registered(state, id)?;
+    let provider = enrolling_with(state, session, id, purpose)?;
     let enrolled = provider
         .finish_enrollment(
             &Enrollment {
@@ -101,11 +138,12 @@ pub async fn finish_enrollment(
                 display_name: "",
                 session_id: &session.id,
                 now,
+                sign_in: purpose.sign_in,
             },
             answer,
         )
         .await?;
-    if session.stage == Stage::Authenticated {
+    if session.stage == Stage::Authenticated && !purpose.sign_in {
         state.sessions.proved(session, true, now).await?;
     }
     state
@@ -364,92 +402,73 @@ pub async fn authenticate_basic(
     })
 }
 
-/// First half of adding a passkey (passwordless sign-in; needs a recent sign-in): the
-/// options for the browser's `navigator.credentials.create`.
-pub async fn begin_passkey_registration(
-    state: &AppState,
-    session: &Session,
-    now: i64,
-) -> Result<serde_json::Value, AppError> {
-    require_recent(state, session, now)?;
-    let user = state.accounts.get(&session.uid).await?;
-    state
-        .two_factor
-        .webauthn
-        .begin_passkey_registration(&session.uid, &user.display_name, &session.id, now)
-        .await
-}
-
-/// Second half: the passkey is stored. It is a way in, not a second factor: the
-/// session's factors do not change.
-pub async fn finish_passkey_registration(
+/// Renames one of the user's named credentials.
+pub async fn rename_credential(
     state: &AppState,
     session: &Session,
     client: &ClientInfo,
+    id: ProviderId,
+    credential: &str,
     name: &str,
-    answer: &serde_json::Value,
     now: i64,
-) -> Result<crate::providers::webauthn::KeyInfo, AppError> {
-    let (uid, id) = (&session.uid, &session.id);
-    let key = state
-        .two_factor
-        .webauthn
-        .finish_passkey_registration(uid, id, name, answer, now)
+) -> Result<(), AppError> {
+    registered(state, id)?
+        .rename_credential(&session.uid, credential, name)
         .await?;
     state
         .audit
         .record(
-            Event::FactorAdded,
-            &Actor::client(uid, client),
-            uid,
-            &format!("passkey:{}", key.name),
+            Event::FactorRenamed,
+            &Actor::client(&session.uid, client),
+            &session.uid,
+            &format!("{}:{credential}", id.as_str()),
             now,
         )
-        .await?;
-    Ok(key)
+        .await
 }
 
-/// Removes one security key or passkey (needs a recent sign-in). The last security key
-/// is removing the factor: refused while enforcement applies and nothing else is active,
-/// and like any factor removal it ends the user's other sessions. A passkey is a way in:
-/// removing one also ends the other sessions.
-pub async fn remove_key(
+/// Removes one of the user's named credentials (needs a recent sign-in). The last
+/// second-factor one is removing the factor: refused while enforcement applies and
+/// nothing else is active, and like any factor removal it ends the user's other
+/// sessions. A sign-in credential is a way in: removing one also ends the other sessions.
+pub async fn remove_credential(
     state: &AppState,
     session: &Session,
     client: &ClientInfo,
-    id: &str,
+    id: ProviderId,
+    credential: &str,
     now: i64,
 ) -> Result<(), AppError> {
     require_recent(state, session, now)?;
-    let all = state.two_factor.webauthn.credentials(&session.uid).await?;
-    let Some(target) = all.iter().find(|k| k.id == id) else {
-        return Err(AppError::NotFound(format!("security key {id}")));
+    let provider = registered(state, id)?;
+    let all = provider.credentials(&session.uid).await?;
+    let Some(target) = all.iter().find(|c| c.id == credential) else {
+        return Err(AppError::NotFound(format!("credential {credential}")));
     };
-    let is_passkey = target.kind == "passkey";
-    let keys_left = all.iter().filter(|k| k.kind != "passkey").count();
-    if !is_passkey && keys_left == 1 {
-        remove_factor(state, session, client, ProviderId::Webauthn, now).await?;
+    let factors_left = all.iter().filter(|c| !c.sign_in).count();
+    if !target.sign_in && factors_left == 1 {
+        remove_factor(state, session, client, id, now).await?;
         return Ok(());
     }
-    state
-        .two_factor
-        .webauthn
-        .remove_key(&session.uid, id)
-        .await?;
-    state.sessions.end_others(&session.uid, session).await?;
-    let detail = if is_passkey {
-        "passkey"
-    } else {
-        "webauthn:one key"
-    };
+    provider.remove_credential(&session.uid, credential).await?;
+    let ended = state.sessions.end_others(&session.uid, session).await?;
+    let actor = Actor::client(&session.uid, client);
+    let detail = format!("{}:{}", id.as_str(), target.kind);
     state
         .audit
-        .record(
-            Event::FactorRemoved,
-            &Actor::client(&session.uid, client),
-            &session.uid,
-            detail,
-            now,
-        )
-        .await
+        .record(Event::FactorRemoved, &actor, &session.uid, &detail, now)
+        .await?;
+    if ended > 0 {
+        state
+            .audit
+            .record(
+                Event::SessionsEnded,
+                &actor,
+                &session.uid,
+                "credential_removed",
+                now,
+            )
+            .await?;
+    }
+    Ok(())
 }

@@ -17,14 +17,22 @@ pub use crate::state::AppState;
 
 pub use crate::clock::now;
 
-/// The Content-Security-Policy: everything from this origin, and as script exactly the
-/// one file the WebAuthn ceremonies need (no inline script anywhere).
-fn content_security_policy(public_url: &str) -> HeaderValue {
+/// The Content-Security-Policy: everything from this origin, and as scripts exactly the
+/// files of the providers that have one, `/static/<id>.js` (no inline script anywhere).
+fn content_security_policy(public_url: &str, script_owners: &[&str]) -> HeaderValue {
     let origin = url::Url::parse(public_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
+    let scripts = match script_owners {
+        [] => "'none'".to_string(),
+        owners => owners
+            .iter()
+            .map(|id| format!("{origin}/static/{id}.js"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
     let policy = format!(
-        "default-src 'self'; script-src {origin}/static/webauthn.js; img-src 'self' data:; \
+        "default-src 'self'; script-src {scripts}; img-src 'self' data:; \
          frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
     );
     HeaderValue::from_str(&policy).unwrap_or_else(|_| {
@@ -36,7 +44,13 @@ fn content_security_policy(public_url: &str) -> HeaderValue {
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.server.max_body_bytes;
-    let csp = content_security_policy(&state.config.server.public_url);
+    let script_owners: Vec<&str> = state
+        .two_factor
+        .registered()
+        .filter(|p| p.script().is_some())
+        .map(|p| p.id().as_str())
+        .collect();
+    let csp = content_security_policy(&state.config.server.public_url, &script_owners);
     // Not in the API document: an operator's endpoint, off on this port by default.
     let metrics_route = if state.config.metrics.on_main_listener() {
         Router::new().route("/metrics", axum::routing::get(serve_metrics))
@@ -144,14 +158,18 @@ async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, AppE
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_csp_allows_exactly_the_webauthn_script() {
-        let csp = super::content_security_policy("https://auth.example.org/");
+    fn the_csp_allows_exactly_the_providers_scripts() {
+        let csp = super::content_security_policy("https://auth.example.org/", &["a", "b"]);
         let csp = csp.to_str().unwrap();
         assert!(
-            csp.contains("script-src https://auth.example.org/static/webauthn.js;"),
+            csp.contains(
+                "script-src https://auth.example.org/static/a.js https://auth.example.org/static/b.js;"
+            ),
             "{csp}"
         );
         assert!(!csp.contains("unsafe-inline"));
+        let none = super::content_security_policy("https://auth.example.org/", &[]);
+        assert!(none.to_str().unwrap().contains("script-src 'none';"));
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub enum Event {
     BackupCodesGenerated,
     FactorAdded,
     FactorRemoved,
+    /// One of a user's named credentials got a new name.
+    FactorRenamed,
     AdminReset,
     AppPasswordCreated,
     AppPasswordFirstUsed,
@@ -47,6 +49,7 @@ impl Event {
             Event::BackupCodesGenerated => "backup_codes_generated",
             Event::FactorAdded => "factor_added",
             Event::FactorRemoved => "factor_removed",
+            Event::FactorRenamed => "factor_renamed",
             Event::AdminReset => "admin_reset",
             Event::AppPasswordCreated => "app_password_created",
             Event::AppPasswordFirstUsed => "app_password_first_used",

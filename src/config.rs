@@ -11,18 +11,33 @@ use serde::{Deserialize, Serialize};
 /// Environment variables under the `TWOFOLD_` prefix that are not settings.
 const NON_SETTING_VARS: &[&str] = &["CONFIG", "LOG"];
 
+// No `deny_unknown_fields` here (serde cannot combine it with `flatten`): an unknown
+// top-level key lands in `sections` and `load` refuses it there.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub password: PasswordConfig,
     pub session: SessionConfig,
     pub totp: TotpConfig,
-    pub webauthn: WebauthnConfig,
     pub forward_auth: ForwardAuthConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    /// Sections other modules own (a second-factor provider's), kept as TOML
+    /// so that this module names none of them; each owner reads its own with
+    /// [`Config::section`] and declares it to [`Config::load`] as a [`Section`].
+    #[serde(flatten)]
+    pub sections: BTreeMap<String, toml::Value>,
+}
+
+/// A config section owned outside this module: its name, its defaults (which also make
+/// its keys settable from the environment, `TWOFOLD_<NAME>_<KEY>`), and its check.
+pub struct Section {
+    pub name: &'static str,
+    pub defaults: toml::Table,
+    /// Parses and checks the section; the error names the key and what is wrong.
+    pub check: fn(&toml::Value) -> Result<(), String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -147,33 +162,6 @@ pub struct TotpConfig {
     pub period: u64,
     /// Steps of clock drift accepted on each side.
     pub skew: u64,
-}
-
-/// WebAuthn security keys. The relying party is twofold itself: by default the host and
-/// origin of `server.public_url` (so `http://localhost:8080` works out of the box).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct WebauthnConfig {
-    /// Relying-party id, a registrable domain such as `example.org`; empty: the host of
-    /// `server.public_url`. Keys are bound to it: changing it orphans every key.
-    pub rp_id: String,
-    /// The origin browsers use; empty: the origin of `server.public_url`.
-    pub rp_origin: String,
-    /// The name authenticators show.
-    pub rp_name: String,
-    /// Attestation asked for at registration: `none` (any authenticator is accepted).
-    pub attestation: String,
-}
-
-impl Default for WebauthnConfig {
-    fn default() -> Self {
-        Self {
-            rp_id: String::new(),
-            rp_origin: String::new(),
-            rp_name: "twofold".into(),
-            attestation: "none".into(),
-        }
-    }
 }
 
 impl Default for TotpConfig {
@@ -308,16 +296,24 @@ pub struct LoadReport {
 }
 
 impl Config {
-    /// Loads defaults, then `file` (if any), then the given environment variables.
+    /// Loads defaults, then `file` (if any), then the given environment variables. The
+    /// `sections` owned elsewhere are the only other top-level tables allowed.
     pub fn load(
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
+        sections: &[Section],
     ) -> Result<(Config, LoadReport), ConfigError> {
-        let defaults =
+        let mut defaults =
             toml::Table::try_from(Config::default()).map_err(|e| ConfigError::Invalid {
                 key: "defaults",
                 message: e.to_string(),
             })?;
+        for section in sections {
+            defaults.insert(
+                section.name.into(),
+                toml::Value::Table(section.defaults.clone()),
+            );
+        }
         let mut table = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -331,24 +327,63 @@ impl Config {
                             message: e.to_string(),
                         })?;
                 // Check the file on its own first so that its errors name the file.
-                Config::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
-                    ConfigError::Parse {
-                        path: path.to_path_buf(),
-                        message: e.to_string(),
-                    }
+                let parsed = Config::deserialize(toml::Value::Table(table.clone()))
+                    .map_err(|e| e.to_string())
+                    .and_then(|c| c.check_sections(sections));
+                parsed.map_err(|message| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message,
                 })?;
                 table
             }
             None => toml::Table::new(),
         };
         let report = apply_env(&defaults, &mut table, env)?;
-        let config =
-            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
+        let mut config = Config::deserialize(toml::Value::Table(table))
+            .map_err(|e| e.to_string())
+            .and_then(|c| c.check_sections(sections).map(|()| c))
+            .map_err(|message| ConfigError::Env {
                 var: "TWOFOLD_*".into(),
-                message: e.to_string(),
+                message,
             })?;
+        // Every owned section in full, so that `twofold config` shows its defaults too.
+        for section in sections {
+            let mut full = section.defaults.clone();
+            if let Some(toml::Value::Table(given)) = config.sections.get(section.name) {
+                full.extend(given.clone());
+            }
+            config
+                .sections
+                .insert(section.name.into(), toml::Value::Table(full));
+        }
         config.validate()?;
         Ok((config, report))
+    }
+
+    /// Refuses a top-level key that is no known section, and runs each section's check.
+    fn check_sections(&self, sections: &[Section]) -> Result<(), String> {
+        for (name, value) in &self.sections {
+            let Some(section) = sections.iter().find(|s| s.name == name) else {
+                return Err(format!("unknown section or key `{name}`"));
+            };
+            if !value.is_table() {
+                return Err(format!("`{name}` must be a section ([{name}])"));
+            }
+            (section.check)(value).map_err(|e| format!("[{name}] {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The section `name` owned outside this module, as its owner's type; its defaults
+    /// when the config has none (a config built in code).
+    pub fn section<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        name: &str,
+    ) -> Result<T, toml::de::Error> {
+        match self.sections.get(name) {
+            Some(value) => T::deserialize(value.clone()),
+            None => Ok(T::default()),
+        }
     }
 
     /// Checks values that parse but make no sense.
@@ -432,19 +467,6 @@ impl Config {
             || s.reauth_minutes <= 0
         {
             return invalid("session.*", "lifetimes must be positive");
-        }
-        if self.webauthn.attestation != "none" {
-            return invalid(
-                "webauthn.attestation",
-                "only \"none\" is supported (attestation CA lists are not built yet)",
-            );
-        }
-        if !self.webauthn.rp_origin.is_empty() && url::Url::parse(&self.webauthn.rp_origin).is_err()
-        {
-            return invalid(
-                "webauthn.rp_origin",
-                "must be a URL such as https://auth.example.org",
-            );
         }
         let t = &self.totp;
         if !matches!(

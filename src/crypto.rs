@@ -38,7 +38,7 @@ pub enum Purpose {
     /// Signs the device cookie of a browser that has signed in (throttling exemption).
     DeviceCookie,
     /// Names a passwordless sign-in in progress (its cookie → its ceremony row).
-    PasskeyCeremony,
+    SignInCeremony,
 }
 
 impl Purpose {
@@ -51,7 +51,7 @@ impl Purpose {
             Purpose::LoginFlowToken => b"twofold/login-flow/v1",
             Purpose::TotpSecret => b"twofold/totp-secret/v1",
             Purpose::DeviceCookie => b"twofold/device-cookie/v1",
-            Purpose::PasskeyCeremony => b"twofold/passkey-ceremony/v1",
+            Purpose::SignInCeremony => b"twofold/sign-in-ceremony/v1",
         }
     }
 }

@@ -6,9 +6,9 @@
 //!
 //! | metric | type | labels |
 //! |---|---|---|
-//! | `twofold_logins_total` | counter | `method` (`password`, `passkey`), `result` ([`LoginResult`]) |
-//! | `twofold_second_factor_attempts_total` | counter | `provider` (`totp`, `backup_codes`, `webauthn`), `result` ([`FactorResult`]) |
-//! | `twofold_throttle_refusals_total` | counter | `action` (`password`, `2fa`, `passkey`, `passkey-begin`, `flow`), `bucket` (`account`, `device`, `ip`) |
+//! | `twofold_logins_total` | counter | `method` (`password`, `passwordless`), `result` ([`LoginResult`]) |
+//! | `twofold_second_factor_attempts_total` | counter | `provider` (the provider's id), `result` ([`FactorResult`]) |
+//! | `twofold_throttle_refusals_total` | counter | `action` (`password`, `2fa`, `passwordless`, `passwordless-begin`, `flow`), `bucket` (`account`, `device`, `ip`) |
 //! | `twofold_forward_auth_decisions_total` | counter | `outcome` ([`ForwardAuthOutcome`]) |
 //! | `twofold_forward_auth_duration_seconds` | histogram | none; buckets [`FORWARD_AUTH_BUCKETS`] |
 //! | `twofold_forward_auth_cache_hits_total` | counter | none |
@@ -84,7 +84,8 @@ label_values!(
     /// How a sign-in was attempted.
     LoginMethod, "method" {
         Password => "password",
-        Passkey => "passkey",
+        /// With a credential that signs in alone, without the password.
+        Passwordless => "passwordless",
     }
 );
 
@@ -97,7 +98,7 @@ label_values!(
         SecondFactorRequired => "second_factor_required",
         /// Right password; a second factor must be set up first (2FA enforced).
         SetupRequired => "setup_required",
-        /// Wrong or unknown user, wrong password, unknown passkey.
+        /// Wrong or unknown user, wrong password, unknown sign-in credential.
         WrongCredentials => "wrong_credentials",
         /// Refused by the throttle before the secret was checked.
         Throttled => "throttled",
@@ -119,6 +120,8 @@ label_values!(
         Locked => "locked",
         /// Not settled yet (waiting for an approval).
         Pending => "pending",
+        /// Right, and the provider asks for one more round.
+        AnotherRound => "another_round",
         Throttled => "throttled",
         /// Not answerable (the provider is not available for the user, bad input).
         Rejected => "rejected",

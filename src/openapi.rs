@@ -47,9 +47,8 @@ pub const BASIC: &str = "basic";
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::Body, crate::error::Detail)),
     tags(
-        (name = "session", description = "Password login, the session, the signed-in user"),
+        (name = "session", description = "Password and passwordless login, the session, the signed-in user"),
         (name = "two-factor", description = "The login challenge and the user's own second factors"),
-        (name = "webauthn", description = "Security keys and passkeys"),
         (name = "account", description = "Re-authentication, password, security activity"),
         (name = "devices", description = "App passwords, sessions, log out everywhere"),
         (name = "login-flow", description = "Client login flow for desktop and mobile clients"),

@@ -138,7 +138,7 @@ impl Sessions {
     }
 
     /// Starts a session at `stage`; returns the token for the cookie. `second_factor`:
-    /// the sign-in that starts it already proved two factors (a passkey).
+    /// the sign-in that starts it already proved two factors (a passwordless sign-in).
     pub async fn start(
         &self,
         uid: &str,

@@ -116,7 +116,7 @@ errors!(SetProviderErrors: BadRequest, Unauthorized, Forbidden, NotFound, CrossS
 /// Enables or disables a provider system-wide (backup codes cannot be disabled).
 #[utoipa::path(put, path = "/api/v1/admin/providers/{id}", tag = "admin",
     security(("session" = [])),
-    params(("id" = String, Path, description = "The provider: `totp`, `backup_codes`, `webauthn`")),
+    params(("id" = String, Path, description = "The provider's id (`totp`, `backup_codes`…)")),
     request_body = ProviderRequest,
     responses((status = 204, description = "Changed"), SetProviderErrors))]
 async fn set_provider(

@@ -2,10 +2,11 @@
 
 mod account;
 mod admin;
+mod credentials;
 mod devices;
 mod login_flow;
+mod passwordless;
 mod two_factor;
-mod webauthn;
 
 use axum::Json;
 use axum::extract::State;
@@ -33,7 +34,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .merge(account::router())
         .merge(two_factor::router())
-        .merge(webauthn::router())
+        .merge(credentials::router())
+        .merge(passwordless::router())
         .merge(admin::router())
         .merge(devices::router())
         .merge(login_flow::router())

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::actions::SECOND_FACTOR;
 use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{ApiJson, AuthSession, Client, MaybeSession, with_login_cookies};
@@ -34,7 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// What a provider's challenge needs the client to do first.
 #[derive(Serialize, ToSchema)]
 pub struct ChallengeOptions {
-    /// The provider's options (WebAuthn: for `navigator.credentials.get`); `null` for a
+    /// The provider's options (for the browser's credential API); `null` for a
     /// provider without a first half.
     #[schema(value_type = Option<Object>)]
     pub options: Option<serde_json::Value>,
@@ -49,7 +50,7 @@ pub struct BeginRequest {
 errors!(ChallengeBeginErrors: BadRequest, Unauthorized, NotFound, CrossSite, PayloadTooLarge,
     UnsupportedMediaType, Unavailable, Internal);
 
-/// The first half of a challenge, for any provider that has one (WebAuthn: the request
+/// The first half of a challenge, for any provider that has one (a browser ceremony: the request
 /// options for `navigator.credentials.get`; the answer then goes to
 /// `POST /api/v1/login/challenge` as `code`, the credential as JSON). `{"options": null}`
 /// for code providers.
@@ -144,7 +145,7 @@ errors!(ChallengeErrors: BadRequest, Unauthorized, InvalidCode, NotFound, CrossS
 
 /// Answers the second-factor challenge of a session in the login flow.
 ///
-/// `code` is the TOTP or backup code, or for `webauthn` the credential from
+/// `code` is the TOTP or backup code, or for a browser ceremony the credential from
 /// `navigator.credentials.get` as JSON (see `/api/v1/login/challenge/begin`). A new session
 /// cookie is set.
 #[utoipa::path(post, path = "/api/v1/login/challenge", tag = "two-factor",
@@ -200,7 +201,9 @@ async fn totp_begin(
     MaybeSession(current): MaybeSession,
 ) -> Result<impl IntoResponse, AppError> {
     let (s, _) = enrolling(current)?;
-    let enrollment = crate::actions::begin_enrollment(&state, &s, ProviderId::Totp, now()).await?;
+    let enrollment =
+        crate::actions::begin_enrollment(&state, &s, ProviderId::Totp, SECOND_FACTOR, now())
+            .await?;
     Ok((StatusCode::CREATED, Json(enrollment)))
 }
 
@@ -231,8 +234,16 @@ async fn totp_verify(
         name: "",
         response: &req.code,
     };
-    crate::actions::finish_enrollment(&state, &s, &client, ProviderId::Totp, &answer, now())
-        .await?;
+    crate::actions::finish_enrollment(
+        &state,
+        &s,
+        &client,
+        ProviderId::Totp,
+        SECOND_FACTOR,
+        &answer,
+        now(),
+    )
+    .await?;
     if s.stage == Stage::SetupRequired {
         let (token, session) = crate::login::setup_step(&state, &s, &token).await?;
         let jar = with_login_cookies(&state, jar, token, &session);

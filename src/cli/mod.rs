@@ -121,7 +121,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 pub(crate) fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
-    let (config, report) = Config::load(path, std::env::vars())?;
+    let (config, report) =
+        Config::load(path, std::env::vars(), &crate::providers::config_sections())?;
     warn_unknown(&report);
     Ok(config)
 }

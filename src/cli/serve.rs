@@ -49,7 +49,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 tracing::warn!(error = %e, "purging expired login flows failed");
             }
             if let Err(e) = purge_store.purge_ceremonies(now()).await {
-                tracing::warn!(error = %e, "purging expired WebAuthn ceremonies failed");
+                tracing::warn!(error = %e, "purging expired ceremonies failed");
             }
             // The longest throttle delay is 15 minutes; a day-old counter is history.
             if let Err(e) = purge_store.purge_throttle(now() - 86_400).await {

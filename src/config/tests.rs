@@ -16,7 +16,7 @@ fn file(text: &str) -> tempfile::NamedTempFile {
 
 #[test]
 fn no_file_no_env_gives_defaults() {
-    let (config, report) = Config::load(None, env(&[])).unwrap();
+    let (config, report) = Config::load(None, env(&[]), &[]).unwrap();
     assert_eq!(config, Config::default());
     assert!(report.unknown_env_vars.is_empty());
     assert!(config.database_url().starts_with("sqlite://"));
@@ -29,6 +29,7 @@ fn file_then_env_override() {
     let (config, _) = Config::load(
         Some(f.path()),
         env(&[("TWOFOLD_SESSION_REMEMBER_DAYS", "3")]),
+        &[],
     )
     .unwrap();
     assert_eq!(config.server.listen, "127.0.0.1:9000");
@@ -39,14 +40,15 @@ fn file_then_env_override() {
 fn file_variant_reads_secret_from_file() {
     let secret = file("postgres://u:p@db/twofold\n");
     let path = secret.path().to_str().unwrap().to_string();
-    let (config, _) = Config::load(None, env(&[("TWOFOLD_DATABASE_URL_FILE", &path)])).unwrap();
+    let (config, _) =
+        Config::load(None, env(&[("TWOFOLD_DATABASE_URL_FILE", &path)]), &[]).unwrap();
     assert_eq!(config.database.url, "postgres://u:p@db/twofold");
 }
 
 #[test]
 fn unknown_key_in_file_is_an_error_naming_it() {
     let f = file("[server]\nlisen = \"127.0.0.1:9000\"\n");
-    let err = Config::load(Some(f.path()), env(&[]))
+    let err = Config::load(Some(f.path()), env(&[]), &[])
         .unwrap_err()
         .to_string();
     assert!(err.contains("lisen"), "{err}");
@@ -55,12 +57,12 @@ fn unknown_key_in_file_is_an_error_naming_it() {
 #[test]
 fn unknown_section_is_an_error() {
     let f = file("[severs]\nlisten = \"x\"\n");
-    assert!(Config::load(Some(f.path()), env(&[])).is_err());
+    assert!(Config::load(Some(f.path()), env(&[]), &[]).is_err());
 }
 
 #[test]
 fn wrong_type_in_env_is_an_error_naming_the_variable() {
-    let err = Config::load(None, env(&[("TWOFOLD_SESSION_REMEMBER_DAYS", "many")]))
+    let err = Config::load(None, env(&[("TWOFOLD_SESSION_REMEMBER_DAYS", "many")]), &[])
         .unwrap_err()
         .to_string();
     assert!(err.contains("TWOFOLD_SESSION_REMEMBER_DAYS"), "{err}");
@@ -68,7 +70,7 @@ fn wrong_type_in_env_is_an_error_naming_the_variable() {
 
 #[test]
 fn unknown_env_var_is_reported_not_fatal() {
-    let (_, report) = Config::load(None, env(&[("TWOFOLD_SERVR_LISTEN", "x")])).unwrap();
+    let (_, report) = Config::load(None, env(&[("TWOFOLD_SERVR_LISTEN", "x")]), &[]).unwrap();
     assert_eq!(report.unknown_env_vars, vec!["TWOFOLD_SERVR_LISTEN"]);
 }
 
@@ -89,7 +91,7 @@ fn invalid_values_are_rejected() {
         ("TWOFOLD_FORWARD_AUTH_DEFAULT_POLICY", "maybe"),
     ] {
         assert!(
-            Config::load(None, env(&[(var, value)])).is_err(),
+            Config::load(None, env(&[(var, value)]), &[]).is_err(),
             "{var}={value} was accepted"
         );
     }
@@ -100,6 +102,7 @@ fn secure_cookies_outside_localhost() {
     let (config, _) = Config::load(
         None,
         env(&[("TWOFOLD_SERVER_PUBLIC_URL", "https://auth.example.org")]),
+        &[],
     )
     .unwrap();
     assert!(config.secure_cookies());
@@ -116,6 +119,7 @@ fn forward_auth_rules_from_the_file_and_domains_from_the_env() {
             "TWOFOLD_FORWARD_AUTH_ALLOWED_DOMAINS",
             "example.org, example.net",
         )]),
+        &[],
     )
     .unwrap();
     assert_eq!(config.forward_auth.rules[0].policy, "bypass");
@@ -124,38 +128,42 @@ fn forward_auth_rules_from_the_file_and_domains_from_the_env() {
         ["example.org", "example.net"]
     );
     let bad = file("[[forward_auth.rules]]\npolicy = \"sometimes\"\n");
-    assert!(Config::load(Some(bad.path()), env(&[])).is_err());
+    assert!(Config::load(Some(bad.path()), env(&[]), &[]).is_err());
 }
 
 #[test]
 fn the_example_config_in_the_repo_is_valid() {
     let f = file(include_str!("../../examples/twofold.toml"));
-    let (config, _) = Config::load(Some(f.path()), env(&[])).unwrap();
+    let (config, _) = Config::load(Some(f.path()), env(&[]), &[]).unwrap();
     assert_eq!(config.forward_auth.rules.len(), 2);
     assert!(config.secure_cookies());
 }
 
 #[test]
 fn metrics_are_off_unless_asked_for() {
-    let (config, _) = Config::load(None, env(&[])).unwrap();
+    let (config, _) = Config::load(None, env(&[]), &[]).unwrap();
     assert!(!config.metrics.collected());
     assert!(!config.metrics.on_main_listener());
 
-    let (config, _) = Config::load(None, env(&[("TWOFOLD_METRICS_ENABLED", "true")])).unwrap();
+    let (config, _) = Config::load(None, env(&[("TWOFOLD_METRICS_ENABLED", "true")]), &[]).unwrap();
     assert!(config.metrics.collected() && config.metrics.on_main_listener());
 
     // A listener of their own takes /metrics off the main port, whatever `enabled` says.
     let f = file("[metrics]\nenabled = true\nlisten = \"127.0.0.1:9090\"\n");
-    let (config, _) = Config::load(Some(f.path()), env(&[])).unwrap();
+    let (config, _) = Config::load(Some(f.path()), env(&[]), &[]).unwrap();
     assert!(config.metrics.collected());
     assert!(!config.metrics.on_main_listener());
-    let (config, _) =
-        Config::load(None, env(&[("TWOFOLD_METRICS_LISTEN", "127.0.0.1:9090")])).unwrap();
+    let (config, _) = Config::load(
+        None,
+        env(&[("TWOFOLD_METRICS_LISTEN", "127.0.0.1:9090")]),
+        &[],
+    )
+    .unwrap();
     assert!(config.metrics.collected() && !config.metrics.on_main_listener());
 
     for bad in ["localhost", "127.0.0.1:8080"] {
         assert!(
-            Config::load(None, env(&[("TWOFOLD_METRICS_LISTEN", bad)])).is_err(),
+            Config::load(None, env(&[("TWOFOLD_METRICS_LISTEN", bad)]), &[]).is_err(),
             "metrics.listen = {bad} was accepted"
         );
     }
@@ -182,4 +190,55 @@ fn every_setting_is_documented() {
         missing.is_empty(),
         "not in docs/configuration.md: {missing:?}"
     );
+}
+
+/// A section owned outside this module, as a provider declares one.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Owned {
+    level: i64,
+}
+
+fn owned() -> super::Section {
+    let mut defaults = toml::Table::new();
+    defaults.insert("level".into(), toml::Value::Integer(1));
+    super::Section {
+        name: "owned",
+        defaults,
+        check: |v| {
+            let o = Owned::deserialize(v.clone()).map_err(|e| e.to_string())?;
+            if o.level > 9 {
+                return Err("level: at most 9".into());
+            }
+            Ok(())
+        },
+    }
+}
+
+#[test]
+fn an_owned_section_is_read_defaulted_checked_and_settable_from_the_env() {
+    let (config, _) = Config::load(None, env(&[]), &[owned()]).unwrap();
+    assert_eq!(config.section::<Owned>("owned").unwrap().level, 1);
+    let (config, report) =
+        Config::load(None, env(&[("TWOFOLD_OWNED_LEVEL", "4")]), &[owned()]).unwrap();
+    assert_eq!(config.section::<Owned>("owned").unwrap().level, 4);
+    assert!(report.unknown_env_vars.is_empty());
+    let f = file("[owned]\nlevel = 12\n");
+    let err = Config::load(Some(f.path()), env(&[]), &[owned()])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("level: at most 9"), "{err}");
+    let f = file("[owned]\nlevl = 2\n");
+    let err = Config::load(Some(f.path()), env(&[]), &[owned()])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("levl"), "{err}");
+    // Without its owner the section is unknown, like any typo of a section name.
+    let f = file("[owned]\nlevel = 2\n");
+    let err = Config::load(Some(f.path()), env(&[]), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("owned"), "{err}");
+    let f = file("owned = 3\n");
+    assert!(Config::load(Some(f.path()), env(&[]), &[owned()]).is_err());
 }

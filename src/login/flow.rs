@@ -5,7 +5,7 @@ use crate::audit::{self, Actor};
 use crate::clock::now;
 use crate::error::AppError;
 use crate::metrics::{LoginMethod, LoginResult};
-use crate::providers::ProviderId;
+use crate::providers::{Outcome, ProviderId};
 use crate::sessions::{ClientInfo, Session};
 use crate::state::AppState;
 
@@ -150,13 +150,18 @@ pub async fn challenge_step(
         )
         .await?;
     match outcome {
-        crate::providers::Outcome::Pending => match next(session.stage, Event::ApprovalPending) {
+        Outcome::Pending => match next(session.stage, Event::ApprovalPending) {
             // The login now waits for the approval (under a new token, like every step).
             Ok(waiting) => advance(state, session, token, waiting, false).await,
             // Already waiting: nothing changes until it is settled.
             Err(_) => Ok((token.to_string(), session.clone())),
         },
-        _ => advance(state, session, token, stage, true).await,
+        // A right round of several: the login stays where it is; the client begins the
+        // next round (the provider's `begin` knows which).
+        Outcome::AnotherRound => Ok((token.to_string(), session.clone())),
+        Outcome::Passed => advance(state, session, token, stage, true).await,
+        // `verify_challenge` turns a failure into an error; never a pass.
+        Outcome::Failed => Err(AppError::InvalidCode),
     }
 }
 
@@ -202,64 +207,62 @@ async fn advance(
     Ok((new_token, session))
 }
 
-/// Starts a passwordless sign-in: options for any passkey of this site, the state kept
-/// under `ceremony`. Each start stores a row: a client may not make them endlessly.
-pub async fn passkey_begin(
+/// Starts a passwordless sign-in with `provider`: options for any of its sign-in
+/// credentials on this site, the state kept under `ceremony`. Each start stores a row: a
+/// client may not make them endlessly.
+pub async fn sign_in_begin(
     state: &AppState,
+    provider: ProviderId,
     ceremony: &str,
     client: &ClientInfo,
 ) -> Result<serde_json::Value, AppError> {
     let now = now();
+    let p = state.two_factor.sign_in_provider(provider).await?;
     state
         .throttle
         .count_use(
-            "passkey-begin",
+            "passwordless-begin",
             client,
-            crate::throttle::PASSKEY_STARTS,
+            crate::throttle::SIGN_IN_STARTS,
             now,
         )
         .await?;
-    state
-        .two_factor
-        .webauthn
-        .begin_passkey_login(ceremony, now)
-        .await
+    p.begin_sign_in(ceremony, now).await
 }
 
-/// Passwordless sign-in with a passkey (user verification required): the session starts
-/// fully authenticated with two factors. `ceremony` is the key of the sign-in in progress
-/// (from its cookie). Throttled per client address: a wrong answer costs like a wrong
-/// password, and the answer never says whether the credential exists. Counted once in
-/// the metrics.
-pub async fn passkey_step(
+/// Passwordless sign-in (the provider requires user verification, so it counts as two
+/// factors): the session starts fully authenticated. `ceremony` is the key of the
+/// sign-in in progress (from its cookie). Throttled per client address: a wrong answer
+/// costs like a wrong password, and the answer never says whether the credential
+/// exists. Counted once in the metrics.
+pub async fn sign_in_step(
     state: &AppState,
+    provider: ProviderId,
     ceremony: &str,
     answer: &str,
     remember: bool,
     client: &ClientInfo,
 ) -> Result<(String, Session), AppError> {
-    let result = passkey_login(state, ceremony, answer, remember, client).await;
-    count_login(LoginMethod::Passkey, &result);
+    let result = passwordless_login(state, provider, ceremony, answer, remember, client).await;
+    count_login(LoginMethod::Passwordless, &result);
     result
 }
 
-async fn passkey_login(
+async fn passwordless_login(
     state: &AppState,
+    provider: ProviderId,
     ceremony: &str,
     answer: &str,
     remember: bool,
     client: &ClientInfo,
 ) -> Result<(String, Session), AppError> {
     let now = now();
+    let p = state.two_factor.sign_in_provider(provider).await?;
     let throttle = &state.throttle;
     let actor = Actor::client("", client);
-    let buckets = crate::throttle::ip_bucket("passkey", &client.ip, crate::throttle::CLIENT);
+    let buckets = crate::throttle::ip_bucket("passwordless", &client.ip, crate::throttle::CLIENT);
     let reservation = throttle.reserve(buckets, &actor, now).await?;
-    let uid = state
-        .two_factor
-        .webauthn
-        .finish_passkey_login(ceremony, answer, now)
-        .await?;
+    let uid = p.finish_sign_in(ceremony, answer, now).await?;
     let user = match uid {
         Some(uid) => match state.accounts.get(&uid).await {
             Ok(u) if u.enabled => Some(u),
@@ -268,11 +271,12 @@ async fn passkey_login(
         },
         None => None,
     };
+    let detail = format!("passwordless:{}", provider.as_str());
     let Some(user) = user else {
         reservation.failed();
         state
             .audit
-            .record(audit::Event::LoginFailed, &actor, "", "passkey", now)
+            .record(audit::Event::LoginFailed, &actor, "", &detail, now)
             .await?;
         return Err(AppError::InvalidCredentials);
     };
@@ -287,7 +291,7 @@ async fn passkey_login(
             audit::Event::LoginSucceeded,
             &Actor::client(&user.uid, client),
             &user.uid,
-            "passkey",
+            &detail,
             now,
         )
         .await?;

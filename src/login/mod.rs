@@ -4,9 +4,11 @@
 //! the password step leads (`SecondFactorNeed`); this module only decides what is allowed.
 
 mod flow;
+#[cfg(test)]
+mod rounds;
 
 pub use flow::{
-    challenge_step, check_password, passkey_begin, passkey_step, password_step, setup_step,
+    challenge_step, check_password, password_step, setup_step, sign_in_begin, sign_in_step,
 };
 // The stage belongs to the session, what is still needed to the providers; both are
 // named here too because this module is where the flow between them is decided.

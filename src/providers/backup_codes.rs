@@ -71,6 +71,13 @@ impl Provider for BackupCodes {
         ProviderId::BackupCodes
     }
 
+    fn display_name(&self, lang: &str) -> &'static str {
+        match lang {
+            "fr" => "Code de secours",
+            _ => "Backup code",
+        }
+    }
+
     fn is_backup(&self) -> bool {
         true
     }

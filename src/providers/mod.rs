@@ -19,33 +19,44 @@ use crate::error::AppError;
 use crate::store::Store;
 use crate::throttle::Throttle;
 
-/// Providers known to this version (some arrive in later releases: a user's state row
-/// naming one that is not registered is reported, never ignored).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProviderId {
-    Totp,
-    BackupCodes,
-    Webauthn,
+/// Declares the providers this version knows: one line per provider, `Variant = "id"`.
+macro_rules! provider_ids {
+    ($($variant:ident = $id:literal),* $(,)?) => {
+        /// Providers known to this version (some arrive in later releases: a user's state
+        /// row naming one that is not registered is reported, never ignored).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ProviderId {
+            $($variant),*
+        }
+
+        impl ProviderId {
+            pub const ALL: &[ProviderId] = &[$(ProviderId::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ProviderId::$variant => $id),*
+                }
+            }
+        }
+    };
+}
+
+// The registry, with the list in `TwoFactor::new`.
+provider_ids! {
+    Totp = "totp",
+    BackupCodes = "backup_codes",
+    Webauthn = "webauthn",
 }
 
 impl ProviderId {
-    pub const ALL: [ProviderId; 3] = [
-        ProviderId::Totp,
-        ProviderId::BackupCodes,
-        ProviderId::Webauthn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderId::Totp => "totp",
-            ProviderId::BackupCodes => "backup_codes",
-            ProviderId::Webauthn => "webauthn",
-        }
+    pub fn parse(s: &str) -> Option<ProviderId> {
+        Self::ALL.iter().copied().find(|p| p.as_str() == s)
     }
 
-    pub fn parse(s: &str) -> Option<ProviderId> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    /// The provider a request names (a path segment): unknown ones are "not found".
+    pub fn named(s: &str) -> Result<ProviderId, AppError> {
+        Self::parse(s).ok_or_else(|| AppError::NotFound(format!("provider {s}")))
     }
 }
 
@@ -65,6 +76,9 @@ pub struct Enrollment<'a> {
     pub display_name: &'a str,
     pub session_id: &'a str,
     pub now: i64,
+    /// A credential that signs in without the password rather than a second factor;
+    /// only for providers that [`Provider::signs_in`].
+    pub sign_in: bool,
 }
 
 /// The answer that finishes an enrollment: a first code, or what the authenticator
@@ -88,6 +102,29 @@ pub struct Enrolled {
 /// in one step).
 fn not_enrollable(id: ProviderId) -> AppError {
     AppError::BadRequest(format!("{} cannot be set up this way", id.as_str()))
+}
+
+/// A credential of a provider whose users may hold several (named keys), as the
+/// settings list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Credential {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    /// The provider's word for its kind.
+    pub kind: String,
+    /// It signs in without the password (and is not a second factor).
+    pub sign_in: bool,
+}
+
+/// What a provider's page fragments are rendered with.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    /// `en` or `fr`.
+    pub lang: &'a str,
+    /// The page's CSRF token, for the forms a fragment holds.
+    pub csrf: &'a str,
 }
 
 /// After this many consecutive failures a factor locks (NIST SP 800-63B §5.2.2).
@@ -143,7 +180,7 @@ pub trait Provider: Send + Sync {
     }
 
     /// Starts a challenge for a login attempt and returns what the page or client must
-    /// do (e.g. WebAuthn request options); `None` for providers whose challenge needs no
+    /// do (e.g. request options for the browser); `None` for providers whose challenge needs no
     /// first half (a code the user already has).
     async fn begin(&self, _attempt: &Attempt<'_>) -> Result<Option<serde_json::Value>, AppError> {
         Ok(None)
@@ -157,6 +194,86 @@ pub trait Provider: Send + Sync {
             self.verify(attempt.uid, response, attempt.now).await?,
         ))
     }
+
+    /// The provider's name as people see it, in `lang` (`en`, `fr`).
+    fn display_name(&self, lang: &str) -> &'static str;
+
+    /// Named credentials, for a provider whose users may hold several; none otherwise.
+    async fn credentials(&self, _uid: &str) -> Result<Vec<Credential>, AppError> {
+        Ok(Vec::new())
+    }
+
+    /// Renames one of [`Provider::credentials`].
+    async fn rename_credential(&self, _uid: &str, id: &str, _name: &str) -> Result<(), AppError> {
+        Err(AppError::NotFound(format!("credential {id}")))
+    }
+
+    /// Removes one of [`Provider::credentials`]. The framework never asks for the last
+    /// second-factor one: that is removing the factor ([`Provider::remove`]).
+    async fn remove_credential(&self, _uid: &str, id: &str) -> Result<(), AppError> {
+        Err(AppError::NotFound(format!("credential {id}")))
+    }
+
+    /// Whether a credential of this provider can sign in without the password (opted
+    /// into by enrolling with [`Enrollment::sign_in`]).
+    fn signs_in(&self) -> bool {
+        false
+    }
+
+    /// First half of a passwordless sign-in, for whoever holds a credential: what the
+    /// browser must do. The state is kept under `ceremony` (from the client's cookie).
+    async fn begin_sign_in(
+        &self,
+        _ceremony: &str,
+        _now: i64,
+    ) -> Result<serde_json::Value, AppError> {
+        Err(AppError::NotFound(format!(
+            "{} does not sign in",
+            self.id().as_str()
+        )))
+    }
+
+    /// Second half: the uid whose credential answered, or `None` for any failure (the
+    /// answer must not tell whether a credential exists).
+    async fn finish_sign_in(
+        &self,
+        _ceremony: &str,
+        _answer: &str,
+        _now: i64,
+    ) -> Result<Option<String>, AppError> {
+        Ok(None)
+    }
+
+    /// The script the provider's fragments need, served at `/static/<id>.js` (the only
+    /// scripts the pages' Content-Security-Policy allows).
+    fn script(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The challenge page's fragment for a provider answered in the browser (a button
+    /// that runs a ceremony); `None` for one answered with a typed code.
+    fn challenge_view(&self, _view: &View<'_>) -> Option<String> {
+        None
+    }
+
+    /// The "setup required" page's fragment, for a provider set up in the browser.
+    fn setup_view(&self, _view: &View<'_>) -> Option<String> {
+        None
+    }
+
+    /// The sign-in page's fragment, for a provider that [`Provider::signs_in`].
+    fn sign_in_view(&self, _view: &View<'_>) -> Option<String> {
+        None
+    }
+
+    /// The security settings page's section for the user's credentials.
+    async fn settings_view(
+        &self,
+        _view: &View<'_>,
+        _uid: &str,
+    ) -> Result<Option<String>, AppError> {
+        Ok(None)
+    }
 }
 
 /// What a provider makes of an answer to its challenge.
@@ -166,6 +283,9 @@ pub enum Outcome {
     Failed,
     /// Not settled yet (waiting for an approval): neither a pass nor a failure.
     Pending,
+    /// This round was answered right but the provider asks for one more (its `begin`
+    /// knows which): the login stays at its stage, and nothing counts as a failure.
+    AnotherRound,
 }
 
 impl From<bool> for Outcome {
@@ -265,6 +385,11 @@ pub enum SecondFactorNeed {
     Setup,
 }
 
+/// The config sections the providers own, for `Config::load` (part of the registry).
+pub fn config_sections() -> Vec<crate::config::Section> {
+    vec![webauthn::config::section()]
+}
+
 #[derive(Clone)]
 pub struct TwoFactor {
     store: Store,
@@ -273,7 +398,6 @@ pub struct TwoFactor {
     providers: Vec<Arc<dyn Provider>>,
     pub totp: Arc<totp::Totp>,
     pub backup_codes: Arc<backup_codes::BackupCodes>,
-    pub webauthn: Arc<webauthn::WebauthnProvider>,
 }
 
 impl TwoFactor {
@@ -285,9 +409,11 @@ impl TwoFactor {
     ) -> anyhow::Result<Self> {
         let totp = Arc::new(totp::Totp::new(store.clone(), key.clone(), &config.totp)?);
         let backup_codes = Arc::new(backup_codes::BackupCodes::new(store.clone(), key));
-        let webauthn = Arc::new(webauthn::WebauthnProvider::new(store.clone(), config)?);
-        let providers: Vec<Arc<dyn Provider>> =
-            vec![totp.clone(), backup_codes.clone(), webauthn.clone()];
+        let providers: Vec<Arc<dyn Provider>> = vec![
+            totp.clone(),
+            backup_codes.clone(),
+            Arc::new(webauthn::WebauthnProvider::new(store.clone(), config)?),
+        ];
         Ok(Self {
             throttle: Throttle::new(store.clone(), audit.clone()),
             audit,
@@ -295,7 +421,6 @@ impl TwoFactor {
             providers,
             totp,
             backup_codes,
-            webauthn,
         })
     }
 
@@ -305,6 +430,32 @@ impl TwoFactor {
 
     pub fn registered(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
         self.providers.iter()
+    }
+
+    /// Puts `provider` in the place of the registered one with its id: tests drive the
+    /// framework with providers of their own.
+    #[cfg(test)]
+    pub(crate) fn replace_provider(&mut self, provider: Arc<dyn Provider>) {
+        self.providers.retain(|p| p.id() != provider.id());
+        self.providers.push(provider);
+    }
+
+    /// The registered provider `id`; "not found" for one this version does not carry.
+    pub fn get(&self, id: ProviderId) -> Result<&Arc<dyn Provider>, AppError> {
+        self.provider(id.as_str())
+            .ok_or_else(|| AppError::NotFound(format!("provider {}", id.as_str())))
+    }
+
+    /// The provider `id` when it signs in without the password and is on system-wide.
+    pub async fn sign_in_provider(&self, id: ProviderId) -> Result<&Arc<dyn Provider>, AppError> {
+        let p = self.get(id)?;
+        if !p.signs_in() || !self.system_enabled(id).await? {
+            return Err(AppError::NotFound(format!(
+                "passwordless sign-in with {}",
+                id.as_str()
+            )));
+        }
+        Ok(p)
     }
 
     /// Enabled system-wide: the admin's choice, else on. Backup codes are always on.
@@ -417,6 +568,7 @@ impl TwoFactor {
         let counted = match &result {
             Ok(Outcome::Passed) => FactorResult::Passed,
             Ok(Outcome::Pending) => FactorResult::Pending,
+            Ok(Outcome::AnotherRound) => FactorResult::AnotherRound,
             Ok(Outcome::Failed) | Err(AppError::InvalidCode) => FactorResult::Failed,
             Err(AppError::FactorLocked) => FactorResult::Locked,
             Err(AppError::TooManyAttempts(_)) => FactorResult::Throttled,
@@ -467,13 +619,14 @@ impl TwoFactor {
             return Err(AppError::FactorLocked);
         }
         let outcome = provider.verify_in(attempt, response.trim()).await?;
-        if outcome == Outcome::Pending {
-            // Nothing was guessed: give the reservations back.
+        if matches!(outcome, Outcome::Pending | Outcome::AnotherRound) {
+            // Not settled, nothing guessed wrong: give the reservations back. A right
+            // round is no pass either, so the counters are not reset.
             self.throttle.cancelled(reservation).await?;
             self.store
                 .provider_attempt_released(id.as_str(), uid)
                 .await?;
-            return Ok(Outcome::Pending);
+            return Ok(outcome);
         }
         if outcome == Outcome::Passed {
             self.store.provider_used(id.as_str(), uid, now).await?;
@@ -510,7 +663,7 @@ impl TwoFactor {
         Ok(out)
     }
 
-    /// The first half of a challenge for providers that have one (WebAuthn): what the
+    /// The first half of a challenge for providers that have one: what the
     /// page must do. Only for a provider the user may answer with right now.
     pub async fn begin_challenge(
         &self,

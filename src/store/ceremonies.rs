@@ -1,6 +1,6 @@
-//! `ceremonies`: the server-side state of a challenge or enrollment in progress (a
-//! WebAuthn registration or sign-in, and what later providers need), bound to a session,
-//! with an expiry, taken once.
+//! `ceremonies`: the server-side state of a provider's challenge, enrollment or
+//! passwordless sign-in in progress, bound to a session (or a sign-in's cookie), with an
+//! expiry, taken once.
 
 use super::{Store, StoreResult};
 

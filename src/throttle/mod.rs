@@ -127,8 +127,8 @@ pub const FLOW_STARTS: Limits = Limits {
 };
 
 /// Starting passwordless sign-ins: each start stores a ceremony row; generous, since
-/// many people behind one address may sign in with passkeys every day.
-pub const PASSKEY_STARTS: Limits = Limits {
+/// many people behind one address may sign in without a password every day.
+pub const SIGN_IN_STARTS: Limits = Limits {
     free: 60,
     max_delay: 10,
 };
@@ -233,7 +233,7 @@ impl Throttle {
     }
 
     /// Counts one use of something that costs the server (not a guess: a flow started, a
-    /// passkey sign-in begun) against the client's address, or refuses while it is in
+    /// passwordless sign-in begun) against the client's address, or refuses while it is in
     /// its delay.
     pub async fn count_use(
         &self,

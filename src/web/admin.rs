@@ -121,7 +121,7 @@ async fn require_admin(
 
 async fn load(
     state: &AppState,
-    t: &'static Texts,
+    lang: Lang,
     list: &ListQuery,
 ) -> Result<
     (
@@ -150,7 +150,7 @@ async fn load(
     for p in tf.registered() {
         providers.push(ProviderRow {
             id: p.id().as_str(),
-            name: t.provider_name(p.id()),
+            name: p.display_name(lang.code()),
             enabled: tf.system_enabled(p.id()).await?,
             always_on: !p.can_disable_system_wide(),
         });
@@ -184,7 +184,7 @@ async fn show(
     list: &ListQuery,
 ) -> Response {
     let t = lang.texts();
-    let (e, groups, providers, users, list) = match load(state, t, list).await {
+    let (e, groups, providers, users, list) = match load(state, lang, list).await {
         Ok(v) => v,
         Err(e) => return unavailable(lang, e),
     };

@@ -57,16 +57,6 @@ impl Lang {
     }
 }
 
-impl Texts {
-    pub fn provider_name(&self, id: crate::providers::ProviderId) -> &'static str {
-        match id {
-            crate::providers::ProviderId::Totp => self.provider_totp,
-            crate::providers::ProviderId::BackupCodes => self.provider_backup_codes,
-            crate::providers::ProviderId::Webauthn => self.webauthn.name,
-        }
-    }
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
@@ -127,9 +117,6 @@ pub struct Texts {
     pub could_not_load: &'static str,
     pub no_method_usable: &'static str,
     pub provider_totp: &'static str,
-    pub provider_backup_codes: &'static str,
-    /// The WebAuthn provider's own texts.
-    pub webauthn: &'static crate::providers::webauthn::texts::Texts,
     pub setup_required_title: &'static str,
     pub setup_required_intro: &'static str,
     pub scan_qr: &'static str,
@@ -250,8 +237,6 @@ static EN: Texts = Texts {
     could_not_load: "Could not load at least one of your enabled two-factor methods.",
     no_method_usable: "None of your two-factor methods can be used right now. Contact an administrator.",
     provider_totp: "Authenticator app (TOTP)",
-    provider_backup_codes: "Backup code",
-    webauthn: &crate::providers::webauthn::texts::EN,
     setup_required_title: "Set up two-factor authentication",
     setup_required_intro: "Your administrator requires two-factor authentication. Set up an authenticator app to continue.",
     scan_qr: "Scan this QR code with your authenticator app, or enter the key by hand:",
@@ -371,8 +356,6 @@ static FR: Texts = Texts {
     could_not_load: "Impossible de charger au moins une de vos méthodes d'authentification à deux facteurs activées.",
     no_method_usable: "Aucune de vos méthodes à deux facteurs n'est utilisable pour le moment. Contactez un administrateur.",
     provider_totp: "Application d'authentification (TOTP)",
-    provider_backup_codes: "Code de secours",
-    webauthn: &crate::providers::webauthn::texts::FR,
     setup_required_title: "Configurer l'authentification à deux facteurs",
     setup_required_intro: "Votre administrateur exige l'authentification à deux facteurs. Configurez une application d'authentification pour continuer.",
     scan_qr: "Scannez ce code QR avec votre application d'authentification, ou saisissez la clé à la main :",

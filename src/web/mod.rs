@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", axum::routing::post(logout_submit))
         .route("/static/style.css", get(stylesheet))
-        .route("/static/webauthn.js", get(webauthn_script))
+        .route("/static/{script}", get(provider_script))
         .route("/login/done", get(login_done))
         .merge(account::router())
         .merge(two_factor::router())
@@ -48,6 +48,26 @@ struct LoginPage<'a> {
     csrf: &'a str,
     uid: &'a str,
     error: Option<&'static str>,
+    /// Ways to sign in without the password, from the providers that can.
+    views: &'a [String],
+}
+
+/// The sign-in page's fragments of the providers that sign in without the password and
+/// are on system-wide (none when that cannot be read: the password form still works).
+async fn sign_in_views(state: &AppState, lang: Lang) -> Vec<String> {
+    let view = crate::providers::View {
+        lang: lang.code(),
+        csrf: "",
+    };
+    let mut views = Vec::new();
+    for p in state.two_factor.registered().filter(|p| p.signs_in()) {
+        if let Ok(true) = state.two_factor.system_enabled(p.id()).await
+            && let Some(fragment) = p.sign_in_view(&view)
+        {
+            views.push(fragment);
+        }
+    }
+    views
 }
 
 #[derive(Template)]
@@ -96,18 +116,30 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-async fn webauthn_script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/webauthn.js"),
-    )
+/// `/static/<provider>.js`: the script a provider's fragments need.
+async fn provider_script(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let script = file
+        .strip_suffix(".js")
+        .and_then(|id| state.two_factor.provider(id))
+        .and_then(|p| p.script());
+    match script {
+        Some(body) => (
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            body,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Where the page's script sends the browser after a challenge it answered through the
-/// API (a security key): on to the app it came from, or home.
+/// API (a browser ceremony): on to the app it came from, or home.
 async fn login_done(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -175,6 +207,7 @@ async fn login_page(
         }
         return (jar, Redirect::to(two_factor::page_for(s.stage))).into_response();
     }
+    let views = sign_in_views(&state, lang).await;
     let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = LoginPage {
         lang: lang.code(),
@@ -182,6 +215,7 @@ async fn login_page(
         csrf: &token,
         uid: "",
         error: None,
+        views: &views,
     };
     (jar, render(page)).into_response()
 }
@@ -203,6 +237,7 @@ async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let t = lang.texts();
+    let views = sign_in_views(&state, lang).await;
     let show = |jar: CookieJar, status: StatusCode, uid: &str, error: &'static str| {
         let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
         let page = LoginPage {
@@ -211,6 +246,7 @@ async fn login_submit(
             csrf: &token,
             uid,
             error: Some(error),
+            views: &views,
         };
         (status, jar, render(page)).into_response()
     };

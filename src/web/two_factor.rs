@@ -1,8 +1,12 @@
 //! Pages of the second factor: the challenge (with provider choice), "setup required",
-//! and the personal security settings (TOTP with QR code, backup codes).
+//! and the personal security settings (TOTP with QR code, backup codes). Providers
+//! answered or set up in the browser bring their own fragments ([`Provider`]'s views);
+//! their named credentials are renamed and removed through one pair of routes.
+//!
+//! [`Provider`]: crate::providers::Provider
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -12,12 +16,13 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, Texts};
 use super::{csrf, render, unavailable};
+use crate::actions::SECOND_FACTOR;
 use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession, with_login_cookies};
 use crate::login::Stage;
 use crate::providers::totp::Enrollment;
-use crate::providers::{EnrollmentAnswer, ProviderId};
+use crate::providers::{EnrollmentAnswer, ProviderId, View};
 use crate::sessions::Session;
 use crate::state::AppState;
 
@@ -32,8 +37,14 @@ pub fn router() -> Router<AppState> {
         .route("/settings/security/totp/begin", post(totp_begin))
         .route("/settings/security/totp/verify", post(totp_verify))
         .route("/settings/security/totp/remove", post(totp_remove))
-        .route("/settings/security/webauthn/remove", post(key_remove))
-        .route("/settings/security/webauthn/rename", post(key_rename))
+        .route(
+            "/settings/security/{provider}/credentials/remove",
+            post(credential_remove),
+        )
+        .route(
+            "/settings/security/{provider}/credentials/rename",
+            post(credential_rename),
+        )
         .route("/settings/security/backup-codes", post(backup_codes))
 }
 
@@ -71,8 +82,8 @@ struct ChallengePage<'a> {
     csrf: &'a str,
     /// Providers answered with a code typed into the form.
     choices: Vec<Choice>,
-    /// A security key can answer (a button, driven by /static/webauthn.js).
-    webauthn: bool,
+    /// The fragments of providers answered in the browser (a button and its script).
+    views: Vec<String>,
     some_unavailable: bool,
     error: Option<&'static str>,
 }
@@ -90,12 +101,22 @@ async fn show_challenge(
         Err(e) => return unavailable(lang, e),
     };
     let t = lang.texts();
-    let webauthn = status.usable().contains(&ProviderId::Webauthn);
-    let usable: Vec<ProviderId> = status
-        .usable()
-        .into_iter()
-        .filter(|p| *p != ProviderId::Webauthn)
-        .collect();
+    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
+    let view = View {
+        lang: lang.code(),
+        csrf: &token,
+    };
+    let mut views = Vec::new();
+    let mut usable = Vec::new();
+    for id in status.usable() {
+        let Ok(p) = state.two_factor.get(id) else {
+            continue;
+        };
+        match p.challenge_view(&view) {
+            Some(fragment) => views.push(fragment),
+            None => usable.push(id),
+        }
+    }
     // Last used comes first in `usable`; a choice the user just made wins.
     let selected = chosen
         .and_then(ProviderId::parse)
@@ -103,19 +124,20 @@ async fn show_challenge(
         .or_else(|| usable.first().copied());
     let choices = usable
         .iter()
-        .map(|&p| Choice {
-            id: p.as_str(),
-            name: t.provider_name(p),
-            selected: Some(p) == selected,
+        .filter_map(|&p| {
+            Some(Choice {
+                id: p.as_str(),
+                name: state.two_factor.get(p).ok()?.display_name(lang.code()),
+                selected: Some(p) == selected,
+            })
         })
         .collect();
-    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = ChallengePage {
         lang: lang.code(),
         t,
         csrf: &token,
         choices,
-        webauthn,
+        views,
         some_unavailable: status.some_unavailable(),
         error: error.map(|(_, m)| m),
     };
@@ -217,8 +239,8 @@ struct SetupPage<'a> {
     totp: bool,
     enrollment: Option<Enrollment>,
     verify_action: &'static str,
-    /// A security key can be registered here instead.
-    webauthn: bool,
+    /// The fragments of the other providers that can be set up here, in the browser.
+    views: Vec<String>,
     error: Option<&'static str>,
 }
 
@@ -228,7 +250,8 @@ async fn current_enrollment(state: &AppState, session: &Session) -> Result<Enrol
     if let Some(e) = state.two_factor.totp.pending(&session.uid).await? {
         return Ok(e);
     }
-    crate::actions::begin_enrollment(state, session, ProviderId::Totp, now()).await?;
+    crate::actions::begin_enrollment(state, session, ProviderId::Totp, SECOND_FACTOR, now())
+        .await?;
     state
         .two_factor
         .totp
@@ -259,6 +282,14 @@ async fn show_setup(
         None
     };
     let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
+    let view = View {
+        lang: lang.code(),
+        csrf: &token,
+    };
+    let views = choices
+        .iter()
+        .filter_map(|&id| state.two_factor.get(id).ok()?.setup_view(&view))
+        .collect();
     let page = SetupPage {
         lang: lang.code(),
         t: lang.texts(),
@@ -266,7 +297,7 @@ async fn show_setup(
         totp,
         enrollment,
         verify_action: "/login/setup",
-        webauthn: choices.contains(&ProviderId::Webauthn),
+        views,
         error: error.map(|(_, m)| m),
     };
     let code = error.map(|(c, _)| c).unwrap_or(StatusCode::OK);
@@ -326,6 +357,7 @@ async fn setup_submit(
             &session,
             &client,
             ProviderId::Totp,
+            SECOND_FACTOR,
             &answer,
             now(),
         )
@@ -359,26 +391,29 @@ struct SecurityPage<'a> {
     backup_codes_left: i64,
     backup_few: bool,
     new_codes: Option<Vec<String>>,
-    keys: Vec<KeyView>,
-    passkeys: Vec<KeyView>,
+    /// The sections of providers with settings of their own (named keys).
+    views: Vec<String>,
     error: Option<&'static str>,
 }
 
-/// A security key or passkey as the security page lists it.
-struct KeyView {
-    id: String,
-    name: String,
-    added: String,
-}
-
-impl From<&crate::providers::webauthn::KeyInfo> for KeyView {
-    fn from(k: &crate::providers::webauthn::KeyInfo) -> Self {
-        Self {
-            id: k.id.clone(),
-            name: k.name.clone(),
-            added: crate::clock::format_time(k.created_at),
+/// The settings sections of the providers that are on system-wide, or that the user
+/// still has something set up with.
+async fn settings_views(
+    state: &AppState,
+    view: &View<'_>,
+    status: &crate::providers::UserStatus,
+    uid: &str,
+) -> Result<Vec<String>, AppError> {
+    let mut views = Vec::new();
+    for p in state.two_factor.registered() {
+        if !(state.two_factor.system_enabled(p.id()).await? || status.is_active(p.id())) {
+            continue;
+        }
+        if let Some(fragment) = p.settings_view(view, uid).await? {
+            views.push(fragment);
         }
     }
+    Ok(views)
 }
 
 async fn show_security(
@@ -390,18 +425,22 @@ async fn show_security(
     error: Option<(StatusCode, &'static str)>,
 ) -> Response {
     let uid = &session.uid;
+    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
+    let view = View {
+        lang: lang.code(),
+        csrf: &token,
+    };
     let loaded = async {
         let status = state.two_factor.status(uid).await?;
         let pending = state.two_factor.totp.pending(uid).await?;
-        let keys = state.two_factor.webauthn.credentials(uid).await?;
-        Ok::<_, AppError>((status, pending, keys))
+        let views = settings_views(state, &view, &status, uid).await?;
+        Ok::<_, AppError>((status, pending, views))
     }
     .await;
-    let (status, pending, keys) = match loaded {
+    let (status, pending, views) = match loaded {
         Ok(v) => v,
         Err(e) => return unavailable(lang, e),
     };
-    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = SecurityPage {
         lang: lang.code(),
         t: lang.texts(),
@@ -414,16 +453,7 @@ async fn show_security(
         backup_codes_left: status.backup_codes_left,
         backup_few: status.backup_codes_left <= crate::providers::backup_codes::FEW_LEFT,
         new_codes,
-        passkeys: keys
-            .iter()
-            .filter(|k| k.kind == "passkey")
-            .map(KeyView::from)
-            .collect(),
-        keys: keys
-            .iter()
-            .filter(|k| k.kind != "passkey")
-            .map(KeyView::from)
-            .collect(),
+        views,
         error: error.map(|(_, m)| m),
     };
     let code = error.map(|(c, _)| c).unwrap_or(StatusCode::OK);
@@ -513,7 +543,7 @@ async fn totp_begin(
 ) -> Response {
     let st = state.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
-        crate::actions::begin_enrollment(&st, &s, ProviderId::Totp, now())
+        crate::actions::begin_enrollment(&st, &s, ProviderId::Totp, SECOND_FACTOR, now())
             .await
             .map(|_| None)
     })
@@ -535,8 +565,16 @@ async fn totp_verify(
             name: "",
             response: &code,
         };
-        crate::actions::finish_enrollment(&st, &s, &client, ProviderId::Totp, &answer, now())
-            .await?;
+        crate::actions::finish_enrollment(
+            &st,
+            &s,
+            &client,
+            ProviderId::Totp,
+            SECOND_FACTOR,
+            &answer,
+            now(),
+        )
+        .await?;
         Ok(None)
     })
     .await
@@ -560,23 +598,25 @@ async fn totp_remove(
 }
 
 #[derive(Deserialize)]
-struct KeyForm {
+struct CredentialForm {
     csrf: String,
     id: String,
 }
 
-async fn key_remove(
+async fn credential_remove(
     State(state): State<AppState>,
     lang: Lang,
     Client(client): Client,
+    Path(provider): Path<String>,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
-    Form(form): Form<KeyForm>,
+    Form(form): Form<CredentialForm>,
 ) -> Response {
     let st = state.clone();
     let id = form.id.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
-        crate::actions::remove_key(&st, &s, &client, &id, now())
+        let provider = ProviderId::named(&provider)?;
+        crate::actions::remove_credential(&st, &s, &client, provider, &id, now())
             .await
             .map(|_| None)
     })
@@ -590,9 +630,11 @@ struct RenameForm {
     name: String,
 }
 
-async fn key_rename(
+async fn credential_rename(
     State(state): State<AppState>,
     lang: Lang,
+    Client(client): Client,
+    Path(provider): Path<String>,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     Form(form): Form<RenameForm>,
@@ -600,9 +642,8 @@ async fn key_rename(
     let st = state.clone();
     let (id, name) = (form.id.clone(), form.name.clone());
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
-        st.two_factor
-            .webauthn
-            .rename(&s.uid, &id, &name)
+        let provider = ProviderId::named(&provider)?;
+        crate::actions::rename_credential(&st, &s, &client, provider, &id, &name, now())
             .await
             .map(|_| None)
     })

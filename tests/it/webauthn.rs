@@ -78,7 +78,7 @@ async fn security_keys_in_chromium() {
     assert!(count("second_factor_passed", "webauthn") >= 3);
     assert_eq!(count("factor_removed", "webauthn"), 2);
     assert_eq!(count("factor_added", "passkey"), 1);
-    assert_eq!(count("login_succeeded", "passkey"), 1);
+    assert_eq!(count("login_succeeded", "passwordless:webauthn"), 1);
     // No second-factor key left: the provider is off (the passkey is not a second factor).
     let state = db.store().await.provider_states("alice").await.unwrap();
     assert!(!state.iter().any(|s| s.provider == "webauthn"));
@@ -144,13 +144,13 @@ async fn webauthn_bad_input_gets_clear_errors_and_changes_nothing(backend: Backe
     };
     // Finishing what was never begun.
     let (s, body) = post(
-        "/api/v1/2fa/webauthn/register/finish",
-        json!({"name": "k", "credential": {"id": "x"}}),
+        "/api/v1/2fa/webauthn/enroll/finish",
+        json!({"name": "k", "answer": {"id": "x"}}),
     )
     .await;
     assert_eq!(s, 400, "{body}");
     // Begun, then garbage as the answer, a bad name, an unknown field.
-    let (s, body) = post("/api/v1/2fa/webauthn/register", json!({})).await;
+    let (s, body) = post("/api/v1/2fa/webauthn/enroll", json!({})).await;
     assert_eq!(s, 200, "{body}");
     let options: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(options["options"]["publicKey"]["rp"]["id"], "localhost");
@@ -159,17 +159,11 @@ async fn webauthn_bad_input_gets_clear_errors_and_changes_nothing(backend: Backe
         "attestation none by default"
     );
     for (body, needle) in [
-        (
-            json!({"name": "k", "credential": {"id": "x"}}),
-            "credential",
-        ),
-        (json!({"name": " ", "credential": {}}), "name"),
-        (
-            json!({"name": "k", "credential": {}, "admin": true}),
-            "admin",
-        ),
+        (json!({"name": "k", "answer": {"id": "x"}}), "credential"),
+        (json!({"name": " ", "answer": {}}), "name"),
+        (json!({"name": "k", "answer": {}, "admin": true}), "admin"),
     ] {
-        let (s, text) = post("/api/v1/2fa/webauthn/register/finish", body).await;
+        let (s, text) = post("/api/v1/2fa/webauthn/enroll/finish", body).await;
         assert_eq!(s, 400, "{text}");
         assert!(text.contains(needle), "{needle}: {text}");
     }
@@ -202,14 +196,14 @@ async fn webauthn_bad_input_gets_clear_errors_and_changes_nothing(backend: Backe
     assert_eq!(r.status(), 400, "not a usable method");
     let anon = crate::common::browser();
     let r = anon
-        .post(server.url("/api/v1/login/passkey"))
-        .json(&json!({"credential": {}}))
+        .post(server.url("/api/v1/login/passwordless/webauthn"))
+        .json(&json!({"answer": {}}))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 400, "no passkey sign-in in progress");
+    assert_eq!(r.status(), 400, "no passwordless sign-in in progress");
     let r = anon
-        .post(server.url("/api/v1/login/passkey/begin"))
+        .post(server.url("/api/v1/login/passwordless/webauthn/begin"))
         .header("content-type", "application/json")
         .body("{}")
         .send()
@@ -217,8 +211,8 @@ async fn webauthn_bad_input_gets_clear_errors_and_changes_nothing(backend: Backe
         .unwrap();
     assert_eq!(r.status(), 200);
     let r = anon
-        .post(server.url("/api/v1/login/passkey"))
-        .json(&json!({"credential": {"id": "nope"}}))
+        .post(server.url("/api/v1/login/passwordless/webauthn"))
+        .json(&json!({"answer": {"id": "nope"}}))
         .send()
         .await
         .unwrap();
@@ -231,4 +225,100 @@ async fn webauthn_bad_input_gets_clear_errors_and_changes_nothing(backend: Backe
             .status()
             == 401
     );
+}
+
+crate::common::both!(the_generic_provider_routes_serve_any_provider_and_refuse_the_rest);
+
+/// The provider routes are generic: TOTP enrolls through them like a security key; a
+/// provider without named credentials lists none; passwordless sign-in only with a
+/// provider that signs in and is on system-wide; an unknown provider is "not found".
+async fn the_generic_provider_routes_serve_any_provider_and_refuse_the_rest(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let http = crate::common::browser();
+    crate::common::api_login(&http, &server, "alice", "password-a").await;
+    let r = http
+        .post(server.url("/api/v1/2fa/totp/enroll"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let begun: Value = r.json().await.unwrap();
+    let secret = begun["options"]["secret"].as_str().unwrap().to_string();
+    let r = http
+        .post(server.url("/api/v1/2fa/totp/enroll/finish"))
+        .json(&json!({"answer": "000000x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 201, "a wrong first code activates nothing");
+    let r = http
+        .post(server.url("/api/v1/2fa/totp/enroll/finish"))
+        .json(&json!({"answer": crate::two_factor::oathtool(&secret, 0)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(done["stage"], "authenticated");
+    let state = db.store().await.provider_states("alice").await.unwrap();
+    assert!(state.iter().any(|s| s.provider == "totp" && s.enabled == 1));
+    // TOTP has no named credentials, and does not sign in without the password.
+    let r = http
+        .get(server.url("/api/v1/2fa/totp/credentials"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap(), json!([]));
+    let r = http
+        .post(server.url("/api/v1/2fa/totp/enroll"))
+        .json(&json!({"sign_in": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    for (path, want) in [
+        ("/api/v1/login/passwordless/totp/begin", 404),
+        ("/api/v1/login/passwordless/nope/begin", 404),
+        ("/api/v1/2fa/nope/enroll", 404),
+        ("/api/v1/login/passwordless/webauthn/begin", 200),
+    ] {
+        let r = crate::common::browser()
+            .post(server.url(path))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), want, "{path}");
+    }
+    let r = http
+        .delete(server.url("/api/v1/2fa/webauthn/credentials/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // Switched off system-wide: no passwordless sign-in, and the page offers none.
+    assert!(
+        db.cli(&["provider", "disable", "webauthn"], "")
+            .status
+            .success()
+    );
+    let r = crate::common::browser()
+        .post(server.url("/api/v1/login/passwordless/webauthn/begin"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let page = crate::common::browser()
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"password\"") && !page.contains("passkey-login"));
 }

@@ -199,6 +199,13 @@ impl Provider for Totp {
         ProviderId::Totp
     }
 
+    fn display_name(&self, lang: &str) -> &'static str {
+        match lang {
+            "fr" => "Application d'authentification (TOTP)",
+            _ => "Authenticator app (TOTP)",
+        }
+    }
+
     fn admin_can_disable(&self) -> bool {
         true
     }

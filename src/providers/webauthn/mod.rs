@@ -13,17 +13,21 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
 use webauthn_rs::prelude::{
     PublicKeyCredential, RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication,
     SecurityKeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
-pub mod passkeys;
+pub mod config;
+mod passkeys;
 mod store;
 pub mod texts;
+mod views;
 
-use super::{Attempt, Outcome, Provider, ProviderId};
+use super::{
+    Attempt, Credential, Enrolled, Enrollment, EnrollmentAnswer, Outcome, Provider, ProviderId,
+    View,
+};
 use crate::error::AppError;
 use crate::store::Store;
 use store::WebauthnCredentialRow;
@@ -36,17 +40,6 @@ const LOGIN: &str = "login";
 const SECURITY_KEY: &str = "security_key";
 /// `webauthn_credentials.kind` of a passkey.
 const PASSKEY: &str = "passkey";
-
-/// A registered key as the user sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct KeyInfo {
-    pub id: String,
-    pub name: String,
-    pub created_at: i64,
-    pub last_used_at: i64,
-    /// `security_key` (second factor) or `passkey` (passwordless sign-in).
-    pub kind: String,
-}
 
 pub struct WebauthnProvider {
     store: Store,
@@ -103,17 +96,18 @@ fn internal(e: impl std::fmt::Display) -> AppError {
 impl WebauthnProvider {
     pub fn new(store: Store, config: &crate::config::Config) -> anyhow::Result<Self> {
         let public = Url::parse(&config.server.public_url)?;
-        let origin = match config.webauthn.rp_origin.as_str() {
+        let own: config::WebauthnConfig = config.section(config::SECTION)?;
+        let origin = match own.rp_origin.as_str() {
             "" => public.clone(),
             o => Url::parse(o)?,
         };
-        let rp_id = match config.webauthn.rp_id.as_str() {
+        let rp_id = match own.rp_id.as_str() {
             "" => public.host_str().unwrap_or("localhost").to_string(),
             id => id.to_string(),
         };
         let webauthn = WebauthnBuilder::new(&rp_id, &origin)
             .map_err(|e| anyhow::anyhow!("webauthn relying party {rp_id} / {origin}: {e}"))?
-            .rp_name(&config.webauthn.rp_name)
+            .rp_name(&own.rp_name)
             .build()
             .map_err(|e| anyhow::anyhow!("webauthn: {e}"))?;
         Ok(Self {
@@ -138,30 +132,24 @@ impl WebauthnProvider {
     }
 
     /// Every credential of the user, second-factor keys and passkeys.
-    pub async fn credentials(&self, uid: &str) -> Result<Vec<KeyInfo>, AppError> {
+    async fn all_credentials(&self, uid: &str) -> Result<Vec<Credential>, AppError> {
         Ok(self
             .store
             .webauthn_credentials_of(uid)
             .await?
             .into_iter()
-            .map(|r| KeyInfo {
-                id: r.id,
-                name: r.name,
-                created_at: r.created_at,
-                last_used_at: r.last_used_at,
-                kind: r.kind,
-            })
+            .map(|r| listed(&r))
             .collect())
     }
 
-    /// The user's second-factor keys.
-    pub async fn keys(&self, uid: &str) -> Result<Vec<KeyInfo>, AppError> {
+    /// How many second-factor keys the user has.
+    async fn key_count(&self, uid: &str) -> Result<usize, AppError> {
         Ok(self
-            .credentials(uid)
+            .all_credentials(uid)
             .await?
-            .into_iter()
-            .filter(|k| k.kind == SECURITY_KEY)
-            .collect())
+            .iter()
+            .filter(|k| !k.sign_in)
+            .count())
     }
 
     /// Every credential id of the user, both kinds: excluded at any registration, so that
@@ -225,7 +213,7 @@ impl WebauthnProvider {
         id: &[u8],
         credential: &impl serde::Serialize,
         now: i64,
-    ) -> Result<KeyInfo, AppError> {
+    ) -> Result<Credential, AppError> {
         let row = WebauthnCredentialRow {
             id: credential_id(id),
             uid: uid.to_string(),
@@ -239,17 +227,11 @@ impl WebauthnProvider {
             .insert_webauthn_credential(&row)
             .await
             .map_err(|e| already_registered(e.into()))?;
-        Ok(KeyInfo {
-            id: row.id,
-            name: row.name,
-            created_at: now,
-            last_used_at: 0,
-            kind: row.kind,
-        })
+        Ok(listed(&row))
     }
 
     /// First half of adding a key: the options for `navigator.credentials.create`.
-    pub async fn begin_registration(
+    async fn begin_registration(
         &self,
         uid: &str,
         display_name: &str,
@@ -274,14 +256,14 @@ impl WebauthnProvider {
 
     /// Second half: checks the browser's answer (the credential as JSON text, as a
     /// challenge's answer is) and stores the key under `name`.
-    pub async fn finish_registration(
+    async fn finish_registration(
         &self,
         uid: &str,
         session_id: &str,
         name: &str,
         answer: &str,
         now: i64,
-    ) -> Result<KeyInfo, AppError> {
+    ) -> Result<Credential, AppError> {
         let name = checked_name(name)?;
         let credential: RegisterPublicKeyCredential =
             serde_json::from_str(answer).map_err(|_| bad("credential"))?;
@@ -301,8 +283,74 @@ impl WebauthnProvider {
             .await?;
         Ok(info)
     }
+}
 
-    pub async fn rename(&self, uid: &str, id: &str, name: &str) -> Result<(), AppError> {
+/// A stored credential as lists show it.
+fn listed(r: &WebauthnCredentialRow) -> Credential {
+    Credential {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        created_at: r.created_at,
+        last_used_at: r.last_used_at,
+        kind: r.kind.clone(),
+        sign_in: r.kind == PASSKEY,
+    }
+}
+
+#[async_trait]
+impl Provider for WebauthnProvider {
+    /// A security key, or with `sign_in` a passkey.
+    async fn begin_enrollment(&self, e: &Enrollment<'_>) -> Result<serde_json::Value, AppError> {
+        if e.sign_in {
+            self.begin_passkey_registration(e.uid, e.display_name, e.session_id, e.now)
+                .await
+        } else {
+            self.begin_registration(e.uid, e.display_name, e.session_id, e.now)
+                .await
+        }
+    }
+
+    async fn finish_enrollment(
+        &self,
+        e: &Enrollment<'_>,
+        answer: &EnrollmentAnswer<'_>,
+    ) -> Result<Enrolled, AppError> {
+        let (key, what) = if e.sign_in {
+            let key = self
+                .finish_passkey_registration(
+                    e.uid,
+                    e.session_id,
+                    answer.name,
+                    answer.response,
+                    e.now,
+                )
+                .await?;
+            (key, "passkey")
+        } else {
+            let key = self
+                .finish_registration(e.uid, e.session_id, answer.name, answer.response, e.now)
+                .await?;
+            (key, "webauthn")
+        };
+        Ok(Enrolled {
+            detail: format!("{what}:{}", key.name),
+            credential: Some(serde_json::to_value(&key).map_err(internal)?),
+        })
+    }
+
+    fn id(&self) -> ProviderId {
+        ProviderId::Webauthn
+    }
+
+    fn display_name(&self, lang: &str) -> &'static str {
+        texts::for_lang(lang).name
+    }
+
+    async fn credentials(&self, uid: &str) -> Result<Vec<Credential>, AppError> {
+        self.all_credentials(uid).await
+    }
+
+    async fn rename_credential(&self, uid: &str, id: &str, name: &str) -> Result<(), AppError> {
         let name = checked_name(name)?;
         if self.store.rename_webauthn_credential(uid, id, name).await? {
             Ok(())
@@ -311,47 +359,54 @@ impl WebauthnProvider {
         }
     }
 
-    /// Removes one key; returns how many are left.
-    pub async fn remove_key(&self, uid: &str, id: &str) -> Result<usize, AppError> {
+    async fn remove_credential(&self, uid: &str, id: &str) -> Result<(), AppError> {
         if !self.store.delete_webauthn_credential(uid, id).await? {
             return Err(AppError::NotFound(format!("security key {id}")));
         }
-        let left = self.keys(uid).await?.len();
-        if left == 0 {
+        if self.key_count(uid).await? == 0 {
             self.store
                 .delete_provider_state(ProviderId::Webauthn.as_str(), uid)
                 .await?;
         }
-        Ok(left)
+        Ok(())
     }
-}
 
-#[async_trait]
-impl Provider for WebauthnProvider {
-    async fn begin_enrollment(
+    fn signs_in(&self) -> bool {
+        true
+    }
+
+    async fn begin_sign_in(&self, ceremony: &str, now: i64) -> Result<serde_json::Value, AppError> {
+        self.begin_passkey_login(ceremony, now).await
+    }
+
+    async fn finish_sign_in(
         &self,
-        e: &super::Enrollment<'_>,
-    ) -> Result<serde_json::Value, AppError> {
-        self.begin_registration(e.uid, e.display_name, e.session_id, e.now)
-            .await
+        ceremony: &str,
+        answer: &str,
+        now: i64,
+    ) -> Result<Option<String>, AppError> {
+        self.finish_passkey_login(ceremony, answer, now).await
     }
 
-    async fn finish_enrollment(
-        &self,
-        e: &super::Enrollment<'_>,
-        answer: &super::EnrollmentAnswer<'_>,
-    ) -> Result<super::Enrolled, AppError> {
-        let key = self
-            .finish_registration(e.uid, e.session_id, answer.name, answer.response, e.now)
-            .await?;
-        Ok(super::Enrolled {
-            detail: format!("webauthn:{}", key.name),
-            credential: Some(serde_json::to_value(&key).map_err(|e| AppError::Internal(e.into()))?),
-        })
+    fn script(&self) -> Option<&'static str> {
+        Some(include_str!("ceremony.js"))
     }
 
-    fn id(&self) -> ProviderId {
-        ProviderId::Webauthn
+    fn challenge_view(&self, view: &View<'_>) -> Option<String> {
+        views::challenge(view)
+    }
+
+    fn setup_view(&self, view: &View<'_>) -> Option<String> {
+        views::setup(view)
+    }
+
+    fn sign_in_view(&self, view: &View<'_>) -> Option<String> {
+        views::sign_in(view)
+    }
+
+    async fn settings_view(&self, view: &View<'_>, uid: &str) -> Result<Option<String>, AppError> {
+        let credentials = self.all_credentials(uid).await?;
+        views::settings(view, &credentials).map(Some)
     }
 
     fn admin_can_disable(&self) -> bool {
@@ -363,7 +418,7 @@ impl Provider for WebauthnProvider {
     }
 
     async fn admin_enable(&self, uid: &str) -> Result<(), AppError> {
-        if self.keys(uid).await?.is_empty() {
+        if self.key_count(uid).await? == 0 {
             return Err(AppError::BadRequest(format!(
                 "{uid} has no security key: the user registers one"
             )));

@@ -16,17 +16,16 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential,
 };
 
-use super::{
-    KeyInfo, PASSKEY, WebauthnProvider, bad, checked_name, internal, no_registration, user_handle,
-};
+use super::{PASSKEY, WebauthnProvider, bad, checked_name, internal, no_registration, user_handle};
 use crate::error::AppError;
+use crate::providers::Credential;
 
 const PASSKEY_REGISTER: &str = "passkey_register";
 const PASSKEY_LOGIN: &str = "passkey_login";
 
 impl WebauthnProvider {
     /// First half of adding a passkey: creation options that require user verification.
-    pub async fn begin_passkey_registration(
+    pub(super) async fn begin_passkey_registration(
         &self,
         uid: &str,
         display_name: &str,
@@ -42,17 +41,17 @@ impl WebauthnProvider {
         serde_json::to_value(options).map_err(internal)
     }
 
-    pub async fn finish_passkey_registration(
+    pub(super) async fn finish_passkey_registration(
         &self,
         uid: &str,
         session_id: &str,
         name: &str,
-        answer: &serde_json::Value,
+        answer: &str,
         now: i64,
-    ) -> Result<KeyInfo, AppError> {
+    ) -> Result<Credential, AppError> {
         let name = checked_name(name)?;
         let credential: RegisterPublicKeyCredential =
-            serde_json::from_value(answer.clone()).map_err(|_| bad("credential"))?;
+            serde_json::from_str(answer).map_err(|_| bad("credential"))?;
         let state: PasskeyRegistration = self
             .take(session_id, PASSKEY_REGISTER, now)
             .await?
@@ -74,7 +73,7 @@ impl WebauthnProvider {
 
     /// First half of a passwordless sign-in, for whoever holds a passkey: the state is
     /// bound to `ceremony`, a key the browser keeps in a cookie until it answers.
-    pub async fn begin_passkey_login(
+    pub(super) async fn begin_passkey_login(
         &self,
         ceremony: &str,
         now: i64,
@@ -90,7 +89,7 @@ impl WebauthnProvider {
     /// Second half: the uid whose passkey answered, with user verification, or `None`
     /// (unknown credential, a second-factor key, wrong signature, a cloned key, no
     /// ceremony in progress).
-    pub async fn finish_passkey_login(
+    pub(super) async fn finish_passkey_login(
         &self,
         ceremony: &str,
         answer: &str,

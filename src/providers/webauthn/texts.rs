@@ -63,3 +63,11 @@ pub const FR: Texts = Texts {
     key_added: "ajoutée le",
     no_keys: "Aucune clé de sécurité pour l'instant.",
 };
+
+/// The texts in `lang` (`en`, `fr`); English for anything else.
+pub fn for_lang(lang: &str) -> &'static Texts {
+    match lang {
+        "fr" => &FR,
+        _ => &EN,
+    }
+}

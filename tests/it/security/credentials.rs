@@ -228,7 +228,13 @@ async fn defect_15_sensitive_changes_need_a_recent_sign_in(backend: Backend) {
         ("DELETE", "/api/v1/2fa/totp", None),
         // Binding a new factor: whoever holds a stolen session must not add their own.
         ("POST", "/api/v1/2fa/totp", None),
-        ("POST", "/api/v1/2fa/webauthn/register", None),
+        ("POST", "/api/v1/2fa/webauthn/enroll", Some(json!({}))),
+        // Nor their own way in.
+        (
+            "POST",
+            "/api/v1/2fa/webauthn/enroll",
+            Some(json!({"sign_in": true})),
+        ),
     ] {
         let req = match method {
             "POST" => alice.post(server.url(path)),

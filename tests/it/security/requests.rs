@@ -344,7 +344,7 @@ async fn passkey_starts_are_limited_per_address() {
     let mut statuses = Vec::new();
     for _ in 0..64 {
         let r = crate::common::browser()
-            .post(server.url("/api/v1/login/passkey/begin"))
+            .post(server.url("/api/v1/login/passwordless/webauthn/begin"))
             .json(&serde_json::json!({}))
             .send()
             .await

@@ -1,9 +1,13 @@
 // WebAuthn for twofold's pages: the server speaks JSON with base64url strings, the
 // browser API wants ArrayBuffers; this file converts both ways and runs the two
 // ceremonies (add a security key on the security page, use one at the challenge).
-// Served as is: no build step, and the page CSP allows scripts from this origin only.
+// Served as is at /static/webauthn.js: no build step, and the page CSP allows exactly
+// the providers' scripts. Each fragment of the provider names it, so a page with two of
+// them loads it twice: the second run does nothing.
 (function () {
   'use strict';
+  if (window.twofoldWebauthn) return;
+  window.twofoldWebauthn = true;
 
   function decode(s) {
     const b64 = s.replace(/-/g, '+').replace(/_/g, '/');
@@ -85,7 +89,8 @@
       const error = document.getElementById(form.dataset.error);
       const name = form.querySelector('[name=name]').value;
       try {
-        const begun = await post(form.dataset.begin, {});
+        const signIn = form.dataset.signIn === 'true';
+        const begun = await post(form.dataset.begin, { sign_in: signIn });
         if (begun.status === 403 && begun.data && begun.data.error.code === 'reauth_required') {
           window.location.href = '/settings/reauth?next=/settings/security';
           return;
@@ -94,7 +99,7 @@
         let cred;
         try {
           const options = creationOptions(begun.data.options);
-          if (form.dataset.resident === 'required') {
+          if (signIn) {
             // A passkey signs in without a name, so the authenticator must keep it
             // (a discoverable credential); webauthn-rs leaves that to the page.
             options.publicKey.authenticatorSelection.residentKey = 'required';
@@ -106,7 +111,9 @@
           if (e.name === 'InvalidStateError') throw new Error(form.dataset.duplicate);
           throw e;
         }
-        const done = await post(form.dataset.finish, { name: name, credential: credentialJson(cred) });
+        const done = await post(form.dataset.finish, {
+          name: name, answer: credentialJson(cred), sign_in: signIn,
+        });
         if (done.status !== 201) throw new Error(done.data ? done.data.error.message : String(done.status));
         if (form.dataset.done) {
           window.location.href = form.dataset.done;
@@ -125,10 +132,10 @@
     passkey.addEventListener('click', async () => {
       const error = document.getElementById('passkey-error');
       try {
-        const begun = await post('/api/v1/login/passkey/begin', {});
+        const begun = await post('/api/v1/login/passwordless/webauthn/begin', {});
         if (begun.status !== 200) throw new Error(begun.data ? begun.data.error.message : String(begun.status));
         const cred = await navigator.credentials.get(requestOptions(begun.data.options));
-        const done = await post('/api/v1/login/passkey', { credential: credentialJson(cred) });
+        const done = await post('/api/v1/login/passwordless/webauthn', { answer: credentialJson(cred) });
         if (done.status !== 200) throw new Error(done.data ? done.data.error.message : String(done.status));
         window.location.href = '/login/done';
       } catch (e) {
