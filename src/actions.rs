@@ -159,6 +159,29 @@ pub async fn finish_enrollment(
     Ok(enrolled)
 }
 
+/// [`finish_enrollment`] from wherever the session stands: in "setup required" the
+/// factor just set up finishes the login, and the new token and session come back (the
+/// adapter sets the cookie); a signed-in session stays as it is.
+#[allow(clippy::too_many_arguments)]
+pub async fn enroll_and_continue(
+    state: &AppState,
+    session: &Session,
+    token: &str,
+    client: &ClientInfo,
+    id: ProviderId,
+    purpose: Purpose,
+    answer: &EnrollmentAnswer<'_>,
+    now: i64,
+) -> Result<(Enrolled, Option<(String, Session)>), AppError> {
+    let enrolled = finish_enrollment(state, session, client, id, purpose, answer, now).await?;
+    let next = if session.stage == Stage::SetupRequired {
+        Some(crate::login::setup_step(state, session, token).await?)
+    } else {
+        None
+    };
+    Ok((enrolled, next))
+}
+
 /// The user turns off one of their factors: needs a recent re-authentication, and ends
 /// every other session of the user. Returns how many sessions ended.
 pub async fn remove_factor(
@@ -470,5 +493,43 @@ pub async fn remove_credential(
             )
             .await?;
     }
+    Ok(())
+}
+
+/// An administrator sets who must use two-factor authentication. The group names must
+/// be valid (and the groups exist: the store refuses unknown ones).
+pub async fn set_enforcement(
+    state: &AppState,
+    admin: &Actor,
+    enforced: bool,
+    groups: Vec<String>,
+    excluded: Vec<String>,
+    now: i64,
+) -> Result<crate::enforcement::Enforcement, AppError> {
+    let e = crate::enforcement::Enforcement {
+        enforced,
+        groups: crate::enforcement::group_names(groups)?,
+        excluded: crate::enforcement::group_names(excluded)?,
+    };
+    state.two_factor.set_enforcement(&e, admin, now).await?;
+    tracing::info!(admin = %admin.uid, setting = %e.describe(), "enforcement changed");
+    Ok(e)
+}
+
+/// The administrator's reset for a lost device (`twofactorauth disable`): the user must
+/// exist; the factor goes and every session of the user ends.
+pub async fn reset_factor(
+    state: &AppState,
+    admin: &Actor,
+    uid: &str,
+    provider: ProviderId,
+    now: i64,
+) -> Result<(), AppError> {
+    state.accounts.get(uid).await?;
+    state
+        .two_factor
+        .admin_disable(uid, provider.as_str(), admin, now)
+        .await?;
+    tracing::info!(admin = %admin.uid, uid, provider = provider.as_str(), "second factor reset by admin");
     Ok(())
 }

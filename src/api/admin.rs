@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use crate::audit::Actor;
 use crate::clock::now;
-use crate::enforcement::{Enforcement, group_names};
+use crate::enforcement::Enforcement;
 use crate::error::AppError;
 use crate::http::{AdminSession, ApiJson, Client};
 use crate::openapi::errors;
@@ -66,14 +66,16 @@ async fn set_enforcement(
     AdminSession(admin): AdminSession,
     ApiJson(req): ApiJson<EnforcementRequest>,
 ) -> Result<Json<Enforcement>, AppError> {
-    let e = Enforcement {
-        enforced: req.enforced,
-        groups: group_names(req.groups)?,
-        excluded: group_names(req.excluded)?,
-    };
     let actor = Actor::client(&admin.uid, &client);
-    state.two_factor.set_enforcement(&e, &actor, now()).await?;
-    tracing::info!(admin = %admin.uid, setting = %e.describe(), "enforcement changed");
+    let e = crate::actions::set_enforcement(
+        &state,
+        &actor,
+        req.enforced,
+        req.groups,
+        req.excluded,
+        now(),
+    )
+    .await?;
     Ok(Json(e))
 }
 
@@ -168,12 +170,8 @@ async fn reset_provider(
     AdminSession(admin): AdminSession,
     Path((uid, provider)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    state.accounts.get(&uid).await?;
+    let provider = crate::providers::ProviderId::named(&provider)?;
     let actor = Actor::client(&admin.uid, &client);
-    state
-        .two_factor
-        .admin_disable(&uid, &provider, &actor, now())
-        .await?;
-    tracing::info!(admin = %admin.uid, uid, provider, "second factor reset by admin");
+    crate::actions::reset_factor(&state, &actor, &uid, provider, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -136,16 +136,23 @@ async fn enroll_finish(
     let purpose = Purpose {
         sign_in: req.sign_in,
     };
-    let enrolled =
-        crate::actions::finish_enrollment(&state, &s, &client, provider, purpose, &answer, now())
-            .await?;
-    let mut stage = s.stage;
-    let jar = if s.stage == Stage::SetupRequired {
-        let (token, session) = crate::login::setup_step(&state, &s, &token).await?;
-        stage = session.stage;
-        crate::http::with_login_cookies(&state, jar, token, &session)
-    } else {
-        jar
+    let (enrolled, next) = crate::actions::enroll_and_continue(
+        &state,
+        &s,
+        &token,
+        &client,
+        provider,
+        purpose,
+        &answer,
+        now(),
+    )
+    .await?;
+    let (jar, stage) = match next {
+        Some((token, session)) => (
+            crate::http::with_login_cookies(&state, jar, token, &session),
+            session.stage,
+        ),
+        None => (jar, s.stage),
     };
     let body = Enrolled {
         credential: enrolled.credential,

@@ -234,9 +234,10 @@ async fn totp_verify(
         name: "",
         response: &req.code,
     };
-    crate::actions::finish_enrollment(
+    let (_, next) = crate::actions::enroll_and_continue(
         &state,
         &s,
+        &token,
         &client,
         ProviderId::Totp,
         SECOND_FACTOR,
@@ -244,17 +245,10 @@ async fn totp_verify(
         now(),
     )
     .await?;
-    if s.stage == Stage::SetupRequired {
-        let (token, session) = crate::login::setup_step(&state, &s, &token).await?;
-        let jar = with_login_cookies(&state, jar, token, &session);
-        return Ok((
-            jar,
-            Json(StageResponse {
-                uid: session.uid,
-                stage: session.stage,
-            }),
-        ));
-    }
+    let (jar, s) = match next {
+        Some((token, session)) => (with_login_cookies(&state, jar, token, &session), session),
+        None => (jar, s),
+    };
     Ok((
         jar,
         Json(StageResponse {

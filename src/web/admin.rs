@@ -301,13 +301,10 @@ async fn enforcement_submit(
     let actor = actor_of(&current, &client);
     let st = state.clone();
     admin_action(&state, lang, jar, current, &form.csrf, async move {
-        // The same checks as the API: group names must be valid (and exist).
-        let e = Enforcement {
-            enforced: form.enforced.is_some(),
-            groups: crate::enforcement::group_names(form.group)?,
-            excluded: crate::enforcement::group_names(form.exclude)?,
-        };
-        st.two_factor.set_enforcement(&e, &actor, now()).await
+        let enforced = form.enforced.is_some();
+        crate::actions::set_enforcement(&st, &actor, enforced, form.group, form.exclude, now())
+            .await
+            .map(|_| ())
     })
     .await
 }
@@ -354,16 +351,10 @@ async fn reset_submit(
     let actor = actor_of(&current, &client);
     let st = state.clone();
     let (uid, provider) = (form.uid.clone(), form.provider.clone());
-    let known = ProviderId::parse(&provider).is_some();
+    let known = ProviderId::parse(&provider);
     admin_action(&state, lang, jar, current, &form.csrf, async move {
-        if !known {
-            return Err(AppError::BadRequest("unknown provider".into()));
-        }
-        // The same checks as the API: the user must exist.
-        st.accounts.get(&uid).await?;
-        st.two_factor
-            .admin_disable(&uid, &provider, &actor, now())
-            .await
+        let provider = known.ok_or_else(|| AppError::BadRequest("unknown provider".into()))?;
+        crate::actions::reset_factor(&st, &actor, &uid, provider, now()).await
     })
     .await
 }

@@ -347,24 +347,22 @@ async fn setup_submit(
         )
         .await;
     }
-    let result = async {
-        let answer = EnrollmentAnswer {
-            name: "",
-            response: &form.code,
-        };
-        crate::actions::finish_enrollment(
-            &state,
-            &session,
-            &client,
-            ProviderId::Totp,
-            SECOND_FACTOR,
-            &answer,
-            now(),
-        )
-        .await?;
-        crate::login::setup_step(&state, &session, &token).await
-    }
-    .await;
+    let answer = EnrollmentAnswer {
+        name: "",
+        response: &form.code,
+    };
+    let result = crate::actions::enroll_and_continue(
+        &state,
+        &session,
+        &token,
+        &client,
+        ProviderId::Totp,
+        SECOND_FACTOR,
+        &answer,
+        now(),
+    )
+    .await
+    .and_then(|(_, next)| next.ok_or(AppError::Unauthorized));
     match result {
         Ok((token, session)) => {
             let jar = with_login_cookies(&state, jar, token, &session);
