@@ -196,28 +196,31 @@ pub async fn remove_factor(
         .two_factor
         .remove_by_user(&session.uid, provider)
         .await?;
+    let detail = provider.as_str();
+    let ended = after_removal(state, session, client, detail, "factor_removed", now).await?;
+    Ok(ended)
+}
+
+/// What follows removing a factor or a way in: the user's other sessions end (whoever
+/// used it elsewhere is signed out), and the audit trail says so. Returns how many ended.
+async fn after_removal(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+    detail: &str,
+    reason: &str,
+    now: i64,
+) -> Result<u64, AppError> {
     let ended = state.sessions.end_others(&session.uid, session).await?;
     let actor = Actor::client(&session.uid, client);
-    state
-        .audit
-        .record(
-            Event::FactorRemoved,
-            &actor,
-            &session.uid,
-            provider.as_str(),
-            now,
-        )
+    let uid = &session.uid;
+    let audit = &state.audit;
+    audit
+        .record(Event::FactorRemoved, &actor, uid, detail, now)
         .await?;
     if ended > 0 {
-        state
-            .audit
-            .record(
-                Event::SessionsEnded,
-                &actor,
-                &session.uid,
-                "factor_removed",
-                now,
-            )
+        audit
+            .record(Event::SessionsEnded, &actor, uid, reason, now)
             .await?;
     }
     Ok(ended)
@@ -474,25 +477,8 @@ pub async fn remove_credential(
         return Ok(());
     }
     provider.remove_credential(&session.uid, credential).await?;
-    let ended = state.sessions.end_others(&session.uid, session).await?;
-    let actor = Actor::client(&session.uid, client);
     let detail = format!("{}:{}", id.as_str(), target.kind);
-    state
-        .audit
-        .record(Event::FactorRemoved, &actor, &session.uid, &detail, now)
-        .await?;
-    if ended > 0 {
-        state
-            .audit
-            .record(
-                Event::SessionsEnded,
-                &actor,
-                &session.uid,
-                "credential_removed",
-                now,
-            )
-            .await?;
-    }
+    after_removal(state, session, client, &detail, "credential_removed", now).await?;
     Ok(())
 }
 
