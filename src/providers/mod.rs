@@ -256,9 +256,11 @@ pub trait Provider: Send + Sync {
         None
     }
 
-    /// The "setup required" page's fragment, for a provider set up in the browser.
-    fn setup_view(&self, _view: &View<'_>) -> Option<String> {
-        None
+    /// The "setup required" page's fragment: a browser ceremony's form, or the
+    /// enrollment in progress of `uid` (its form posts to `/login/setup`). `None` when
+    /// there is nothing to show yet: the page then begins an enrollment and asks again.
+    async fn setup_view(&self, _view: &View<'_>, _uid: &str) -> Result<Option<String>, AppError> {
+        Ok(None)
     }
 
     /// The sign-in page's fragment, for a provider that [`Provider::signs_in`].

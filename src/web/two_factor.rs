@@ -21,7 +21,6 @@ use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession, with_login_cookies};
 use crate::login::Stage;
-use crate::providers::totp::Enrollment;
 use crate::providers::{EnrollmentAnswer, ProviderId, View};
 use crate::sessions::Session;
 use crate::state::AppState;
@@ -34,9 +33,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/login/setup", get(setup_page).post(setup_submit))
         .route("/settings/security", get(security_page))
-        .route("/settings/security/totp/begin", post(totp_begin))
-        .route("/settings/security/totp/verify", post(totp_verify))
-        .route("/settings/security/totp/remove", post(totp_remove))
+        .route("/settings/security/{provider}/begin", post(enroll_begin))
+        .route("/settings/security/{provider}/verify", post(enroll_finish))
+        .route("/settings/security/{provider}/remove", post(factor_remove))
         .route(
             "/settings/security/{provider}/credentials/remove",
             post(credential_remove),
@@ -235,29 +234,31 @@ struct SetupPage<'a> {
     lang: &'static str,
     t: &'static Texts,
     csrf: &'a str,
-    /// TOTP can be set up here (always shown first when it can).
-    totp: bool,
-    enrollment: Option<Enrollment>,
-    verify_action: &'static str,
-    /// The fragments of the other providers that can be set up here, in the browser.
+    /// The fragment of every provider that can be set up here: a code form (its
+    /// enrollment begun on first view), or a browser ceremony's form.
     views: Vec<String>,
     error: Option<&'static str>,
 }
 
-/// The enrollment in progress, or a new one (started by the use case every adapter
-/// uses, then read back typed for the page).
-async fn current_enrollment(state: &AppState, session: &Session) -> Result<Enrollment, AppError> {
-    if let Some(e) = state.two_factor.totp.pending(&session.uid).await? {
-        return Ok(e);
+/// The setup fragments of the choices: each provider's enrollment in progress, or, where
+/// it has nothing to show yet, a new one begun by the use case every adapter uses.
+async fn setup_views(
+    state: &AppState,
+    session: &Session,
+    view: &View<'_>,
+    choices: &[ProviderId],
+) -> Result<Vec<String>, AppError> {
+    let mut views = Vec::new();
+    for &id in choices {
+        let p = state.two_factor.get(id)?;
+        let mut fragment = p.setup_view(view, &session.uid).await?;
+        if fragment.is_none() {
+            crate::actions::begin_enrollment(state, session, id, SECOND_FACTOR, now()).await?;
+            fragment = p.setup_view(view, &session.uid).await?;
+        }
+        views.extend(fragment);
     }
-    crate::actions::begin_enrollment(state, session, ProviderId::Totp, SECOND_FACTOR, now())
-        .await?;
-    state
-        .two_factor
-        .totp
-        .pending(&session.uid)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no TOTP enrollment after starting one")))
+    Ok(views)
 }
 
 async fn show_setup(
@@ -272,31 +273,19 @@ async fn show_setup(
         Ok(c) => c,
         Err(e) => return unavailable(lang, e),
     };
-    let totp = choices.contains(&ProviderId::Totp);
-    let enrollment = if totp {
-        match current_enrollment(state, session).await {
-            Ok(e) => Some(e),
-            Err(e) => return unavailable(lang, e),
-        }
-    } else {
-        None
-    };
     let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let view = View {
         lang: lang.code(),
         csrf: &token,
     };
-    let views = choices
-        .iter()
-        .filter_map(|&id| state.two_factor.get(id).ok()?.setup_view(&view))
-        .collect();
+    let views = match setup_views(state, session, &view, &choices).await {
+        Ok(v) => v,
+        Err(e) => return unavailable(lang, e),
+    };
     let page = SetupPage {
         lang: lang.code(),
         t: lang.texts(),
         csrf: &token,
-        totp,
-        enrollment,
-        verify_action: "/login/setup",
         views,
         error: error.map(|(_, m)| m),
     };
@@ -325,13 +314,21 @@ struct CodeForm {
     code: String,
 }
 
+/// A first code in "setup required", for the provider whose form sent it.
+#[derive(Deserialize)]
+struct SetupForm {
+    csrf: String,
+    provider: String,
+    code: String,
+}
+
 async fn setup_submit(
     State(state): State<AppState>,
     lang: Lang,
     Client(client): Client,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
-    Form(form): Form<CodeForm>,
+    Form(form): Form<SetupForm>,
 ) -> Response {
     let t = lang.texts();
     let Some((session, token)) = current.filter(|(s, _)| s.stage == Stage::SetupRequired) else {
@@ -351,18 +348,22 @@ async fn setup_submit(
         name: "",
         response: &form.code,
     };
-    let result = crate::actions::enroll_and_continue(
-        &state,
-        &session,
-        &token,
-        &client,
-        ProviderId::Totp,
-        SECOND_FACTOR,
-        &answer,
-        now(),
-    )
-    .await
-    .and_then(|(_, next)| next.ok_or(AppError::Unauthorized));
+    let result = async {
+        let provider = ProviderId::named(&form.provider)?;
+        let (_, next) = crate::actions::enroll_and_continue(
+            &state,
+            &session,
+            &token,
+            &client,
+            provider,
+            SECOND_FACTOR,
+            &answer,
+            now(),
+        )
+        .await?;
+        next.ok_or(AppError::Unauthorized)
+    }
+    .await;
     match result {
         Ok((token, session)) => {
             let jar = with_login_cookies(&state, jar, token, &session);
@@ -383,13 +384,12 @@ struct SecurityPage<'a> {
     csrf: &'a str,
     enforced: bool,
     some_unavailable: bool,
-    totp_active: bool,
-    enrollment: Option<Enrollment>,
-    verify_action: &'static str,
+    /// A real factor is active: backup codes can be made.
+    has_factor: bool,
     backup_codes_left: i64,
     backup_few: bool,
     new_codes: Option<Vec<String>>,
-    /// The sections of providers with settings of their own (named keys).
+    /// Each provider's section (state, set up, named keys), in registry order.
     views: Vec<String>,
     error: Option<&'static str>,
 }
@@ -430,12 +430,11 @@ async fn show_security(
     };
     let loaded = async {
         let status = state.two_factor.status(uid).await?;
-        let pending = state.two_factor.totp.pending(uid).await?;
         let views = settings_views(state, &view, &status, uid).await?;
-        Ok::<_, AppError>((status, pending, views))
+        Ok::<_, AppError>((status, views))
     }
     .await;
-    let (status, pending, views) = match loaded {
+    let (status, views) = match loaded {
         Ok(v) => v,
         Err(e) => return unavailable(lang, e),
     };
@@ -445,9 +444,7 @@ async fn show_security(
         csrf: &token,
         enforced: status.enforced,
         some_unavailable: status.some_unavailable(),
-        totp_active: status.is_active(ProviderId::Totp),
-        enrollment: pending,
-        verify_action: "/settings/security/totp/verify",
+        has_factor: status.has_active_factor(),
         backup_codes_left: status.backup_codes_left,
         backup_few: status.backup_codes_left <= crate::providers::backup_codes::FEW_LEFT,
         new_codes,
@@ -532,26 +529,29 @@ where
     }
 }
 
-async fn totp_begin(
+async fn enroll_begin(
     State(state): State<AppState>,
     lang: Lang,
+    Path(provider): Path<String>,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
     let st = state.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
-        crate::actions::begin_enrollment(&st, &s, ProviderId::Totp, SECOND_FACTOR, now())
+        let provider = ProviderId::named(&provider)?;
+        crate::actions::begin_enrollment(&st, &s, provider, SECOND_FACTOR, now())
             .await
             .map(|_| None)
     })
     .await
 }
 
-async fn totp_verify(
+async fn enroll_finish(
     State(state): State<AppState>,
     lang: Lang,
     Client(client): Client,
+    Path(provider): Path<String>,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     Form(form): Form<CodeForm>,
@@ -559,6 +559,7 @@ async fn totp_verify(
     let st = state.clone();
     let code = form.code.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
+        let provider = ProviderId::named(&provider)?;
         let answer = EnrollmentAnswer {
             name: "",
             response: &code,
@@ -567,7 +568,7 @@ async fn totp_verify(
             &st,
             &s,
             &client,
-            ProviderId::Totp,
+            provider,
             SECOND_FACTOR,
             &answer,
             now(),
@@ -578,17 +579,19 @@ async fn totp_verify(
     .await
 }
 
-async fn totp_remove(
+async fn factor_remove(
     State(state): State<AppState>,
     lang: Lang,
     Client(client): Client,
+    Path(provider): Path<String>,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
     let st = state.clone();
     settings_action(&state, lang, jar, current, &form.csrf, |s| async move {
-        crate::actions::remove_factor(&st, &s, &client, ProviderId::Totp, now())
+        let provider = ProviderId::named(&provider)?;
+        crate::actions::remove_factor(&st, &s, &client, provider, now())
             .await
             .map(|_| None)
     })

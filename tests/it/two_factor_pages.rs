@@ -221,7 +221,11 @@ async fn setup_required_page_then_security_page(backend: Backend) {
         &http,
         &server,
         "/login/setup",
-        &[("csrf", &csrf_of(&html)), ("code", &oathtool(&secret, 0))],
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("provider", "totp"),
+            ("code", &oathtool(&secret, 0)),
+        ],
     )
     .await;
     assert_eq!(r.headers()["location"], "/settings/security");

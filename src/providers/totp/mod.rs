@@ -4,11 +4,13 @@
 
 pub mod otp;
 pub mod qr;
+mod texts;
+mod views;
 
 use async_trait::async_trait;
 use serde::Serialize;
 
-use super::{Provider, ProviderId};
+use super::{Provider, ProviderId, View};
 use crate::config::TotpConfig;
 use crate::crypto::{Purpose, ServerKey};
 use crate::error::AppError;
@@ -200,10 +202,29 @@ impl Provider for Totp {
     }
 
     fn display_name(&self, lang: &str) -> &'static str {
-        match lang {
-            "fr" => "Application d'authentification (TOTP)",
-            _ => "Authenticator app (TOTP)",
+        texts::for_lang(lang).name
+    }
+
+    async fn setup_view(&self, view: &View<'_>, uid: &str) -> Result<Option<String>, AppError> {
+        match self.pending(uid).await? {
+            Some(enrollment) => views::setup(view, enrollment).map(Some),
+            None => Ok(None),
         }
+    }
+
+    async fn settings_view(&self, view: &View<'_>, uid: &str) -> Result<Option<String>, AppError> {
+        let active = self
+            .store
+            .provider_states(uid)
+            .await?
+            .iter()
+            .any(|s| s.provider == ProviderId::Totp.as_str() && s.enabled != 0);
+        let pending = if active {
+            None
+        } else {
+            self.pending(uid).await?
+        };
+        views::settings(view, active, pending).map(Some)
     }
 
     fn admin_can_disable(&self) -> bool {

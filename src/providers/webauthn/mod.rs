@@ -396,8 +396,8 @@ impl Provider for WebauthnProvider {
         views::challenge(view)
     }
 
-    fn setup_view(&self, view: &View<'_>) -> Option<String> {
-        views::setup(view)
+    async fn setup_view(&self, view: &View<'_>, _uid: &str) -> Result<Option<String>, AppError> {
+        views::setup(view).map(Some)
     }
 
     fn sign_in_view(&self, view: &View<'_>) -> Option<String> {

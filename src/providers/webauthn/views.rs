@@ -65,11 +65,10 @@ pub fn challenge(view: &View<'_>) -> Option<String> {
     .ok()
 }
 
-pub fn setup(view: &View<'_>) -> Option<String> {
+pub fn setup(view: &View<'_>) -> Result<String, AppError> {
     render(Setup {
         t: for_lang(view.lang),
     })
-    .ok()
 }
 
 pub fn sign_in(view: &View<'_>) -> Option<String> {
