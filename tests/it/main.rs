@@ -19,3 +19,4 @@ mod two_factor;
 mod two_factor_pages;
 mod web_pages;
 mod webauthn;
+mod webauthn_api;

@@ -1,0 +1,174 @@
+//! Security keys through the JSON API alone, answered by webauthn-rs's software
+//! authenticator (`SoftToken`): what an API client (not a browser) sees. Two keys, each
+//! answers; an answer works once; a cloned key (its counter going back) is refused; a
+//! key registered to another user is refused even with a valid signature over this
+//! user's challenge; removing the last key turns the provider off.
+//!
+//! The soft token keeps no resident keys, so the discoverable passkey sign-in is left to
+//! the Chromium test (`webauthn.rs`).
+
+use reqwest::Client;
+use serde_json::{Value, json};
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::softtoken::SoftToken;
+use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse};
+
+use crate::common::{Backend, Server, TestDb, api_login, browser};
+
+/// The origin the server is configured for (`http://localhost:<port>`): WebAuthn needs a
+/// domain, not an IP address.
+fn origin(server: &Server) -> url::Url {
+    url::Url::parse(&server.url("").replace("127.0.0.1", "localhost")).unwrap()
+}
+
+fn token() -> SoftToken {
+    SoftToken::new(false).unwrap().0
+}
+
+async fn post(http: &Client, server: &Server, path: &str, body: Value) -> (u16, Value) {
+    let r = http
+        .post(server.url(path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Registers `key` for the signed-in `http` under `name`, through the generic routes.
+async fn register(http: &Client, server: &Server, key: &mut SoftToken, name: &str) -> Value {
+    let (s, begun) = post(http, server, "/api/v1/2fa/webauthn/enroll", json!({})).await;
+    assert_eq!(s, 200, "{begun}");
+    let options: CreationChallengeResponse =
+        serde_json::from_value(begun["options"].clone()).unwrap();
+    let credential = key.do_registration(origin(server), options).unwrap();
+    let body = json!({"name": name, "answer": credential});
+    let (s, done) = post(http, server, "/api/v1/2fa/webauthn/enroll/finish", body).await;
+    assert_eq!(s, 201, "{done}");
+    done["credential"].clone()
+}
+
+/// A password login waiting for its second factor, and the request options of its
+/// security-key challenge.
+async fn challenge(server: &Server, uid: &str, pw: &str) -> (Client, RequestChallengeResponse) {
+    let http = browser();
+    let body = api_login(&http, server, uid, pw).await;
+    assert_eq!(body["stage"], "second_factor_pending");
+    let path = "/api/v1/login/challenge/begin";
+    let (s, begun) = post(&http, server, path, json!({"provider": "webauthn"})).await;
+    assert_eq!(s, 200, "{begun}");
+    (
+        http,
+        serde_json::from_value(begun["options"].clone()).unwrap(),
+    )
+}
+
+/// Sends `assertion` as the answer; the status and the stage it led to.
+async fn answer(http: &Client, server: &Server, assertion: &Value) -> (u16, Value) {
+    let body = json!({"provider": "webauthn", "code": assertion.to_string()});
+    let (s, r) = post(http, server, "/api/v1/login/challenge", body).await;
+    (s, r["stage"].clone())
+}
+
+crate::common::both!(security_keys_through_the_api_with_a_software_authenticator);
+
+async fn security_keys_through_the_api_with_a_software_authenticator(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    db.add_user("bob", "password-b");
+    let server = Server::start(&db).await;
+    let (mut a, mut b, mut c) = (token(), token(), token());
+    let alice = browser();
+    api_login(&alice, &server, "alice", "password-a").await;
+    let key_a = register(&alice, &server, &mut a, "Key A").await;
+    register(&alice, &server, &mut b, "Key B").await;
+    let bob = browser();
+    api_login(&bob, &server, "bob", "password-b").await;
+    register(&bob, &server, &mut c, "Bob's key").await;
+    let listed: Value = alice
+        .get(server.url("/api/v1/2fa/webauthn/credentials"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Key A", "Key B"]);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["sign_in"] == false)
+    );
+
+    // Either key answers the challenge.
+    for key in [&mut b, &mut a] {
+        let (http, options) = challenge(&server, "alice", "password-a").await;
+        let assertion = json!(key.do_authentication(origin(&server), options).unwrap());
+        assert_eq!(
+            answer(&http, &server, &assertion).await,
+            (200, json!("authenticated"))
+        );
+    }
+
+    // An answer works once: the same assertion in the same login (its ceremony is used
+    // up) and, signed anew over a fresh challenge, the old one in another login.
+    let clone_of_a = SoftToken::from_cbor(&a.to_cbor().unwrap()).unwrap();
+    let (http, options) = challenge(&server, "alice", "password-a").await;
+    let assertion = json!(a.do_authentication(origin(&server), options).unwrap());
+    assert_eq!(answer(&http, &server, &assertion).await.0, 200);
+    let (again, _) = challenge(&server, "alice", "password-a").await;
+    assert_eq!(answer(&again, &server, &assertion).await.0, 401, "replayed");
+
+    // A copy of key A taken before its last use: its counter goes back.
+    let mut clone_of_a = clone_of_a;
+    let (http, options) = challenge(&server, "alice", "password-a").await;
+    let stale = json!(
+        clone_of_a
+            .do_authentication(origin(&server), options)
+            .unwrap()
+    );
+    assert_eq!(answer(&http, &server, &stale).await.0, 401, "a cloned key");
+
+    // Bob's key signs alice's challenge (told it may use its own credential): a valid
+    // signature by a key that is not hers.
+    let (http, mut options) = challenge(&server, "alice", "password-a").await;
+    let (_, bob_options) = challenge(&server, "bob", "password-b").await;
+    options.public_key.allow_credentials = bob_options.public_key.allow_credentials;
+    let foreign = json!(c.do_authentication(origin(&server), options).unwrap());
+    assert_eq!(
+        answer(&http, &server, &foreign).await.0,
+        401,
+        "another user's key"
+    );
+    let whoami = http.get(server.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(whoami.status(), 401, "still not signed in");
+
+    // Removing a key, then the last one (from a session just signed in with key B): the
+    // provider is off and the password is enough again.
+    let (http, options) = challenge(&server, "alice", "password-a").await;
+    let assertion = json!(b.do_authentication(origin(&server), options).unwrap());
+    assert_eq!(answer(&http, &server, &assertion).await.0, 200);
+    for key in listed.as_array().unwrap() {
+        let id = key["id"].as_str().unwrap();
+        let r = http
+            .delete(server.url(&format!("/api/v1/2fa/webauthn/credentials/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
+    }
+    let state = db.store().await.provider_states("alice").await.unwrap();
+    assert!(!state.iter().any(|s| s.provider == "webauthn"));
+    let body = api_login(&browser(), &server, "alice", "password-a").await;
+    assert_eq!(body["stage"], "authenticated");
+    assert_eq!(key_a["kind"], "security_key");
+}
