@@ -22,6 +22,17 @@ pub struct BackupCodes {
     key: ServerKey,
 }
 
+/// Builds the provider (the registry's entry point).
+pub fn build(ctx: &super::Context<'_>) -> anyhow::Result<std::sync::Arc<dyn Provider>> {
+    let codes = BackupCodes::new(ctx.store.clone(), ctx.key.clone());
+    Ok(std::sync::Arc::new(codes))
+}
+
+/// Backup codes have no settings.
+pub fn config_section() -> Option<crate::config::Section> {
+    None
+}
+
 impl BackupCodes {
     pub fn new(store: Store, key: ServerKey) -> Self {
         Self { store, key }

@@ -36,6 +36,17 @@ pub struct Enrollment {
     pub period: u64,
 }
 
+/// Builds the provider (the registry's entry point).
+pub fn build(ctx: &super::Context<'_>) -> anyhow::Result<std::sync::Arc<dyn Provider>> {
+    let totp = Totp::new(ctx.store.clone(), ctx.key.clone(), &ctx.config.totp)?;
+    Ok(std::sync::Arc::new(totp))
+}
+
+/// `[totp]` is a section of the main config (older than provider sections).
+pub fn config_section() -> Option<crate::config::Section> {
+    None
+}
+
 impl Totp {
     pub fn new(store: Store, key: ServerKey, config: &TotpConfig) -> anyhow::Result<Self> {
         let algorithm = Algorithm::parse(&config.algorithm)

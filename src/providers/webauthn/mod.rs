@@ -93,6 +93,19 @@ fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(anyhow::anyhow!("webauthn: {e}"))
 }
 
+/// Builds the provider (the registry's entry point).
+pub fn build(ctx: &super::Context<'_>) -> anyhow::Result<Arc<dyn Provider>> {
+    Ok(Arc::new(WebauthnProvider::new(
+        ctx.store.clone(),
+        ctx.config,
+    )?))
+}
+
+/// The `[webauthn]` section.
+pub fn config_section() -> Option<crate::config::Section> {
+    Some(config::section())
+}
+
 impl WebauthnProvider {
     pub fn new(store: Store, config: &crate::config::Config) -> anyhow::Result<Self> {
         let public = Url::parse(&config.server.public_url)?;
