@@ -157,18 +157,124 @@ async fn security_keys_through_the_api_with_a_software_authenticator(backend: Ba
     let (http, options) = challenge(&server, "alice", "password-a").await;
     let assertion = json!(b.do_authentication(origin(&server), options).unwrap());
     assert_eq!(answer(&http, &server, &assertion).await.0, 200);
-    for key in listed.as_array().unwrap() {
-        let id = key["id"].as_str().unwrap();
-        let r = http
-            .delete(server.url(&format!("/api/v1/2fa/webauthn/credentials/{id}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
-    }
+    let delete = |id: &str| {
+        let req = http.delete(server.url(&format!("/api/v1/2fa/webauthn/credentials/{id}")));
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(delete(ids[0]).await, 204);
+    // While 2FA is enforced for her, the last key (her last factor) stays.
+    let enforce = |on: &str| {
+        db.cli(&["twofactorauth", "enforce", on], "")
+            .status
+            .success()
+    };
+    assert!(enforce("--on"));
+    assert_eq!(
+        delete(ids[1]).await,
+        409,
+        "the last factor under enforcement"
+    );
+    assert!(enforce("--off"));
+    assert_eq!(delete(ids[1]).await, 204);
     let state = db.store().await.provider_states("alice").await.unwrap();
     assert!(!state.iter().any(|s| s.provider == "webauthn"));
     let body = api_login(&browser(), &server, "alice", "password-a").await;
     assert_eq!(body["stage"], "authenticated");
     assert_eq!(key_a["kind"], "security_key");
+}
+
+/// `attestation = "direct"`: a security key registers only when its attestation chains to
+/// a trusted vendor CA and names an allowed model; another authenticator is refused with
+/// a reason, and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_attestation_admits_only_the_trusted_models() {
+    use crypto_glue::traits::{EncodePem, LineEndingPem};
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.add_user("alice", "password-a");
+    let (mut trusted, vendor_ca) = SoftToken::new(false).unwrap();
+    let mut other = token();
+    let ca_file = db.dir.path().join("vendor-ca.pem");
+    std::fs::write(&ca_file, vendor_ca.to_pem(LineEndingPem::LF).unwrap()).unwrap();
+    let config = db.dir.path().join("twofold.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[webauthn]\nattestation = \"direct\"\n[[webauthn.trusted_authenticators]]\nca_file = \"{}\"\naaguids = [\"{}\"]\n",
+            ca_file.display(),
+            webauthn_authenticator_rs::softtoken::AAGUID
+        ),
+    )
+    .unwrap();
+    let server = Server::start_with(&db, &[("TWOFOLD_CONFIG", config.to_str().unwrap())]).await;
+    let alice = browser();
+    api_login(&alice, &server, "alice", "password-a").await;
+
+    let (s, begun) = post(&alice, &server, "/api/v1/2fa/webauthn/enroll", json!({})).await;
+    assert_eq!(s, 200);
+    assert_eq!(begun["options"]["publicKey"]["attestation"], "direct");
+    let options: CreationChallengeResponse =
+        serde_json::from_value(begun["options"].clone()).unwrap();
+    let credential = other.do_registration(origin(&server), options).unwrap();
+    let body = json!({"name": "Other", "answer": credential});
+    let (s, refused) = post(&alice, &server, "/api/v1/2fa/webauthn/enroll/finish", body).await;
+    assert_eq!(s, 400, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a model the administrator allows"),
+        "{refused}"
+    );
+    let stored = db
+        .store()
+        .await
+        .webauthn_credentials_of("alice")
+        .await
+        .unwrap();
+    assert!(stored.is_empty());
+
+    register(&alice, &server, &mut trusted, "Vendor key").await;
+    let stored = db
+        .store()
+        .await
+        .webauthn_credentials_of("alice")
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+
+    // Passkeys carry no attestation: they are off, and the pages do not offer them.
+    let body = json!({"sign_in": true});
+    let (s, _) = post(&alice, &server, "/api/v1/2fa/webauthn/enroll", body).await;
+    assert_eq!(s, 400);
+    let (s, _) = post(
+        &browser(),
+        &server,
+        "/api/v1/login/passwordless/webauthn/begin",
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let page = |path: &'static str| {
+        let req = alice.get(server.url(path));
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    let security = page("/settings/security").await;
+    assert!(security.contains("webauthn-register") && !security.contains("passkey-register"));
+    assert!(
+        !browser()
+            .get(server.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("passkey-login")
+    );
 }

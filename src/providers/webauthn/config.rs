@@ -2,6 +2,7 @@
 //! host and origin of `server.public_url` (so `http://localhost:8080` works out of the box).
 
 use serde::{Deserialize, Serialize};
+use webauthn_rs::prelude::{AttestationCaList, AttestationCaListBuilder, Uuid};
 
 use crate::config::Section;
 
@@ -17,8 +18,22 @@ pub struct WebauthnConfig {
     pub rp_origin: String,
     /// The name authenticators show.
     pub rp_name: String,
-    /// Attestation asked for at registration: `none` (any authenticator is accepted).
+    /// Attestation asked for when a security key is registered: `none` (any
+    /// authenticator is accepted) or `direct` (only the models of
+    /// `trusted_authenticators`, proven by their vendor's attestation certificate).
     pub attestation: String,
+    /// With `attestation = "direct"`: the authenticator models allowed.
+    pub trusted_authenticators: Vec<TrustedAuthenticators>,
+}
+
+/// Authenticator models (by AAGUID) whose attestation chains to one vendor CA.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedAuthenticators {
+    /// The vendor's attestation root, PEM.
+    pub ca_file: String,
+    /// The models' AAGUIDs, e.g. `ee882879-721c-4913-9775-3dfcce97072a`.
+    pub aaguids: Vec<String>,
 }
 
 impl Default for WebauthnConfig {
@@ -28,22 +43,64 @@ impl Default for WebauthnConfig {
             rp_origin: String::new(),
             rp_name: "twofold".into(),
             attestation: "none".into(),
+            trusted_authenticators: Vec::new(),
         }
     }
 }
 
 impl WebauthnConfig {
     fn check(&self) -> Result<(), String> {
-        if self.attestation != "none" {
-            return Err(
-                "attestation: only \"none\" is supported (attestation CA lists are not built yet)"
-                    .into(),
-            );
-        }
         if !self.rp_origin.is_empty() && url::Url::parse(&self.rp_origin).is_err() {
             return Err("rp_origin: must be a URL such as https://auth.example.org".into());
         }
-        Ok(())
+        self.attestation_cas().map(|_| ())
+    }
+
+    /// The CAs a security key's attestation must chain to; `None` for `attestation =
+    /// "none"`. Reads the CA files, so a bad one is found when the config is loaded.
+    pub fn attestation_cas(&self) -> Result<Option<AttestationCaList>, String> {
+        match self.attestation.as_str() {
+            "none" if self.trusted_authenticators.is_empty() => return Ok(None),
+            "none" => {
+                return Err(
+                    "trusted_authenticators: only used with attestation = \"direct\"".into(),
+                );
+            }
+            "direct" => {}
+            other => {
+                return Err(format!(
+                    "attestation: {other:?} is not \"none\" or \"direct\""
+                ));
+            }
+        }
+        if self.trusted_authenticators.is_empty() {
+            return Err(
+                "trusted_authenticators: attestation = \"direct\" needs at least one entry".into(),
+            );
+        }
+        let mut list = AttestationCaListBuilder::new();
+        for t in &self.trusted_authenticators {
+            let pem = std::fs::read(&t.ca_file)
+                .map_err(|e| format!("trusted_authenticators: cannot read {}: {e}", t.ca_file))?;
+            if t.aaguids.is_empty() {
+                return Err(format!(
+                    "trusted_authenticators: {} lists no aaguids",
+                    t.ca_file
+                ));
+            }
+            for aaguid in &t.aaguids {
+                let id = Uuid::parse_str(aaguid)
+                    .map_err(|_| format!("trusted_authenticators: {aaguid:?} is not an AAGUID"))?;
+                list.insert_device_pem(&pem, id, aaguid.clone(), Default::default())
+                    .map_err(|_| {
+                        format!(
+                            "trusted_authenticators: {} is not a PEM certificate",
+                            t.ca_file
+                        )
+                    })?;
+            }
+        }
+        Ok(Some(list.build()))
     }
 }
 
@@ -98,8 +155,13 @@ mod tests {
 
     #[test]
     fn bad_values_and_unknown_keys_are_refused_naming_them() {
-        let e = load("[webauthn]\nattestation = \"direct\"\n", &[]).unwrap_err();
+        let e = load("[webauthn]\nattestation = \"indirect\"\n", &[]).unwrap_err();
         assert!(e.contains("attestation"), "{e}");
+        let e = load("[webauthn]\nattestation = \"direct\"\n", &[]).unwrap_err();
+        assert!(e.contains("trusted_authenticators"), "{e}");
+        let missing = "[webauthn]\nattestation = \"direct\"\n[[webauthn.trusted_authenticators]]\nca_file = \"/nonexistent.pem\"\naaguids = [\"0fb9bcbc-a0d4-4042-bbb0-559bc1631e28\"]\n";
+        let e = load(missing, &[]).unwrap_err();
+        assert!(e.contains("/nonexistent.pem"), "{e}");
         let e = load("[webauthn]\nrp_origin = \"not a url\"\n", &[]).unwrap_err();
         assert!(e.contains("rp_origin"), "{e}");
         let e = load("[webauthn]\nrp_nam = \"x\"\n", &[]).unwrap_err();

@@ -14,8 +14,9 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use webauthn_rs::prelude::{
-    PublicKeyCredential, RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication,
-    SecurityKeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
+    AttestationCaList, PublicKeyCredential, RegisterPublicKeyCredential, SecurityKey,
+    SecurityKeyAuthentication, SecurityKeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
+    WebauthnError,
 };
 
 pub mod config;
@@ -44,6 +45,8 @@ const PASSKEY: &str = "passkey";
 pub struct WebauthnProvider {
     store: Store,
     webauthn: Arc<Webauthn>,
+    /// With `attestation = "direct"`: the authenticator models a security key must be.
+    attestation: Option<AttestationCaList>,
 }
 
 /// The WebAuthn user handle: stable per uid (so one authenticator keeps one account per
@@ -123,9 +126,13 @@ impl WebauthnProvider {
             .rp_name(&own.rp_name)
             .build()
             .map_err(|e| anyhow::anyhow!("webauthn: {e}"))?;
+        let attestation = own
+            .attestation_cas()
+            .map_err(|e| anyhow::anyhow!("webauthn: {e}"))?;
         Ok(Self {
             store,
             webauthn: Arc::new(webauthn),
+            attestation,
         })
     }
 
@@ -259,7 +266,7 @@ impl WebauthnProvider {
                 uid,
                 display_name,
                 Some(exclude),
-                None,
+                self.attestation.clone(),
                 None,
             )
             .map_err(internal)?;
@@ -287,7 +294,28 @@ impl WebauthnProvider {
         let key = self
             .webauthn
             .finish_securitykey_registration(&credential, &state)
-            .map_err(|e| AppError::BadRequest(format!("the key was not registered: {e}")))?;
+            .map_err(|e| {
+                let refused_model = self.attestation.is_some()
+                    && matches!(
+                        e,
+                        WebauthnError::AttestationTrustFailure
+                            | WebauthnError::AttestationNotVerifiable
+                            | WebauthnError::AttestationCertificateAAGUIDMismatch
+                            | WebauthnError::AttestationCertificateRequirementsNotMet
+                            | WebauthnError::AttestationLeafCertMissing
+                            | WebauthnError::AttestationNotSupported
+                            | WebauthnError::AttestationUntrustedAaguid
+                            | WebauthnError::AttestationFormatMissingAaguid
+                            | WebauthnError::AttestationChainNotTrusted(_)
+                    );
+                if refused_model {
+                    AppError::BadRequest(format!(
+                        "the key was not registered: this authenticator is not a model the administrator allows ({e})"
+                    ))
+                } else {
+                    AppError::BadRequest(format!("the key was not registered: {e}"))
+                }
+            })?;
         let info = self
             .store_credential(uid, name, SECURITY_KEY, key.cred_id().as_ref(), &key, now)
             .await?;
@@ -384,8 +412,10 @@ impl Provider for WebauthnProvider {
         Ok(())
     }
 
+    /// Passkeys carry no attestation (synced ones cannot): with `attestation = "direct"`
+    /// only attested security keys are allowed, so passkeys are off.
     fn signs_in(&self) -> bool {
-        true
+        self.attestation.is_none()
     }
 
     async fn begin_sign_in(&self, ceremony: &str, now: i64) -> Result<serde_json::Value, AppError> {
@@ -419,7 +449,7 @@ impl Provider for WebauthnProvider {
 
     async fn settings_view(&self, view: &View<'_>, uid: &str) -> Result<Option<String>, AppError> {
         let credentials = self.all_credentials(uid).await?;
-        views::settings(view, &credentials).map(Some)
+        views::settings(view, &credentials, self.signs_in()).map(Some)
     }
 
     fn admin_can_disable(&self) -> bool {

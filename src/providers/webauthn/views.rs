@@ -51,6 +51,8 @@ struct Settings<'a> {
     csrf: &'a str,
     keys: Vec<Listed>,
     passkeys: Vec<Listed>,
+    /// Passkeys can be added (off with `attestation = "direct"`).
+    passkeys_on: bool,
 }
 
 fn render(page: impl Template) -> Result<String, AppError> {
@@ -78,7 +80,11 @@ pub fn sign_in(view: &View<'_>) -> Option<String> {
     .ok()
 }
 
-pub fn settings(view: &View<'_>, credentials: &[Credential]) -> Result<String, AppError> {
+pub fn settings(
+    view: &View<'_>,
+    credentials: &[Credential],
+    passkeys_on: bool,
+) -> Result<String, AppError> {
     let (passkeys, keys): (Vec<&Credential>, Vec<&Credential>) =
         credentials.iter().partition(|c| c.sign_in);
     render(Settings {
@@ -86,5 +92,6 @@ pub fn settings(view: &View<'_>, credentials: &[Credential]) -> Result<String, A
         csrf: view.csrf,
         keys: keys.into_iter().map(Listed::from).collect(),
         passkeys: passkeys.into_iter().map(Listed::from).collect(),
+        passkeys_on,
     })
 }
