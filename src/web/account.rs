@@ -12,7 +12,7 @@ use axum_extra::extract::{CookieJar, Form};
 use serde::Deserialize;
 
 use super::i18n::{Lang, Texts, event_name};
-use super::two_factor::authenticated;
+use super::security::authenticated;
 use super::{csrf, format_time, render, unavailable};
 use crate::accounts::Revoked;
 use crate::clock::now;

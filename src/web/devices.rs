@@ -10,7 +10,7 @@ use axum_extra::extract::{CookieJar, Form};
 use serde::Deserialize;
 
 use super::i18n::{Lang, Texts};
-use super::two_factor::authenticated;
+use super::security::authenticated;
 use super::{csrf, format_time, render, unavailable};
 use crate::clock::now;
 use crate::error::AppError;

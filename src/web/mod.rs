@@ -6,6 +6,7 @@ mod admin;
 mod csrf;
 mod devices;
 mod i18n;
+mod security;
 mod two_factor;
 
 pub use i18n::Lang;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/login/done", get(login_done))
         .merge(account::router())
         .merge(two_factor::router())
+        .merge(security::router())
         .merge(admin::router())
         .merge(devices::router())
 }
