@@ -232,6 +232,14 @@ try {
   const signInError = await page.$('#passkey-error:not([hidden])');
   if (signInError) throw new Error(`signing in with the passkey: ${await signInError.textContent()}`);
   seen.signedInWithPasskey = (await page.textContent('#signed-in'))?.replace(/\s+/g, ' ').trim();
+  // A passkey sign-in counts as two factors: forward-auth's default rule (two_factor)
+  // lets this session through.
+  seen.passkeyForwardAuth = await page.evaluate(async (origin) => {
+    const r = await fetch('/api/v1/forward-auth/nginx', {
+      headers: { 'X-Original-URL': `${origin}/app/`, 'X-Original-Method': 'GET' },
+    });
+    return r.status;
+  }, base);
   console.log(JSON.stringify(seen));
 } finally {
   await browser.close();

@@ -62,6 +62,10 @@ async fn security_keys_in_chromium() {
         seen["sameCredentialTwice"]
     );
     assert_eq!(seen["signedInWithPasskey"], "Signed in as alice (alice)");
+    assert_eq!(
+        seen["passkeyForwardAuth"], 200,
+        "a passkey sign-in passes a two_factor rule"
+    );
     // The trail: two keys added, second factor passed with a key, both removed.
     let out = db.cli(&["audit", "--user", "alice", "--json"], "");
     let events: Vec<Value> = text(&out.stdout)
