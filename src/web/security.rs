@@ -189,6 +189,8 @@ where
         Err(e) => {
             let shown = code_error(t, &e).or(match &e {
                 AppError::Conflict(_) => Some((StatusCode::CONFLICT, t.twofa_enforced)),
+                AppError::BadRequest(_) => Some((StatusCode::BAD_REQUEST, t.not_accepted)),
+                AppError::NotFound(_) => Some((StatusCode::NOT_FOUND, t.not_accepted)),
                 _ => None,
             });
             match shown {

@@ -116,6 +116,33 @@ async fn challenge_and_settings_pages(backend: Backend) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let html = get(&http, &server, "/settings/security").await;
     assert!(html.contains("Authenticator app: active"));
+    // Refused input shows the page again with a message, not a bare error.
+    for (path, form, status) in [
+        (
+            "/settings/security/webauthn/credentials/rename",
+            vec![("csrf", csrf.as_str()), ("id", "nope"), ("name", "   ")],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/settings/security/webauthn/credentials/rename",
+            vec![("csrf", csrf.as_str()), ("id", "nope"), ("name", "Key")],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/settings/security/nope/begin",
+            vec![("csrf", csrf.as_str())],
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let r = post(&http, &server, path, &form).await;
+        assert_eq!(r.status(), status, "{path}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("That was not accepted"), "{path}: {html}");
+        assert!(
+            html.contains("Authenticator app: active"),
+            "the page itself"
+        );
+    }
 
     // Backup codes: shown once on the page.
     let r = post(
