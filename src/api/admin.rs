@@ -14,7 +14,7 @@ use crate::enforcement::Enforcement;
 use crate::error::AppError;
 use crate::http::{AdminSession, ApiJson, Client};
 use crate::openapi::errors;
-use crate::providers::UserStatus;
+use crate::providers::{ProviderId, UserStatus};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -162,7 +162,7 @@ errors!(ResetErrors: BadRequest, Unauthorized, Forbidden, NotFound, CrossSite,
 #[utoipa::path(delete, path = "/api/v1/admin/users/{uid}/2fa/{provider}", tag = "admin",
     security(("session" = [])),
     params(("uid" = String, Path, description = "The user"),
-        ("provider" = String, Path, description = "The provider to reset")),
+        ("provider" = ProviderId, Path, description = "The provider to reset")),
     responses((status = 204, description = "Reset"), ResetErrors))]
 async fn reset_provider(
     State(state): State<AppState>,
@@ -170,7 +170,7 @@ async fn reset_provider(
     AdminSession(admin): AdminSession,
     Path((uid, provider)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    let provider = crate::providers::ProviderId::named(&provider)?;
+    let provider = ProviderId::named(&provider)?;
     let actor = Actor::client(&admin.uid, &client);
     crate::actions::reset_factor(&state, &actor, &uid, provider, now()).await?;
     Ok(StatusCode::NO_CONTENT)

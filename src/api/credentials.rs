@@ -65,7 +65,7 @@ errors!(EnrollBeginErrors: BadRequest, Unauthorized, ReauthRequired, NotFound, C
 /// recent sign-in; also in "setup required").
 #[utoipa::path(post, path = "/api/v1/2fa/{provider}/enroll", tag = "two-factor",
     security(("session" = [])),
-    params(("provider" = String, Path, description = "The provider's id")),
+    params(("provider" = ProviderId, Path, description = "The provider's id")),
     request_body = EnrollRequest,
     responses((status = 200, description = "What to show or do", body = EnrollOptions),
         EnrollBeginErrors))]
@@ -115,7 +115,7 @@ errors!(EnrollFinishErrors: BadRequest, Unauthorized, InvalidCode, NotFound, Con
 /// In "setup required" the login goes on: a new session cookie, stage `authenticated`.
 #[utoipa::path(post, path = "/api/v1/2fa/{provider}/enroll/finish", tag = "two-factor",
     security(("session" = [])),
-    params(("provider" = String, Path, description = "The provider's id")),
+    params(("provider" = ProviderId, Path, description = "The provider's id")),
     request_body = FinishRequest,
     responses((status = 201, description = "Set up", body = Enrolled), EnrollFinishErrors))]
 async fn enroll_finish(
@@ -167,7 +167,7 @@ errors!(CredentialsErrors: Unauthorized, NotFound, Unavailable);
 /// from a second-factor one); empty for providers without such.
 #[utoipa::path(get, path = "/api/v1/2fa/{provider}/credentials", tag = "two-factor",
     security(("session" = [])),
-    params(("provider" = String, Path, description = "The provider's id")),
+    params(("provider" = ProviderId, Path, description = "The provider's id")),
     responses((status = 200, description = "The credentials", body = Vec<Credential>),
         CredentialsErrors))]
 async fn credentials(
@@ -193,7 +193,7 @@ errors!(RenameErrors: BadRequest, Unauthorized, NotFound, CrossSite, PayloadTooL
 /// Renames a credential.
 #[utoipa::path(patch, path = "/api/v1/2fa/{provider}/credentials/{id}", tag = "two-factor",
     security(("session" = [])),
-    params(("provider" = String, Path, description = "The provider's id"),
+    params(("provider" = ProviderId, Path, description = "The provider's id"),
         ("id" = String, Path, description = "The credential's id")),
     request_body = RenameRequest,
     responses((status = 204, description = "Renamed"), RenameErrors))]
@@ -217,7 +217,7 @@ errors!(RemoveErrors: BadRequest, Unauthorized, ReauthRequired, NotFound, Confli
 /// nothing else is set up.
 #[utoipa::path(delete, path = "/api/v1/2fa/{provider}/credentials/{id}", tag = "two-factor",
     security(("session" = [])),
-    params(("provider" = String, Path, description = "The provider's id"),
+    params(("provider" = ProviderId, Path, description = "The provider's id"),
         ("id" = String, Path, description = "The credential's id")),
     responses((status = 204, description = "Removed"), RemoveErrors))]
 async fn remove(

@@ -49,7 +49,7 @@ errors!(BeginErrors: NotFound, CrossSite, UnsupportedMediaType, TooManyAttempts,
 /// name asked, so nothing tells which accounts exist). Sets the `twofold_sign_in` cookie
 /// that names the ceremony for the second half.
 #[utoipa::path(post, path = "/api/v1/login/passwordless/{provider}/begin", tag = "session",
-    params(("provider" = String, Path, description = "A provider that signs in")),
+    params(("provider" = ProviderId, Path, description = "A provider that signs in")),
     responses((status = 200, description = "The request options", body = SignInOptions),
         BeginErrors))]
 async fn begin(
@@ -89,7 +89,7 @@ errors!(FinishErrors: BadRequest, InvalidCredentials, NotFound, CrossSite, Paylo
 /// Finishes a passwordless sign-in: a fully authenticated session with two factors (the
 /// provider required user verification).
 #[utoipa::path(post, path = "/api/v1/login/passwordless/{provider}", tag = "session",
-    params(("provider" = String, Path, description = "A provider that signs in")),
+    params(("provider" = ProviderId, Path, description = "A provider that signs in")),
     request_body = FinishRequest,
     responses((status = 200, description = "Signed in; the session cookie is set",
         body = super::two_factor::StageResponse), FinishErrors))]
