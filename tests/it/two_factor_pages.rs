@@ -218,6 +218,25 @@ async fn challenge_and_settings_pages(backend: Backend) {
         .await
         .unwrap();
     assert!(fr.contains("Authentification à deux facteurs") && fr.contains("Code de secours"));
+    // French security page: each provider's own section speaks the page's language.
+    let fr = b
+        .get(server.url("/settings/security"))
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // (askama writes an apostrophe as &#39;)
+    for text in [
+        "Application d&#39;authentification : active",
+        "Clés de sécurité",
+        "Clés d&#39;accès",
+        "Codes de secours",
+    ] {
+        assert!(fr.contains(text), "{text}: {fr}");
+    }
 }
 
 async fn setup_required_page_then_security_page(backend: Backend) {
