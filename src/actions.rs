@@ -90,9 +90,10 @@ fn enrolling_with<'a>(
 }
 
 /// First half of setting up a factor, of adding one more key, or of adding a sign-in
-/// credential: what to show or do (a secret and its QR code; registration options). A signed-in session needs a recent sign-in (whoever holds a stolen session
-/// must not bind their own factor or way in); a session in "setup required" has just
-/// passed the password.
+/// credential: what to show or do (a secret and its QR code; registration options). A
+/// signed-in session needs a recent sign-in (whoever holds a stolen session must not bind
+/// their own factor or way in); a session in "setup required" has just passed the
+/// password.
 pub async fn begin_enrollment(
     state: &AppState,
     session: &Session,
@@ -516,6 +517,7 @@ pub async fn reset_factor(
         .two_factor
         .admin_disable(uid, provider.as_str(), admin, now)
         .await?;
-    tracing::info!(admin = %admin.uid, uid, provider = provider.as_str(), "second factor reset by admin");
+    let provider = provider.as_str();
+    tracing::info!(admin = %admin.uid, uid, provider, "second factor reset by admin");
     Ok(())
 }
