@@ -20,11 +20,10 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub password: PasswordConfig,
     pub session: SessionConfig,
-    pub totp: TotpConfig,
     pub forward_auth: ForwardAuthConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
-    /// Sections other modules own (a second-factor provider's), kept as TOML
+    /// Sections other modules own (a second-factor provider's: `[totp]`…), kept as TOML
     /// so that this module names none of them; each owner reads its own with
     /// [`Config::section`] and declares it to [`Config::load`] as a [`Section`].
     #[serde(flatten)]
@@ -144,34 +143,6 @@ impl Default for ForwardAuthConfig {
             rules: Vec::new(),
             cache_ttl_secs: 60,
             cache_entries: 100_000,
-        }
-    }
-}
-
-/// Settings for new TOTP secrets; each secret keeps the settings it was made with.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct TotpConfig {
-    /// Shown in authenticator apps next to the account.
-    pub issuer: String,
-    /// SHA1, SHA256 or SHA512. Many apps only support SHA1.
-    pub algorithm: String,
-    /// 6 or 8.
-    pub digits: u32,
-    /// Seconds per code.
-    pub period: u64,
-    /// Steps of clock drift accepted on each side.
-    pub skew: u64,
-}
-
-impl Default for TotpConfig {
-    fn default() -> Self {
-        Self {
-            issuer: "twofold".into(),
-            algorithm: "SHA1".into(),
-            digits: 6,
-            period: 30,
-            skew: 1,
         }
     }
 }
@@ -467,25 +438,6 @@ impl Config {
             || s.reauth_minutes <= 0
         {
             return invalid("session.*", "lifetimes must be positive");
-        }
-        let t = &self.totp;
-        if !matches!(
-            t.algorithm.to_ascii_uppercase().as_str(),
-            "SHA1" | "SHA256" | "SHA512"
-        ) {
-            return invalid("totp.algorithm", "must be SHA1, SHA256 or SHA512");
-        }
-        if !matches!(t.digits, 6 | 8) {
-            return invalid("totp.digits", "must be 6 or 8");
-        }
-        if !(15..=300).contains(&t.period) {
-            return invalid("totp.period", "must be between 15 and 300 seconds");
-        }
-        if t.skew > 10 {
-            return invalid("totp.skew", "must be at most 10 steps");
-        }
-        if t.issuer.trim().is_empty() || t.issuer.contains(':') {
-            return invalid("totp.issuer", "must be non-empty and contain no ':'");
         }
         let policies = ["bypass", "one_factor", "two_factor", "deny"];
         if !policies.contains(&self.forward_auth.default_policy.as_str()) {

@@ -84,10 +84,6 @@ fn invalid_values_are_rejected() {
         ("TWOFOLD_PASSWORD_ARGON2_MEMORY_KIB", "4"),
         ("TWOFOLD_SESSION_LIFETIME_MINUTES", "-1"),
         ("TWOFOLD_LOG_FORMAT", "xml"),
-        ("TWOFOLD_TOTP_ALGORITHM", "MD5"),
-        ("TWOFOLD_TOTP_DIGITS", "7"),
-        ("TWOFOLD_TOTP_PERIOD", "0"),
-        ("TWOFOLD_TOTP_ISSUER", "a:b"),
         ("TWOFOLD_FORWARD_AUTH_DEFAULT_POLICY", "maybe"),
     ] {
         assert!(

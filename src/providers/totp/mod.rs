@@ -2,6 +2,7 @@
 //! activated only after the user proves their app with one valid code, and a replay
 //! guard that accepts each time step at most once.
 
+pub mod config;
 pub mod otp;
 pub mod qr;
 mod texts;
@@ -11,10 +12,10 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use super::{Provider, ProviderId, View};
-use crate::config::TotpConfig;
 use crate::crypto::{Purpose, ServerKey};
 use crate::error::AppError;
 use crate::store::{Store, TotpRow};
+use config::TotpConfig;
 use otp::{Algorithm, TotpParams};
 
 pub struct Totp {
@@ -38,13 +39,14 @@ pub struct Enrollment {
 
 /// Builds the provider (the registry's entry point).
 pub fn build(ctx: &super::Context<'_>) -> anyhow::Result<std::sync::Arc<dyn Provider>> {
-    let totp = Totp::new(ctx.store.clone(), ctx.key.clone(), &ctx.config.totp)?;
+    let own: TotpConfig = ctx.config.section(config::SECTION)?;
+    let totp = Totp::new(ctx.store.clone(), ctx.key.clone(), &own)?;
     Ok(std::sync::Arc::new(totp))
 }
 
-/// `[totp]` is a section of the main config (older than provider sections).
+/// The `[totp]` section.
 pub fn config_section() -> Option<crate::config::Section> {
-    None
+    Some(config::section())
 }
 
 impl Totp {
