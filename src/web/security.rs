@@ -187,8 +187,19 @@ where
         }
         Ok(Some(codes)) => show_security(state, lang, jar, &session, Some(codes), None).await,
         Err(e) => {
+            // A conflict is "enforced: not your last factor" only for a user under
+            // enforcement; anything else (a stale form) is a refused request.
+            let enforced = match &e {
+                AppError::Conflict(_) => state
+                    .two_factor
+                    .is_enforced_for(&session.uid)
+                    .await
+                    .unwrap_or(false),
+                _ => false,
+            };
             let shown = code_error(t, &e).or(match &e {
-                AppError::Conflict(_) => Some((StatusCode::CONFLICT, t.twofa_enforced)),
+                AppError::Conflict(_) if enforced => Some((StatusCode::CONFLICT, t.twofa_enforced)),
+                AppError::Conflict(_) => Some((StatusCode::CONFLICT, t.not_accepted)),
                 AppError::BadRequest(_) => Some((StatusCode::BAD_REQUEST, t.not_accepted)),
                 AppError::NotFound(_) => Some((StatusCode::NOT_FOUND, t.not_accepted)),
                 _ => None,

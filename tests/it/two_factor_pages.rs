@@ -133,6 +133,12 @@ async fn challenge_and_settings_pages(backend: Backend) {
             vec![("csrf", csrf.as_str())],
             StatusCode::NOT_FOUND,
         ),
+        // A stale "set up" form while TOTP is active: no talk of enforcement.
+        (
+            "/settings/security/totp/begin",
+            vec![("csrf", csrf.as_str())],
+            StatusCode::CONFLICT,
+        ),
     ] {
         let r = post(&http, &server, path, &form).await;
         assert_eq!(r.status(), status, "{path}");
@@ -286,6 +292,12 @@ async fn setup_required_page_then_security_page(backend: Backend) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Two-factor authentication is required for your account.")
+    );
     assert!(db.store().await.totp("alice").await.unwrap().is_some());
 }
 
