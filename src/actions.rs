@@ -472,12 +472,16 @@ pub async fn remove_credential(
     let Some(target) = all.iter().find(|c| c.id == credential) else {
         return Err(AppError::NotFound(format!("credential {credential}")));
     };
-    let factors_left = all.iter().filter(|c| !c.sign_in).count();
-    if !target.sign_in && factors_left == 1 {
-        remove_factor(state, session, client, id, now).await?;
-        return Ok(());
+    // The provider decides "the last second-factor one" atomically with the removal
+    // (two requests removing the last two keys at once must not both succeed).
+    match provider.remove_credential(&session.uid, credential).await {
+        Ok(()) => {}
+        Err(AppError::Conflict(_)) if !target.sign_in => {
+            remove_factor(state, session, client, id, now).await?;
+            return Ok(());
+        }
+        Err(e) => return Err(e),
     }
-    provider.remove_credential(&session.uid, credential).await?;
     let detail = format!("{}:{}", id.as_str(), target.kind);
     after_removal(state, session, client, &detail, "credential_removed", now).await?;
     Ok(())

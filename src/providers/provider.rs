@@ -153,8 +153,10 @@ pub trait Provider: std::any::Any + Send + Sync {
         Err(AppError::NotFound(format!("credential {id}")))
     }
 
-    /// Removes one of [`Provider::credentials`]. The framework never asks for the last
-    /// second-factor one: that is removing the factor ([`Provider::remove`]).
+    /// Removes one of [`Provider::credentials`]. It must refuse, with
+    /// `AppError::Conflict` and atomically with the removal, to remove the user's last
+    /// second-factor credential: the framework then removes the factor instead
+    /// ([`Provider::remove`]), which enforcement may refuse.
     async fn remove_credential(&self, _uid: &str, id: &str) -> Result<(), AppError> {
         Err(AppError::NotFound(format!("credential {id}")))
     }

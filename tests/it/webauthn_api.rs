@@ -278,3 +278,61 @@ async fn direct_attestation_admits_only_the_trusted_models() {
             .contains("passkey-login")
     );
 }
+
+crate::common::both!(removing_the_last_two_keys_at_once_leaves_one_under_enforcement);
+
+/// Under enforcement the last security key stays, also when two requests remove the last
+/// two at the same moment: the "last one" check and the removal are one step.
+async fn removing_the_last_two_keys_at_once_leaves_one_under_enforcement(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let alice = browser();
+    api_login(&alice, &server, "alice", "password-a").await;
+    let mut first = token();
+    register(&alice, &server, &mut first, "Key 0").await;
+    assert!(
+        db.cli(&["twofactorauth", "enforce", "--on"], "")
+            .status
+            .success()
+    );
+    for round in 1..=5 {
+        register(&alice, &server, &mut token(), &format!("Key {round}")).await;
+        let listed: Value = alice
+            .get(server.url("/api/v1/2fa/webauthn/credentials"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<String> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids.len(), 2);
+        let delete = |id: &str| {
+            let req = alice.delete(server.url(&format!("/api/v1/2fa/webauthn/credentials/{id}")));
+            async move { req.send().await.unwrap().status().as_u16() }
+        };
+        let (a, b) = tokio::join!(delete(&ids[0]), delete(&ids[1]));
+        let mut statuses = [a, b];
+        statuses.sort();
+        assert_eq!(statuses, [204, 409], "round {round}");
+        let left = db
+            .store()
+            .await
+            .webauthn_credentials_of("alice")
+            .await
+            .unwrap();
+        assert_eq!(left.len(), 1, "round {round}");
+        let state = db.store().await.provider_states("alice").await.unwrap();
+        assert!(
+            state
+                .iter()
+                .any(|s| s.provider == "webauthn" && s.enabled == 1)
+        );
+    }
+}

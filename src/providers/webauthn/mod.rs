@@ -401,15 +401,17 @@ impl Provider for WebauthnProvider {
     }
 
     async fn remove_credential(&self, uid: &str, id: &str) -> Result<(), AppError> {
-        if !self.store.delete_webauthn_credential(uid, id).await? {
-            return Err(AppError::NotFound(format!("security key {id}")));
+        match self
+            .store
+            .delete_webauthn_credential_keeping_last(uid, id, SECURITY_KEY)
+            .await?
+        {
+            store::Deletion::Deleted => Ok(()),
+            store::Deletion::NotFound => Err(AppError::NotFound(format!("security key {id}"))),
+            store::Deletion::Last => Err(AppError::Conflict(
+                "this is the last security key: removing it removes the factor".into(),
+            )),
         }
-        if self.key_count(uid).await? == 0 {
-            self.store
-                .delete_provider_state(ProviderId::Webauthn.as_str(), uid)
-                .await?;
-        }
-        Ok(())
     }
 
     /// Passkeys carry no attestation (synced ones cannot): with `attestation = "direct"`

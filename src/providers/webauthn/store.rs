@@ -15,6 +15,15 @@ pub struct WebauthnCredentialRow {
     pub last_used_at: i64,
 }
 
+/// What became of a credential asked to be deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Deleted,
+    NotFound,
+    /// It is the user's last one of the kind that must stay: nothing was deleted.
+    Last,
+}
+
 impl Store {
     pub async fn insert_webauthn_credential(&self, r: &WebauthnCredentialRow) -> StoreResult<()> {
         sqlx::query(
@@ -98,13 +107,40 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn delete_webauthn_credential(&self, uid: &str, id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM webauthn_credentials WHERE id = $1 AND uid = $2")
+    /// Deletes one credential of the user, unless it is their last one of `keep_kind`
+    /// (the last second-factor key: removing it is removing the factor, which the caller
+    /// decides). Checked and done in one transaction with the user's rows locked
+    /// (PostgreSQL; SQLite's one writer connection serializes it), so two requests
+    /// removing the last two keys at once cannot both succeed.
+    pub async fn delete_webauthn_credential_keeping_last(
+        &self,
+        uid: &str,
+        id: &str,
+        keep_kind: &str,
+    ) -> StoreResult<Deletion> {
+        const LOCKED: &str =
+            "SELECT id, kind FROM webauthn_credentials WHERE uid = $1 ORDER BY id FOR UPDATE";
+        const PLAIN: &str = "SELECT id, kind FROM webauthn_credentials WHERE uid = $1";
+        let select = match self.backend() {
+            crate::store::Backend::Postgres => LOCKED,
+            crate::store::Backend::Sqlite => PLAIN,
+        };
+        let mut tx = self.writer().begin().await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as(select).bind(uid).fetch_all(&mut *tx).await?;
+        let Some((_, kind)) = rows.iter().find(|(row_id, _)| row_id == id) else {
+            return Ok(Deletion::NotFound);
+        };
+        if kind == keep_kind && rows.iter().filter(|(_, k)| k == keep_kind).count() == 1 {
+            return Ok(Deletion::Last);
+        }
+        sqlx::query("DELETE FROM webauthn_credentials WHERE id = $1 AND uid = $2")
             .bind(id)
             .bind(uid)
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        tx.commit().await?;
+        Ok(Deletion::Deleted)
     }
 
     /// Removes every credential of one kind of a user (passkeys survive a reset of the
