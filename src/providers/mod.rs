@@ -419,8 +419,21 @@ impl TwoFactor {
     }
 
     /// A user turning off one of their own factors: refused for the last real factor
-    /// while 2FA is enforced for them.
+    /// while 2FA is enforced for them. The check and the removal hold the user's factor
+    /// lock, so two removals at once cannot both pass the check; the second is refused
+    /// ("try again") while the first is in progress.
     pub async fn remove_by_user(&self, uid: &str, id: ProviderId) -> Result<(), AppError> {
+        let Some(lock) = self.store.try_lock_factors(uid).await? else {
+            return Err(AppError::Conflict(
+                "another change to your two-factor methods is in progress: try again".into(),
+            ));
+        };
+        self.remove_locked(uid, id).await?;
+        lock.release().await?;
+        Ok(())
+    }
+
+    async fn remove_locked(&self, uid: &str, id: ProviderId) -> Result<(), AppError> {
         let status = self.status(uid).await?;
         let real_left = status
             .providers

@@ -10,6 +10,7 @@ mod ceremonies;
 pub mod changes;
 mod enforcement;
 mod groups;
+mod locks;
 mod login_flows;
 mod providers;
 mod sessions;
@@ -19,6 +20,7 @@ mod users;
 
 pub use app_passwords::AppPasswordRow;
 pub use audit::{AuditQuery, AuditRow};
+pub use locks::FactorLock;
 pub use login_flows::LoginFlowRow;
 pub use providers::ProviderStateRow;
 pub use sessions::{Rotation, SessionRow};
@@ -91,6 +93,7 @@ pub struct Store {
     writer: AnyPool,
     backend: Backend,
     changes: changes::Changes,
+    factor_locks: locks::LocalLocks,
 }
 
 impl Store {
@@ -152,6 +155,7 @@ impl Store {
             writer,
             backend,
             changes: changes::Changes::default(),
+            factor_locks: Default::default(),
         })
     }
 

@@ -336,3 +336,57 @@ async fn removing_the_last_two_keys_at_once_leaves_one_under_enforcement(backend
         );
     }
 }
+
+crate::common::both!(removing_two_different_factors_at_once_leaves_one_under_enforcement);
+
+/// Under enforcement one factor always stays, also when two requests remove two
+/// different factors (TOTP and the last security key) at the same moment.
+async fn removing_two_different_factors_at_once_leaves_one_under_enforcement(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let alice = browser();
+    api_login(&alice, &server, "alice", "password-a").await;
+    assert!(
+        db.cli(&["twofactorauth", "enforce", "--on"], "")
+            .status
+            .success()
+    );
+    for round in 1..=5 {
+        let state = db.store().await.provider_states("alice").await.unwrap();
+        let active = |p: &str| state.iter().any(|s| s.provider == p && s.enabled == 1);
+        if !active("totp") {
+            let (s, begun) = post(&alice, &server, "/api/v1/2fa/totp/enroll", json!({})).await;
+            assert_eq!(s, 200, "{begun}");
+            let code = crate::two_factor::oathtool(begun["options"]["secret"].as_str().unwrap(), 0);
+            let body = json!({"answer": code});
+            let (s, done) = post(&alice, &server, "/api/v1/2fa/totp/enroll/finish", body).await;
+            assert_eq!(s, 201, "{done}");
+        }
+        if !active("webauthn") {
+            register(&alice, &server, &mut token(), &format!("Key {round}")).await;
+        }
+        let listed: Value = alice
+            .get(server.url("/api/v1/2fa/webauthn/credentials"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let key = listed[0]["id"].as_str().unwrap().to_string();
+        let remove_totp = alice.delete(server.url("/api/v1/2fa/totp")).send();
+        let remove_key = alice
+            .delete(server.url(&format!("/api/v1/2fa/webauthn/credentials/{key}")))
+            .send();
+        let (a, b) = tokio::join!(remove_totp, remove_key);
+        let mut statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [204, 409], "round {round}");
+        let state = db.store().await.provider_states("alice").await.unwrap();
+        let left = state
+            .iter()
+            .filter(|s| s.enabled == 1 && s.provider != "backup_codes");
+        assert_eq!(left.count(), 1, "round {round}: one factor stays");
+    }
+}
