@@ -239,57 +239,46 @@ async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let t = lang.texts();
-    let views = sign_in_views(&state, lang).await;
-    let show = |jar: CookieJar, status: StatusCode, uid: &str, error: &'static str| {
-        let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
-        let page = LoginPage {
-            lang: lang.code(),
-            t,
-            csrf: &token,
-            uid,
-            error: Some(error),
-            views: &views,
-        };
-        (status, jar, render(page)).into_response()
-    };
-    if !csrf::verify(&state.key, &jar, &form.csrf) {
-        return show(jar, StatusCode::FORBIDDEN, &form.uid, t.form_expired);
-    }
-    let remember = form.remember.is_some();
-    match crate::login::password_step(&state, &form.uid, &form.password, remember, &client).await {
-        Ok((token, session)) => {
-            if let Some((old, _)) = previous
-                && let Err(e) = state.sessions.end(&old).await
-            {
-                return unavailable(lang, e.into());
+    let (status, error) = if !csrf::verify(&state.key, &jar, &form.csrf) {
+        (StatusCode::FORBIDDEN, t.form_expired)
+    } else {
+        let remember = form.remember.is_some();
+        match crate::login::password_step(&state, &form.uid, &form.password, remember, &client)
+            .await
+        {
+            Ok((token, session)) => {
+                if let Some((old, _)) = previous
+                    && let Err(e) = state.sessions.end(&old).await
+                {
+                    return unavailable(lang, e.into());
+                }
+                let jar = with_login_cookies(&state, jar, token, &session);
+                if session.stage == Stage::Authenticated {
+                    return after_login(&state, jar, "/").into_response();
+                }
+                return (jar, Redirect::to(two_factor::page_for(session.stage))).into_response();
             }
-            let jar = with_login_cookies(&state, jar, token, &session);
-            if session.stage == Stage::Authenticated {
-                return after_login(&state, jar, "/").into_response();
+            Err(AppError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, t.invalid_credentials),
+            Err(AppError::TooManyAttempts(_)) => {
+                (StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts)
             }
-            (jar, Redirect::to(two_factor::page_for(session.stage))).into_response()
+            // Too many logins being checked right now: the same page, try again shortly.
+            Err(AppError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, t.too_many_attempts),
+            Err(e) => return unavailable(lang, e),
         }
-        Err(AppError::InvalidCredentials) => show(
-            jar,
-            StatusCode::UNAUTHORIZED,
-            &form.uid,
-            t.invalid_credentials,
-        ),
-        Err(AppError::TooManyAttempts(_)) => show(
-            jar,
-            StatusCode::TOO_MANY_REQUESTS,
-            &form.uid,
-            t.too_many_attempts,
-        ),
-        // Too many logins being checked right now: the same page, try again shortly.
-        Err(AppError::Busy) => show(
-            jar,
-            StatusCode::SERVICE_UNAVAILABLE,
-            &form.uid,
-            t.too_many_attempts,
-        ),
-        Err(e) => unavailable(lang, e),
-    }
+    };
+    // Only a page shown again reads the sign-in fragments (a successful login redirects).
+    let views = sign_in_views(&state, lang).await;
+    let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
+    let page = LoginPage {
+        lang: lang.code(),
+        t,
+        csrf: &token,
+        uid: &form.uid,
+        error: Some(error),
+        views: &views,
+    };
+    (status, jar, render(page)).into_response()
 }
 
 async fn home_page(
