@@ -39,6 +39,29 @@ pub struct Section {
     pub check: fn(&toml::Value) -> Result<(), String>,
 }
 
+/// The settings type of an owned section: serde reads it, `check` says what makes no
+/// sense ("key: what is wrong").
+pub trait SectionSettings: Serialize + serde::de::DeserializeOwned + Default {
+    fn check(&self) -> Result<(), String>;
+}
+
+impl Section {
+    /// The section `name` read as `T`: its defaults are `T::default()`.
+    pub fn of<T: SectionSettings>(name: &'static str) -> Section {
+        Section {
+            name,
+            defaults: toml::Table::try_from(T::default()).unwrap_or_default(),
+            check: parse_and_check::<T>,
+        }
+    }
+}
+
+fn parse_and_check<T: SectionSettings>(value: &toml::Value) -> Result<(), String> {
+    T::deserialize(value.clone())
+        .map_err(|e| e.to_string())?
+        .check()
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {

@@ -189,26 +189,29 @@ fn every_setting_is_documented() {
 }
 
 /// A section owned outside this module, as a provider declares one.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct Owned {
     level: i64,
 }
 
-fn owned() -> super::Section {
-    let mut defaults = toml::Table::new();
-    defaults.insert("level".into(), toml::Value::Integer(1));
-    super::Section {
-        name: "owned",
-        defaults,
-        check: |v| {
-            let o = Owned::deserialize(v.clone()).map_err(|e| e.to_string())?;
-            if o.level > 9 {
-                return Err("level: at most 9".into());
-            }
-            Ok(())
-        },
+impl Default for Owned {
+    fn default() -> Self {
+        Self { level: 1 }
     }
+}
+
+impl super::SectionSettings for Owned {
+    fn check(&self) -> Result<(), String> {
+        if self.level > 9 {
+            return Err("level: at most 9".into());
+        }
+        Ok(())
+    }
+}
+
+fn owned() -> super::Section {
+    super::Section::of::<Owned>("owned")
 }
 
 #[test]

@@ -11,7 +11,7 @@ pub mod totp;
 pub mod webauthn;
 
 pub use provider::{
-    Attempt, Credential, Enrolled, Enrollment, EnrollmentAnswer, Outcome, Provider, View,
+    Attempt, Credential, Enrolled, Enrollment, EnrollmentAnswer, Outcome, Provider, View, in_lang,
 };
 pub use registry::{Context, ProviderId, config_sections};
 

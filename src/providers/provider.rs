@@ -66,6 +66,15 @@ pub struct Credential {
     pub sign_in: bool,
 }
 
+/// A provider's texts in `lang` (`en`, `fr`, as [`View::lang`]); English for anything
+/// else. One place picks the language for every provider.
+pub fn in_lang<T>(lang: &str, en: &'static T, fr: &'static T) -> &'static T {
+    match lang {
+        "fr" => fr,
+        _ => en,
+    }
+}
+
 /// What a provider's page fragments are rendered with.
 #[derive(Debug, Clone, Copy)]
 pub struct View<'a> {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Section;
+use crate::config::{Section, SectionSettings};
 
 pub const SECTION: &str = "totp";
 
@@ -34,7 +34,7 @@ impl Default for TotpConfig {
     }
 }
 
-impl TotpConfig {
+impl SectionSettings for TotpConfig {
     fn check(&self) -> Result<(), String> {
         if !matches!(
             self.algorithm.to_ascii_uppercase().as_str(),
@@ -60,15 +60,7 @@ impl TotpConfig {
 
 /// The section as `Config::load` knows it.
 pub fn section() -> Section {
-    Section {
-        name: SECTION,
-        defaults: toml::Table::try_from(TotpConfig::default()).unwrap_or_default(),
-        check: |value| {
-            TotpConfig::deserialize(value.clone())
-                .map_err(|e| e.to_string())?
-                .check()
-        },
-    }
+    Section::of::<TotpConfig>(SECTION)
 }
 
 #[cfg(test)]

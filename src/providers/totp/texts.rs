@@ -38,8 +38,5 @@ pub const FR: Texts = Texts {
 
 /// The texts in `lang` (`en`, `fr`); English for anything else.
 pub fn for_lang(lang: &str) -> &'static Texts {
-    match lang {
-        "fr" => &FR,
-        _ => &EN,
-    }
+    crate::providers::in_lang(lang, &EN, &FR)
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{AttestationCaList, AttestationCaListBuilder, Uuid};
 
-use crate::config::Section;
+use crate::config::{Section, SectionSettings};
 
 pub const SECTION: &str = "webauthn";
 
@@ -48,14 +48,16 @@ impl Default for WebauthnConfig {
     }
 }
 
-impl WebauthnConfig {
+impl SectionSettings for WebauthnConfig {
     fn check(&self) -> Result<(), String> {
         if !self.rp_origin.is_empty() && url::Url::parse(&self.rp_origin).is_err() {
             return Err("rp_origin: must be a URL such as https://auth.example.org".into());
         }
         self.attestation_cas().map(|_| ())
     }
+}
 
+impl WebauthnConfig {
     /// The CAs a security key's attestation must chain to; `None` for `attestation =
     /// "none"`. Reads the CA files, so a bad one is found when the config is loaded.
     pub fn attestation_cas(&self) -> Result<Option<AttestationCaList>, String> {
@@ -106,15 +108,7 @@ impl WebauthnConfig {
 
 /// The section as `Config::load` knows it.
 pub fn section() -> Section {
-    Section {
-        name: SECTION,
-        defaults: toml::Table::try_from(WebauthnConfig::default()).unwrap_or_default(),
-        check: |value| {
-            WebauthnConfig::deserialize(value.clone())
-                .map_err(|e| e.to_string())?
-                .check()
-        },
-    }
+    Section::of::<WebauthnConfig>(SECTION)
 }
 
 #[cfg(test)]
