@@ -49,6 +49,14 @@ async fn register(http: &Client, server: &Server, key: &mut SoftToken, name: &st
     done["credential"].clone()
 }
 
+/// The signed-in user's security keys and passkeys, as the API lists them.
+async fn credentials(http: &Client, server: &Server) -> Value {
+    let r = http
+        .get(server.url("/api/v1/2fa/webauthn/credentials"))
+        .send();
+    r.await.unwrap().json().await.unwrap()
+}
+
 /// A password login waiting for its second factor, and the request options of its
 /// security-key challenge.
 async fn challenge(server: &Server, uid: &str, pw: &str) -> (Client, RequestChallengeResponse) {
@@ -86,14 +94,7 @@ async fn security_keys_through_the_api_with_a_software_authenticator(backend: Ba
     let bob = browser();
     api_login(&bob, &server, "bob", "password-b").await;
     register(&bob, &server, &mut c, "Bob's key").await;
-    let listed: Value = alice
-        .get(server.url("/api/v1/2fa/webauthn/credentials"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = credentials(&alice, &server).await;
     let names: Vec<&str> = listed
         .as_array()
         .unwrap()
@@ -298,14 +299,7 @@ async fn removing_the_last_two_keys_at_once_leaves_one_under_enforcement(backend
     );
     for round in 1..=5 {
         register(&alice, &server, &mut token(), &format!("Key {round}")).await;
-        let listed: Value = alice
-            .get(server.url("/api/v1/2fa/webauthn/credentials"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let listed = credentials(&alice, &server).await;
         let ids: Vec<String> = listed
             .as_array()
             .unwrap()
@@ -366,14 +360,7 @@ async fn removing_two_different_factors_at_once_leaves_one_under_enforcement(bac
         if !active("webauthn") {
             register(&alice, &server, &mut token(), &format!("Key {round}")).await;
         }
-        let listed: Value = alice
-            .get(server.url("/api/v1/2fa/webauthn/credentials"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let listed = credentials(&alice, &server).await;
         let key = listed[0]["id"].as_str().unwrap().to_string();
         let remove_totp = alice.delete(server.url("/api/v1/2fa/totp")).send();
         let remove_key = alice
