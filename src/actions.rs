@@ -66,15 +66,22 @@ pub struct Purpose {
 /// Enrolling a second factor.
 pub const SECOND_FACTOR: Purpose = Purpose { sign_in: false };
 
-/// The provider for an enrollment of `purpose` from `session`: a sign-in credential only
+/// The provider for an enrollment of `purpose` from `session`: only one that is on
+/// system-wide (the admin's switch holds for new factors too); a sign-in credential only
 /// from a fully signed-in session, and only with a provider that signs in.
-fn enrolling_with<'a>(
+async fn enrolling_with<'a>(
     state: &'a AppState,
     session: &Session,
     id: ProviderId,
     purpose: Purpose,
 ) -> Result<&'a std::sync::Arc<dyn crate::providers::Provider>, AppError> {
     let provider = registered(state, id)?;
+    if !state.two_factor.system_enabled(id).await? {
+        return Err(AppError::BadRequest(format!(
+            "{} is switched off by the administrator",
+            id.as_str()
+        )));
+    }
     if purpose.sign_in {
         if session.stage != Stage::Authenticated {
             return Err(AppError::Unauthorized);
@@ -104,7 +111,7 @@ pub async fn begin_enrollment(
     if session.stage == Stage::Authenticated {
         require_recent(state, session, now)?;
     }
-    let provider = enrolling_with(state, session, id, purpose)?;
+    let provider = enrolling_with(state, session, id, purpose).await?;
     let user = state.accounts.get(&session.uid).await?;
     provider
         .begin_enrollment(&Enrollment {
@@ -131,7 +138,7 @@ pub async fn finish_enrollment(
     answer: &EnrollmentAnswer<'_>,
     now: i64,
 ) -> Result<Enrolled, AppError> {
-    let provider = enrolling_with(state, session, id, purpose)?;
+    let provider = enrolling_with(state, session, id, purpose).await?;
     let enrolled = provider
         .finish_enrollment(
             &Enrollment {

@@ -316,6 +316,15 @@ async fn the_generic_provider_routes_serve_any_provider_and_refuse_the_rest(back
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+    // Nor can a key be added while it is off: the switch holds for new factors too.
+    let r = http
+        .post(server.url("/api/v1/2fa/webauthn/enroll"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("switched off"));
     let page = crate::common::browser()
         .get(server.url("/login"))
         .send()
