@@ -109,6 +109,21 @@ async fn security_keys_through_the_api_with_a_software_authenticator(backend: Ba
             .iter()
             .all(|k| k["sign_in"] == false)
     );
+    // Bob cannot rename or remove alice's key by its id: it is not found for him.
+    let a_id = key_a["id"].as_str().unwrap();
+    let path = format!("/api/v1/2fa/webauthn/credentials/{a_id}");
+    let r = bob.delete(server.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = bob
+        .patch(server.url(&path))
+        .json(&json!({"name": "mine"}))
+        .send();
+    assert_eq!(r.await.unwrap().status(), 404);
+    assert_eq!(
+        credentials(&alice, &server).await,
+        listed,
+        "alice's keys unchanged"
+    );
 
     // Either key answers the challenge.
     for key in [&mut b, &mut a] {
