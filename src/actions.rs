@@ -31,7 +31,7 @@ pub async fn reauthenticate(
     now: i64,
 ) -> Result<(), AppError> {
     crate::login::check_password(state, &session.uid, password, client).await?;
-    state.sessions.proved(session, false, now).await?;
+    state.sessions.reauthenticated(session, now).await?;
     state
         .audit
         .record(
@@ -124,11 +124,14 @@ pub async fn begin_enrollment(
         .await
 }
 
-/// Second half: the first code, or the authenticator's answer, activates the factor. An
-/// answer from the new factor counts as passing one: a signed-in session now has two
-/// factors (an attacker holding only the password could get the same by logging in
-/// again with the factor just added). A sign-in credential is a way in, not a factor:
-/// the session's factors do not change.
+/// Second half: the first code, or the authenticator's answer, activates the factor.
+/// It needs the same recent sign-in as the first half (an enrollment is the beginning
+/// session's own state, and a session that aged past the window since must not bind a
+/// factor). An answer from the new factor counts as passing one: a signed-in session now
+/// has two factors (an attacker holding only the password could get the same by logging
+/// in again with the factor just added) — but it proves possession of the new factor,
+/// not the password, so the sign-in time stays as it was. A sign-in credential is a way
+/// in, not a factor: the session's factors do not change.
 pub async fn finish_enrollment(
     state: &AppState,
     session: &Session,
@@ -138,6 +141,9 @@ pub async fn finish_enrollment(
     answer: &EnrollmentAnswer<'_>,
     now: i64,
 ) -> Result<Enrolled, AppError> {
+    if session.stage == Stage::Authenticated {
+        require_recent(state, session, now)?;
+    }
     let provider = enrolling_with(state, session, id, purpose).await?;
     let enrolled = provider
         .finish_enrollment(
@@ -152,7 +158,7 @@ pub async fn finish_enrollment(
         )
         .await?;
     if session.stage == Stage::Authenticated && !purpose.sign_in {
-        state.sessions.proved(session, true, now).await?;
+        state.sessions.second_factor_proved(session).await?;
     }
     state
         .audit
@@ -330,7 +336,7 @@ pub async fn change_password(
         .accounts
         .set_password(&session.uid, new, Some(&session.id))
         .await?;
-    state.sessions.proved(session, false, now).await?;
+    state.sessions.reauthenticated(session, now).await?;
     state
         .audit
         .record(

@@ -218,16 +218,16 @@ impl Sessions {
         Ok(rotated.then_some(token))
     }
 
-    /// A fresh proof in this session: re-authentication (`second_factor` false), or a
-    /// second factor confirmed while enrolling it, which counts like passing one.
-    pub async fn proved(
-        &self,
-        session: &Session,
-        second_factor: bool,
-        now: i64,
-    ) -> StoreResult<()> {
-        let factors = if second_factor { 2 } else { 1 };
-        self.store.session_proved(&session.id, factors, now).await
+    /// The user proved who they are again here (password or passkey): the moment that
+    /// [`Session::recently_proved`] measures from.
+    pub async fn reauthenticated(&self, session: &Session, now: i64) -> StoreResult<()> {
+        self.store.session_proved(&session.id, 1, Some(now)).await
+    }
+
+    /// A second factor was confirmed while enrolling it, which counts like passing one;
+    /// it does not renew the sign-in time (possession of a new factor is not the password).
+    pub async fn second_factor_proved(&self, session: &Session) -> StoreResult<()> {
+        self.store.session_proved(&session.id, 2, None).await
     }
 
     /// Ends every session of the user except `keep`.

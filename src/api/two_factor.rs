@@ -289,7 +289,7 @@ async fn totp_qr_png(
     let pending = state
         .two_factor
         .totp
-        .pending(&s.uid)
+        .pending(&s.uid, &s.id, now())
         .await?
         .ok_or_else(|| AppError::NotFound("TOTP setup in progress".into()))?;
     let png = crate::providers::totp::qr::png(&pending.uri).map_err(AppError::Internal)?;

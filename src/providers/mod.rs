@@ -11,7 +11,8 @@ pub mod totp;
 pub mod webauthn;
 
 pub use provider::{
-    Attempt, Credential, Enrolled, Enrollment, EnrollmentAnswer, Outcome, Provider, View, in_lang,
+    Attempt, Credential, Enrolled, Enrollment, EnrollmentAnswer, Holder, Outcome, Provider, View,
+    in_lang,
 };
 pub use registry::{Context, ProviderId, config_sections};
 

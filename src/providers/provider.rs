@@ -84,6 +84,15 @@ pub struct View<'a> {
     pub csrf: &'a str,
 }
 
+/// Whose page a fragment is for: the user, and the session looking (an enrollment in
+/// progress is shown only to the session that began it).
+#[derive(Debug, Clone, Copy)]
+pub struct Holder<'a> {
+    pub uid: &'a str,
+    pub session_id: &'a str,
+    pub now: i64,
+}
+
 #[async_trait]
 pub trait Provider: std::any::Any + Send + Sync {
     fn id(&self) -> ProviderId;
@@ -213,9 +222,13 @@ pub trait Provider: std::any::Any + Send + Sync {
     }
 
     /// The "setup required" page's fragment: a browser ceremony's form, or the
-    /// enrollment in progress of `uid` (its form posts to `/login/setup`). `None` when
-    /// there is nothing to show yet: the page then begins an enrollment and asks again.
-    async fn setup_view(&self, _view: &View<'_>, _uid: &str) -> Result<Option<String>, AppError> {
+    /// enrollment in progress of this session (its form posts to `/login/setup`). `None`
+    /// when there is nothing to show yet: the page then begins an enrollment and asks again.
+    async fn setup_view(
+        &self,
+        _view: &View<'_>,
+        _who: &Holder<'_>,
+    ) -> Result<Option<String>, AppError> {
         Ok(None)
     }
 
@@ -228,7 +241,7 @@ pub trait Provider: std::any::Any + Send + Sync {
     async fn settings_view(
         &self,
         _view: &View<'_>,
-        _uid: &str,
+        _who: &Holder<'_>,
     ) -> Result<Option<String>, AppError> {
         Ok(None)
     }

@@ -5,7 +5,9 @@
 use super::{Store, StoreResult};
 
 impl Store {
-    /// Starts a ceremony for a session: any earlier one of the same kind is replaced.
+    /// Starts a ceremony for a session: any earlier one of the same kind is replaced, in
+    /// one statement on the unique (session, provider, purpose) key, so that two begins at
+    /// once leave one row.
     pub async fn put_ceremony(
         &self,
         session_id: &str,
@@ -15,16 +17,11 @@ impl Store {
         expires_at: i64,
     ) -> StoreResult<()> {
         sqlx::query(
-            "DELETE FROM ceremonies WHERE session_id = $1 AND provider = $2 AND purpose = $3",
-        )
-        .bind(session_id)
-        .bind(provider)
-        .bind(purpose)
-        .execute(&self.writer)
-        .await?;
-        sqlx::query(
             "INSERT INTO ceremonies (id, session_id, provider, purpose, state, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (session_id, provider, purpose)
+             DO UPDATE SET id = excluded.id, state = excluded.state,
+                           expires_at = excluded.expires_at",
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(session_id)
@@ -35,6 +32,27 @@ impl Store {
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    /// A session's live ceremony of that kind, left in place (to show an enrollment in
+    /// progress again to the session that began it).
+    pub async fn peek_ceremony(
+        &self,
+        session_id: &str,
+        provider: &str,
+        purpose: &str,
+        now: i64,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT state FROM ceremonies
+             WHERE session_id = $1 AND provider = $2 AND purpose = $3 AND expires_at > $4",
+        )
+        .bind(session_id)
+        .bind(provider)
+        .bind(purpose)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Takes a session's live ceremony of that kind: it is deleted, so an answer can be

@@ -108,16 +108,22 @@ impl Store {
         Ok(uid.is_some())
     }
 
-    /// Records a fresh proof in a live session: re-authentication, or a second factor
-    /// confirmed while enrolling it (`factors` only ever rises).
-    pub async fn session_proved(&self, id: &str, factors: i64, now: i64) -> StoreResult<()> {
+    /// Records a fresh proof in a live session: re-authentication (`auth_at`), or a
+    /// second factor confirmed while enrolling it (`factors` only ever rises; `auth_at`
+    /// `None` keeps the sign-in time).
+    pub async fn session_proved(
+        &self,
+        id: &str,
+        factors: i64,
+        auth_at: Option<i64>,
+    ) -> StoreResult<()> {
         let uid: Option<String> = sqlx::query_scalar(
-            "UPDATE sessions SET auth_at = $1,
+            "UPDATE sessions SET auth_at = COALESCE($1, auth_at),
                     factors = CASE WHEN factors > $2 THEN factors ELSE $2 END
              WHERE id = $3
              RETURNING uid",
         )
-        .bind(now)
+        .bind(auth_at)
         .bind(factors)
         .bind(id)
         .fetch_optional(&self.writer)

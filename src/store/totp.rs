@@ -1,4 +1,6 @@
-//! `totp_secrets`: one secret per user, encrypted by the caller before it gets here.
+//! `totp_secrets`: one confirmed secret per user, encrypted by the caller before it gets
+//! here. A secret being set up is not here: it is state of the session that began it
+//! (`ceremonies`).
 
 use super::{Store, StoreResult};
 
@@ -15,13 +17,9 @@ pub struct TotpRow {
 }
 
 impl Store {
-    /// Stores a new, unconfirmed secret, replacing whatever the user had.
-    pub async fn put_totp(&self, row: &TotpRow) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("DELETE FROM totp_secrets WHERE uid = $1")
-            .bind(&row.uid)
-            .execute(&mut *tx)
-            .await?;
+    /// Stores a confirmed secret; `Conflict` when the user already has one (two sessions
+    /// confirming at once: the first wins, the second never replaces it).
+    pub async fn insert_totp(&self, row: &TotpRow) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO totp_secrets (uid, secret, algorithm, digits, period, confirmed, last_step, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -34,9 +32,9 @@ impl Store {
         .bind(row.confirmed)
         .bind(row.last_step)
         .bind(row.created_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .execute(&self.writer)
+        .await
+        .map_err(super::conflict_on_unique("TOTP is already active"))?;
         Ok(())
     }
 
@@ -51,15 +49,14 @@ impl Store {
     }
 
     /// Records `step` as used, only if it is later than the last one: of two requests
-    /// with the same code, exactly one gets `true`. Also confirms a pending secret.
+    /// with the same code, exactly one gets `true`.
     pub async fn claim_totp_step(&self, uid: &str, step: i64) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE totp_secrets SET last_step = $1, confirmed = 1 WHERE uid = $2 AND last_step < $1",
-        )
-        .bind(step)
-        .bind(uid)
-        .execute(&self.writer)
-        .await?;
+        let done =
+            sqlx::query("UPDATE totp_secrets SET last_step = $1 WHERE uid = $2 AND last_step < $1")
+                .bind(step)
+                .bind(uid)
+                .execute(&self.writer)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 

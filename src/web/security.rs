@@ -19,7 +19,7 @@ use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession};
 use crate::login::Stage;
-use crate::providers::{EnrollmentAnswer, ProviderId, View};
+use crate::providers::{EnrollmentAnswer, Holder, ProviderId, View};
 use crate::sessions::Session;
 use crate::state::AppState;
 
@@ -70,14 +70,14 @@ async fn settings_views(
     state: &AppState,
     view: &View<'_>,
     status: &crate::providers::UserStatus,
-    uid: &str,
+    who: &Holder<'_>,
 ) -> Result<Vec<String>, AppError> {
     let mut views = Vec::new();
     for p in state.two_factor.registered() {
         if !(state.two_factor.system_enabled(p.id()).await? || status.is_active(p.id())) {
             continue;
         }
-        if let Some(fragment) = p.settings_view(view, uid).await? {
+        if let Some(fragment) = p.settings_view(view, who).await? {
             views.push(fragment);
         }
     }
@@ -100,7 +100,12 @@ async fn show_security(
     };
     let loaded = async {
         let status = state.two_factor.status(uid).await?;
-        let views = settings_views(state, &view, &status, uid).await?;
+        let who = Holder {
+            uid,
+            session_id: &session.id,
+            now: now(),
+        };
+        let views = settings_views(state, &view, &status, &who).await?;
         Ok::<_, AppError>((status, views))
     }
     .await;

@@ -235,12 +235,18 @@ async fn setup_views(
     choices: &[ProviderId],
 ) -> Result<Vec<String>, AppError> {
     let mut views = Vec::new();
+    let now = now();
+    let who = crate::providers::Holder {
+        uid: &session.uid,
+        session_id: &session.id,
+        now,
+    };
     for &id in choices {
         let p = state.two_factor.get(id)?;
-        let mut fragment = p.setup_view(view, &session.uid).await?;
+        let mut fragment = p.setup_view(view, &who).await?;
         if fragment.is_none() {
-            crate::actions::begin_enrollment(state, session, id, SECOND_FACTOR, now()).await?;
-            fragment = p.setup_view(view, &session.uid).await?;
+            crate::actions::begin_enrollment(state, session, id, SECOND_FACTOR, now).await?;
+            fragment = p.setup_view(view, &who).await?;
         }
         views.extend(fragment);
     }

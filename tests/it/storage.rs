@@ -419,10 +419,10 @@ fn from(ip: &str) -> ClientInfo {
 /// Enrolls TOTP at time NOW through the domain API; returns the raw secret.
 async fn enroll(tf: &twofold::providers::TwoFactor, uid: &str) -> Vec<u8> {
     use twofold::providers::totp::otp;
-    let e = tf.totp.begin(uid, NOW).await.unwrap();
+    let e = tf.totp.begin(uid, "session-1", NOW).await.unwrap();
     let secret = otp::from_base32(&e.secret).unwrap();
     let code = otp::code_at(&secret, &otp::TotpParams::default(), NOW as u64);
-    tf.totp.confirm(uid, &code, NOW).await.unwrap();
+    tf.totp.confirm(uid, "session-1", &code, NOW).await.unwrap();
     secret
 }
 

@@ -11,7 +11,7 @@ mod views;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use super::{Provider, ProviderId, View};
+use super::{Holder, Provider, ProviderId, View};
 use crate::crypto::{Purpose, ServerKey};
 use crate::error::AppError;
 use crate::store::{Store, TotpRow};
@@ -35,6 +35,31 @@ pub struct Enrollment {
     pub algorithm: &'static str,
     pub digits: u32,
     pub period: u64,
+}
+
+/// The ceremony purpose of a TOTP setup in progress.
+const ENROLL: &str = "enroll";
+/// How long a secret being set up waits for its first code.
+pub const ENROLL_SECS: i64 = 10 * 60;
+
+/// A secret being set up, as the session's ceremony keeps it (the secret sealed).
+#[derive(Serialize, serde::Deserialize)]
+struct Pending {
+    secret: String,
+    algorithm: String,
+    digits: u32,
+    period: u64,
+}
+
+impl Pending {
+    fn params(&self) -> Result<TotpParams, AppError> {
+        Ok(TotpParams {
+            algorithm: Algorithm::parse(&self.algorithm)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad TOTP algorithm")))?,
+            digits: self.digits,
+            period: self.period,
+        })
+    }
 }
 
 /// Builds the provider (the registry's entry point).
@@ -107,71 +132,129 @@ impl Totp {
         })
     }
 
-    /// Starts (or restarts) enrollment with a fresh secret. Refused while TOTP is active:
-    /// replacing a working secret must be a deliberate remove first.
-    pub async fn begin(&self, uid: &str, now: i64) -> Result<Enrollment, AppError> {
-        if let Some(row) = self.store.totp(uid).await?
-            && row.confirmed != 0
-        {
+    /// Starts (or restarts) enrollment with a fresh secret, kept as state of the session
+    /// that began it (a ceremony) until it is confirmed or [`ENROLL_SECS`] pass. Refused
+    /// while TOTP is active: replacing a working secret must be a deliberate remove first.
+    pub async fn begin(
+        &self,
+        uid: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<Enrollment, AppError> {
+        if self.is_active(uid).await? {
             return Err(AppError::Conflict(
                 "TOTP is already active; remove it before setting up a new secret".into(),
             ));
         }
         let secret = otp::generate_secret();
+        let pending = Pending {
+            secret: self.seal(uid, &secret)?,
+            algorithm: self.params.algorithm.as_str().to_string(),
+            digits: self.params.digits,
+            period: self.params.period,
+        };
+        let state = serde_json::to_string(&pending).map_err(|e| AppError::Internal(e.into()))?;
         self.store
-            .put_totp(&TotpRow {
-                uid: uid.to_string(),
-                secret: self.seal(uid, &secret)?,
-                algorithm: self.params.algorithm.as_str().to_string(),
-                digits: i64::from(self.params.digits),
-                period: self.params.period as i64,
-                confirmed: 0,
-                last_step: -1,
-                created_at: now,
-            })
+            .put_ceremony(
+                session_id,
+                ProviderId::Totp.as_str(),
+                ENROLL,
+                &state,
+                now + ENROLL_SECS,
+            )
             .await?;
         self.enrollment(uid, &secret, &self.params)
     }
 
-    /// The enrollment in progress (to show the QR code again), if any.
-    pub async fn pending(&self, uid: &str) -> Result<Option<Enrollment>, AppError> {
-        match self.load(uid).await? {
-            Some((row, secret, params)) if row.confirmed == 0 => {
-                Ok(Some(self.enrollment(uid, &secret, &params)?))
+    /// The session's enrollment in progress as stored: its state text and the secret.
+    async fn pending_state(
+        &self,
+        uid: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<Option<(String, Pending, Vec<u8>)>, AppError> {
+        let Some(state) = self
+            .store
+            .peek_ceremony(session_id, ProviderId::Totp.as_str(), ENROLL, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let pending: Pending =
+            serde_json::from_str(&state).map_err(|e| AppError::Internal(e.into()))?;
+        let secret = self
+            .key
+            .open(Purpose::TotpSecret, uid.as_bytes(), &pending.secret)
+            .map_err(AppError::Internal)?;
+        Ok(Some((state, pending, secret)))
+    }
+
+    /// The enrollment this session has in progress (to show the QR code again), if any.
+    /// Another session of the same user never sees it.
+    pub async fn pending(
+        &self,
+        uid: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<Option<Enrollment>, AppError> {
+        match self.pending_state(uid, session_id, now).await? {
+            Some((_, pending, secret)) => {
+                Ok(Some(self.enrollment(uid, &secret, &pending.params()?)?))
             }
-            _ => Ok(None),
+            None => Ok(None),
         }
     }
 
-    /// Finishes enrollment with a code from the app; TOTP becomes active.
-    pub async fn confirm(&self, uid: &str, code: &str, now: i64) -> Result<(), AppError> {
-        let Some((row, _, _)) = self.load(uid).await? else {
+    /// Finishes this session's enrollment with a code from the app; TOTP becomes active,
+    /// with the code's step already used. A wrong code leaves the enrollment in place.
+    pub async fn confirm(
+        &self,
+        uid: &str,
+        session_id: &str,
+        code: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let Some((state, pending, secret)) = self.pending_state(uid, session_id, now).await? else {
             return Err(AppError::BadRequest("no TOTP setup in progress".into()));
         };
-        if row.confirmed != 0 {
-            return Err(AppError::Conflict("TOTP is already active".into()));
-        }
-        if !self.check(uid, code, now, false).await? {
+        let params = pending.params()?;
+        let at = u64::try_from(now).unwrap_or(0);
+        let Some(step) = otp::verify(&secret, &params, code, at, self.skew, None) else {
             return Err(AppError::InvalidCode);
+        };
+        // Taken once: of two confirmations at once, one goes on. A setup begun again in
+        // between is another secret: this code was not for it.
+        let taken = self
+            .store
+            .take_ceremony(session_id, ProviderId::Totp.as_str(), ENROLL, now)
+            .await?;
+        if taken.as_deref() != Some(state.as_str()) {
+            return Err(AppError::BadRequest("no TOTP setup in progress".into()));
         }
+        self.store
+            .insert_totp(&TotpRow {
+                uid: uid.to_string(),
+                secret: pending.secret,
+                algorithm: pending.algorithm,
+                digits: i64::from(pending.digits),
+                period: pending.period as i64,
+                confirmed: 1,
+                last_step: step as i64,
+                created_at: now,
+            })
+            .await?;
         self.store
             .set_provider_state(ProviderId::Totp.as_str(), uid, true)
             .await?;
         Ok(())
     }
 
-    /// Verifies `code` and claims its step. `confirmed_only`: refuse a pending secret.
-    async fn check(
-        &self,
-        uid: &str,
-        code: &str,
-        now: i64,
-        confirmed_only: bool,
-    ) -> Result<bool, AppError> {
+    /// Verifies `code` against the confirmed secret and claims its step.
+    async fn check(&self, uid: &str, code: &str, now: i64) -> Result<bool, AppError> {
         let Some((row, secret, params)) = self.load(uid).await? else {
             return Ok(false);
         };
-        if confirmed_only && row.confirmed == 0 {
+        if row.confirmed == 0 {
             return Ok(false);
         }
         let last = u64::try_from(row.last_step).ok();
@@ -194,7 +277,7 @@ impl Provider for Totp {
         &self,
         e: &super::Enrollment<'_>,
     ) -> Result<serde_json::Value, AppError> {
-        let enrollment = self.begin(e.uid, e.now).await?;
+        let enrollment = self.begin(e.uid, e.session_id, e.now).await?;
         serde_json::to_value(enrollment).map_err(|e| AppError::Internal(e.into()))
     }
 
@@ -203,7 +286,8 @@ impl Provider for Totp {
         e: &super::Enrollment<'_>,
         answer: &super::EnrollmentAnswer<'_>,
     ) -> Result<super::Enrolled, AppError> {
-        self.confirm(e.uid, answer.response.trim(), e.now).await?;
+        self.confirm(e.uid, e.session_id, answer.response.trim(), e.now)
+            .await?;
         Ok(super::Enrolled {
             detail: ProviderId::Totp.as_str().to_string(),
             credential: None,
@@ -218,24 +302,32 @@ impl Provider for Totp {
         texts::for_lang(lang).name
     }
 
-    async fn setup_view(&self, view: &View<'_>, uid: &str) -> Result<Option<String>, AppError> {
-        match self.pending(uid).await? {
+    async fn setup_view(
+        &self,
+        view: &View<'_>,
+        who: &Holder<'_>,
+    ) -> Result<Option<String>, AppError> {
+        match self.pending(who.uid, who.session_id, who.now).await? {
             Some(enrollment) => views::setup(view, enrollment).map(Some),
             None => Ok(None),
         }
     }
 
-    async fn settings_view(&self, view: &View<'_>, uid: &str) -> Result<Option<String>, AppError> {
+    async fn settings_view(
+        &self,
+        view: &View<'_>,
+        who: &Holder<'_>,
+    ) -> Result<Option<String>, AppError> {
         let active = self
             .store
-            .provider_states(uid)
+            .provider_states(who.uid)
             .await?
             .iter()
             .any(|s| s.provider == ProviderId::Totp.as_str() && s.enabled != 0);
         let pending = if active {
             None
         } else {
-            self.pending(uid).await?
+            self.pending(who.uid, who.session_id, who.now).await?
         };
         views::settings(view, active, pending).map(Some)
     }
@@ -269,6 +361,6 @@ impl Provider for Totp {
     }
 
     async fn verify(&self, uid: &str, response: &str, now: i64) -> Result<bool, AppError> {
-        self.check(uid, response, now, true).await
+        self.check(uid, response, now).await
     }
 }

@@ -441,7 +441,11 @@ impl Provider for WebauthnProvider {
         views::challenge(view)
     }
 
-    async fn setup_view(&self, view: &View<'_>, _uid: &str) -> Result<Option<String>, AppError> {
+    async fn setup_view(
+        &self,
+        view: &View<'_>,
+        _who: &super::Holder<'_>,
+    ) -> Result<Option<String>, AppError> {
         views::setup(view).map(Some)
     }
 
@@ -449,8 +453,12 @@ impl Provider for WebauthnProvider {
         views::sign_in(view)
     }
 
-    async fn settings_view(&self, view: &View<'_>, uid: &str) -> Result<Option<String>, AppError> {
-        let credentials = self.all_credentials(uid).await?;
+    async fn settings_view(
+        &self,
+        view: &View<'_>,
+        who: &super::Holder<'_>,
+    ) -> Result<Option<String>, AppError> {
+        let credentials = self.all_credentials(who.uid).await?;
         views::settings(view, &credentials, self.signs_in()).map(Some)
     }
 

@@ -6,6 +6,7 @@ mod forward_auth;
 mod logs;
 mod nginx_paths;
 mod requests;
+mod review;
 mod throttling;
 
 use crate::common::{Server, TestDb, config_file};

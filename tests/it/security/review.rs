@@ -1,0 +1,125 @@
+//! The second review's defects (issue 16), one test each, named after the item. Each
+//! failed on the code before its fix.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{Backend, Server, TestDb, api_login, both, browser, sql, sql_count};
+use crate::two_factor::oathtool;
+
+both!(defect_16_1_an_enrollment_belongs_to_the_session_that_began_it);
+
+async fn totp_active(db: &TestDb, uid: &str) -> bool {
+    db.store().await.totp(uid).await.unwrap().is_some()
+}
+
+async fn verify(server: &Server, http: &reqwest::Client, code: &str) -> reqwest::Response {
+    http.post(server.url("/api/v1/2fa/totp/verify"))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn qr_status(server: &Server, http: &reqwest::Client) -> StatusCode {
+    http.get(server.url("/api/v1/2fa/totp/qr.png"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// A TOTP setup in progress is state of the session that began it: no other session of
+/// the user sees or confirms it, it expires, finishing it needs the same recent sign-in
+/// as beginning it, and confirming it does not renew the session's sign-in time.
+async fn defect_16_1_an_enrollment_belongs_to_the_session_that_began_it(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    db.add_user("bob", "password-b");
+    let server = Server::start(&db).await;
+    let (owner, other) = (browser(), browser());
+    api_login(&owner, &server, "alice", "password-a").await;
+    api_login(&other, &server, "alice", "password-a").await;
+    let r = owner
+        .post(server.url("/api/v1/2fa/totp"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let secret = r.json::<Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Another session of the same user neither sees the secret nor confirms it.
+    assert_eq!(qr_status(&server, &other).await, StatusCode::NOT_FOUND);
+    let page = other
+        .get(server.url("/settings/security"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains(&secret),
+        "the security page of another session"
+    );
+    let r = verify(&server, &other, &oathtool(&secret, 0)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(!totp_active(&db, "alice").await);
+    assert_eq!(qr_status(&server, &owner).await, StatusCode::OK);
+
+    // Past the re-authentication window, the beginning session cannot finish either.
+    sql(&db, "UPDATE sessions SET auth_at = 0").await;
+    let r = verify(&server, &owner, &oathtool(&secret, 0)).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("reauth_required"));
+    assert!(!totp_active(&db, "alice").await);
+
+    // After confirming the password it can; the confirmation keeps the sign-in time.
+    let r = owner
+        .post(server.url("/api/v1/reauth"))
+        .json(&json!({"password": "password-a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    sql(
+        &db,
+        "UPDATE sessions SET auth_at = auth_at - 60 WHERE auth_at > 0",
+    )
+    .await;
+    let signed_in_at = sql_count(&db, "SELECT MAX(auth_at) FROM sessions").await;
+    let r = verify(&server, &owner, &oathtool(&secret, 0)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(totp_active(&db, "alice").await);
+    assert_eq!(
+        sql_count(&db, "SELECT MAX(auth_at) FROM sessions").await,
+        signed_in_at,
+        "a new factor is not a new sign-in"
+    );
+    assert_eq!(
+        sql_count(&db, "SELECT COUNT(*) FROM sessions WHERE factors = 2").await,
+        1,
+        "the confirming session has proved two factors, the other has not"
+    );
+
+    // A setup expires.
+    let bob = browser();
+    api_login(&bob, &server, "bob", "password-b").await;
+    let r = bob
+        .post(server.url("/api/v1/2fa/totp"))
+        .send()
+        .await
+        .unwrap();
+    let secret = r.json::<Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sql(&db, "UPDATE ceremonies SET expires_at = 1").await;
+    assert_eq!(qr_status(&server, &bob).await, StatusCode::NOT_FOUND);
+    let r = verify(&server, &bob, &oathtool(&secret, 0)).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(!totp_active(&db, "bob").await);
+}
