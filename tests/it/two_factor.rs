@@ -8,7 +8,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{
-    Backend, Server, TestDb, api_login, both, browser, stage_after_password, text,
+    Backend, Server, TestDb, api_login, both, browser, sql_count, stage_after_password, text,
 };
 
 both!(
@@ -120,10 +120,16 @@ async fn totp_enrollment_then_login_needs_a_code(backend: Backend) {
         .unwrap();
     assert_eq!(text(&out.stdout).trim(), uri);
 
-    // The secret is encrypted at rest: the database never holds it in the clear.
-    let row = db.store().await.totp("alice").await.unwrap().unwrap();
-    assert!(!row.secret.contains(secret));
-    assert_eq!(row.confirmed, 0);
+    // A secret being set up is the session's ceremony, not yet the user's secret.
+    assert!(db.store().await.totp("alice").await.unwrap().is_none());
+    assert_eq!(
+        sql_count(
+            &db,
+            "SELECT COUNT(*) FROM ceremonies WHERE provider = 'totp'"
+        )
+        .await,
+        1
+    );
 
     // Not active until verified: a wrong code leaves it pending.
     let r = http
@@ -149,6 +155,10 @@ async fn totp_enrollment_then_login_needs_a_code(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // The secret is encrypted at rest: the database never holds it in the clear.
+    let row = db.store().await.totp("alice").await.unwrap().unwrap();
+    assert!(!row.secret.contains(secret));
+    assert_eq!(row.confirmed, 1);
     let status: Value = http
         .get(server.url("/api/v1/2fa"))
         .send()
