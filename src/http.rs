@@ -292,6 +292,21 @@ impl FromRequestParts<AppState> for AdminSession {
     }
 }
 
+/// An administrator's session that may change something: signed in recently, like the
+/// user's own sensitive changes (403 `reauth_required` otherwise), so that an admin's
+/// browser left open cannot quietly reset other people's factors.
+pub struct AdminChange(pub Session);
+
+impl FromRequestParts<AppState> for AdminChange {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let AdminSession(session) = AdminSession::from_request_parts(parts, state).await?;
+        crate::actions::require_recent(state, &session, now())?;
+        Ok(AdminChange(session))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::client_ip;

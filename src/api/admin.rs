@@ -12,7 +12,7 @@ use crate::audit::Actor;
 use crate::clock::now;
 use crate::enforcement::Enforcement;
 use crate::error::AppError;
-use crate::http::{AdminSession, ApiJson, Client};
+use crate::http::{AdminChange, AdminSession, ApiJson, Client};
 use crate::openapi::errors;
 use crate::providers::{ProviderId, UserStatus};
 use crate::state::AppState;
@@ -50,7 +50,7 @@ pub struct EnforcementRequest {
     pub excluded: Vec<String>,
 }
 
-errors!(SetEnforcementErrors: BadRequest, Unauthorized, Forbidden, CrossSite, PayloadTooLarge,
+errors!(SetEnforcementErrors: BadRequest, Unauthorized, Forbidden, ReauthRequired, CrossSite, PayloadTooLarge,
     UnsupportedMediaType, Unavailable);
 
 /// Sets who must use two-factor authentication: everyone (no `groups`) or members of
@@ -63,7 +63,7 @@ errors!(SetEnforcementErrors: BadRequest, Unauthorized, Forbidden, CrossSite, Pa
 async fn set_enforcement(
     State(state): State<AppState>,
     Client(client): Client,
-    AdminSession(admin): AdminSession,
+    AdminChange(admin): AdminChange,
     ApiJson(req): ApiJson<EnforcementRequest>,
 ) -> Result<Json<Enforcement>, AppError> {
     let actor = Actor::client(&admin.uid, &client);
@@ -112,7 +112,7 @@ pub struct ProviderRequest {
     pub enabled: bool,
 }
 
-errors!(SetProviderErrors: BadRequest, Unauthorized, Forbidden, NotFound, CrossSite,
+errors!(SetProviderErrors: BadRequest, Unauthorized, Forbidden, ReauthRequired, NotFound, CrossSite,
     PayloadTooLarge, UnsupportedMediaType, Unavailable);
 
 /// Enables or disables a provider system-wide (backup codes cannot be disabled).
@@ -124,7 +124,7 @@ errors!(SetProviderErrors: BadRequest, Unauthorized, Forbidden, NotFound, CrossS
 async fn set_provider(
     State(state): State<AppState>,
     Client(client): Client,
-    AdminSession(admin): AdminSession,
+    AdminChange(admin): AdminChange,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ProviderRequest>,
 ) -> Result<StatusCode, AppError> {
@@ -153,7 +153,7 @@ async fn user_status(
     Ok(Json(state.two_factor.status(&uid).await?))
 }
 
-errors!(ResetErrors: BadRequest, Unauthorized, Forbidden, NotFound, CrossSite,
+errors!(ResetErrors: BadRequest, Unauthorized, Forbidden, ReauthRequired, NotFound, CrossSite,
     UnsupportedMediaType, Unavailable);
 
 /// The admin reset for a lost device: like `twofactorauth disable`.
@@ -167,7 +167,7 @@ errors!(ResetErrors: BadRequest, Unauthorized, Forbidden, NotFound, CrossSite,
 async fn reset_provider(
     State(state): State<AppState>,
     Client(client): Client,
-    AdminSession(admin): AdminSession,
+    AdminChange(admin): AdminChange,
     Path((uid, provider)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     let provider = ProviderId::named(&provider)?;

@@ -108,12 +108,12 @@ struct AdminPage<'a> {
 async fn require_admin(
     state: &AppState,
     current: Option<(crate::sessions::Session, String)>,
-) -> Result<(), Response> {
+) -> Result<crate::sessions::Session, Response> {
     let Some((session, _)) = current.filter(|(s, _)| s.stage == Stage::Authenticated) else {
         return Err(Redirect::to("/login").into_response());
     };
     match state.accounts.get(&session.uid).await {
-        Ok(u) if u.is_admin => Ok(()),
+        Ok(u) if u.is_admin => Ok(session),
         Ok(_) => Err(StatusCode::FORBIDDEN.into_response()),
         Err(e) => Err(e.into_response()),
     }
@@ -238,9 +238,10 @@ where
     Fut: std::future::Future<Output = Result<(), AppError>>,
 {
     let t = lang.texts();
-    if let Err(r) = require_admin(state, current).await {
-        return r;
-    }
+    let session = match require_admin(state, current).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     if !csrf::verify(&state.key, &jar, csrf_token) {
         return show(
             state,
@@ -251,6 +252,10 @@ where
             &ListQuery::default(),
         )
         .await;
+    }
+    // Every admin change needs a recent sign-in, like the user's own sensitive changes.
+    if crate::actions::require_recent(state, &session, now()).is_err() {
+        return Redirect::to("/settings/reauth?next=/admin/security").into_response();
     }
     match change.await {
         Ok(()) => show(state, lang, jar, Some(t.saved), None, &ListQuery::default()).await,

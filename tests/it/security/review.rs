@@ -4,10 +4,15 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Backend, Server, TestDb, api_login, both, browser, sql, sql_count};
+use crate::common::{
+    Backend, Server, TestDb, api_login, bootstrap_password, both, browser, csrf_of, sql, sql_count,
+};
 use crate::two_factor::oathtool;
 
-both!(defect_16_1_an_enrollment_belongs_to_the_session_that_began_it);
+both!(
+    defect_16_1_an_enrollment_belongs_to_the_session_that_began_it,
+    defect_16_5_admin_changes_need_a_recent_sign_in
+);
 
 async fn totp_active(db: &TestDb, uid: &str) -> bool {
     db.store().await.totp(uid).await.unwrap().is_some()
@@ -122,4 +127,120 @@ async fn defect_16_1_an_enrollment_belongs_to_the_session_that_began_it(backend:
     let r = verify(&server, &bob, &oathtool(&secret, 0)).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(!totp_active(&db, "bob").await);
+}
+
+/// An admin session past the re-authentication window may look but not change: removing
+/// a user's factor, switching a provider off and changing enforcement are refused
+/// (API: 403 `reauth_required`; pages: sent to confirm the password) and change nothing,
+/// until the admin confirms their password.
+async fn defect_16_5_admin_changes_need_a_recent_sign_in(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let admin_pw = bootstrap_password(&server);
+    db.add_user("alice", "password-a");
+    crate::two_factor::enroll_totp(&server, "alice", "password-a").await;
+    let admin = browser();
+    api_login(&admin, &server, "admin", &admin_pw).await;
+    let html = admin
+        .get(server.url("/admin/security"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    sql(&db, "UPDATE sessions SET auth_at = 0").await;
+
+    let changes = [
+        (
+            "PUT",
+            "/api/v1/admin/enforcement",
+            Some(json!({"enforced": true})),
+        ),
+        (
+            "PUT",
+            "/api/v1/admin/providers/totp",
+            Some(json!({"enabled": false})),
+        ),
+        ("DELETE", "/api/v1/admin/users/alice/2fa/totp", None),
+    ];
+    for (method, path, body) in &changes {
+        let req = match *method {
+            "PUT" => admin.put(server.url(path)),
+            _ => admin.delete(server.url(path)),
+        };
+        let req = match body {
+            Some(b) => req.json(b),
+            None => req,
+        };
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            r.text().await.unwrap().contains("reauth_required"),
+            "{path}"
+        );
+    }
+    for (path, form) in [
+        ("/admin/security/enforcement", vec![("enforced", "on")]),
+        (
+            "/admin/security/providers",
+            vec![("provider", "totp"), ("enabled", "false")],
+        ),
+        (
+            "/admin/security/reset",
+            vec![("uid", "alice"), ("provider", "totp")],
+        ),
+    ] {
+        let mut form = form;
+        form.push(("csrf", &csrf));
+        let r = admin
+            .post(server.url(path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(
+            r.headers()["location"],
+            "/settings/reauth?next=/admin/security",
+            "{path}"
+        );
+    }
+    // Nothing changed.
+    let e: Value = admin
+        .get(server.url("/api/v1/admin/enforcement"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(e["enforced"], false);
+    assert!(db.store().await.totp("alice").await.unwrap().is_some());
+    assert_eq!(
+        sql_count(
+            &db,
+            "SELECT COUNT(*) FROM provider_settings WHERE enabled = 0"
+        )
+        .await,
+        0,
+        "no provider was switched off"
+    );
+
+    // After confirming the password, the same changes go through.
+    let r = admin
+        .post(server.url("/api/v1/reauth"))
+        .json(&json!({"password": admin_pw}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = admin
+        .delete(server.url("/api/v1/admin/users/alice/2fa/totp"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert!(db.store().await.totp("alice").await.unwrap().is_none());
 }
