@@ -11,3 +11,9 @@ DELETE FROM ceremonies WHERE id NOT IN (
 );
 DROP INDEX ceremonies_session;
 CREATE UNIQUE INDEX ceremonies_session ON ceremonies (session_id, provider, purpose);
+
+-- The signature counter of a security key or passkey, beside its JSON: a use is saved
+-- only if its counter is above the stored one (read and compared in the same statement),
+-- so two challenges begun at once cannot each be answered with the same counter (a
+-- cloned key). 0 until the first use after this migration.
+ALTER TABLE webauthn_credentials ADD COLUMN sign_count INTEGER NOT NULL DEFAULT 0;

@@ -295,6 +295,46 @@ async fn direct_attestation_admits_only_the_trusted_models() {
     );
 }
 
+crate::common::both!(defect_16_6_a_cloned_key_fails_on_a_challenge_begun_before_the_real_use);
+
+/// Two challenges begun before the real key's use: the real key answers one, a copy of
+/// the key (taken before that use) answers the other with the same counter. The copy's
+/// answer is compared with the stored counter, not with the one its challenge began
+/// with, and is refused.
+async fn defect_16_6_a_cloned_key_fails_on_a_challenge_begun_before_the_real_use(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let mut key = token();
+    let alice = browser();
+    api_login(&alice, &server, "alice", "password-a").await;
+    register(&alice, &server, &mut key, "Key").await;
+    let mut copy = SoftToken::from_cbor(&key.to_cbor().unwrap()).unwrap();
+    let (real_login, real_options) = challenge(&server, "alice", "password-a").await;
+    let (copy_login, copy_options) = challenge(&server, "alice", "password-a").await;
+    let real = json!(
+        key.do_authentication(origin(&server), real_options)
+            .unwrap()
+    );
+    assert_eq!(
+        answer(&real_login, &server, &real).await,
+        (200, json!("authenticated"))
+    );
+    let copied = json!(
+        copy.do_authentication(origin(&server), copy_options)
+            .unwrap()
+    );
+    assert_eq!(
+        answer(&copy_login, &server, &copied).await,
+        (401, Value::Null),
+        "the copy's counter was already used"
+    );
+    // The real key goes on working.
+    let (http, options) = challenge(&server, "alice", "password-a").await;
+    let next = json!(key.do_authentication(origin(&server), options).unwrap());
+    assert_eq!(answer(&http, &server, &next).await.0, 200);
+}
+
 crate::common::both!(removing_the_last_two_keys_at_once_leaves_one_under_enforcement);
 
 /// Under enforcement the last security key stays, also when two requests remove the last

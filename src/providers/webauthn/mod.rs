@@ -538,9 +538,23 @@ impl Provider for WebauthnProvider {
             if key.cred_id() == result.cred_id() {
                 key.update_credential(&result);
                 let json = serde_json::to_string(&key).map_err(internal)?;
-                self.store
-                    .webauthn_credential_used(&row.id, attempt.uid, &json, attempt.now)
+                let counted = self
+                    .store
+                    .webauthn_credential_used(
+                        &row.id,
+                        attempt.uid,
+                        &json,
+                        result.counter(),
+                        attempt.now,
+                    )
                     .await?;
+                if !counted {
+                    tracing::warn!(
+                        uid = attempt.uid,
+                        "security key counter did not increase: a cloned key?"
+                    );
+                    return Ok(Outcome::Failed);
+                }
                 return Ok(Outcome::Passed);
             }
         }

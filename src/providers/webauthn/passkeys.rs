@@ -133,9 +133,14 @@ impl WebauthnProvider {
         }
         passkey.update_credential(&result);
         let json = serde_json::to_string(&passkey).map_err(internal)?;
-        self.store
-            .webauthn_credential_used(&row.id, &row.uid, &json, now)
+        let counted = self
+            .store
+            .webauthn_credential_used(&row.id, &row.uid, &json, result.counter(), now)
             .await?;
+        if !counted {
+            tracing::warn!(uid = %row.uid, "passkey counter did not increase: a cloned key?");
+            return Ok(None);
+        }
         Ok(Some(row.uid))
     }
 }

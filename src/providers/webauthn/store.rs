@@ -70,25 +70,31 @@ impl Store {
         .await?)
     }
 
-    /// Saves a key's state after a login (signature counter, backup flags).
+    /// Saves a key's state after a login (signature counter, backup flags), only if its
+    /// signature counter went up (or the authenticator counts nothing: 0 after 0). `false`
+    /// when it did not: a copy of the key answered with a counter already used (compared
+    /// with the stored row in this one statement, not with the copy a challenge began
+    /// with, so that two challenges begun at once cannot both pass with one counter).
     pub async fn webauthn_credential_used(
         &self,
         id: &str,
         uid: &str,
         credential: &str,
+        counter: u32,
         now: i64,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE webauthn_credentials SET credential = $1, last_used_at = $2
-             WHERE id = $3 AND uid = $4",
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE webauthn_credentials SET credential = $1, last_used_at = $2, sign_count = $5
+             WHERE id = $3 AND uid = $4 AND (sign_count < $5 OR (sign_count = 0 AND $5 = 0))",
         )
         .bind(credential)
         .bind(now)
         .bind(id)
         .bind(uid)
+        .bind(i64::from(counter))
         .execute(self.writer())
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn rename_webauthn_credential(
