@@ -139,6 +139,7 @@ impl Sessions {
 
     /// Starts a session at `stage`; returns the token for the cookie. `second_factor`:
     /// the sign-in that starts it already proved two factors (a passwordless sign-in).
+    /// `InvalidCredentials` when the user was disabled or deleted in the meantime.
     pub async fn start(
         &self,
         uid: &str,
@@ -147,7 +148,7 @@ impl Sessions {
         second_factor: bool,
         client: &ClientInfo,
         now: i64,
-    ) -> StoreResult<(String, Session)> {
+    ) -> Result<(String, Session), crate::error::AppError> {
         let token = random_token();
         let row = SessionRow {
             id: uuid::Uuid::new_v4().to_string(),
@@ -163,7 +164,10 @@ impl Sessions {
             factors: if second_factor { 2 } else { 1 },
             auth_at: now,
         };
-        self.store.insert_session(&row).await?;
+        if !self.store.insert_session(&row).await? {
+            // Disabled or deleted since its password was checked.
+            return Err(crate::error::AppError::InvalidCredentials);
+        }
         let session = Session::from_row(row).unwrap_or_else(|| unreachable!());
         Ok((token, session))
     }

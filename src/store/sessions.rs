@@ -32,11 +32,15 @@ pub struct Rotation<'a> {
 }
 
 impl Store {
-    pub async fn insert_session(&self, s: &SessionRow) -> StoreResult<()> {
-        sqlx::query(
+    /// Stores a new session, only while its user exists and is enabled (checked in the
+    /// same statement: a login racing the user being disabled or deleted makes no
+    /// session). `false` when nothing was stored.
+    pub async fn insert_session(&self, s: &SessionRow) -> StoreResult<bool> {
+        let done = sqlx::query(
             "INSERT INTO sessions (id, token_hash, uid, stage, remember, created_at, last_seen_at,
                                    expires_at, ip, user_agent, factors, auth_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+             WHERE EXISTS (SELECT 1 FROM users WHERE uid = $3 AND enabled = 1)",
         )
         .bind(&s.id)
         .bind(&s.token_hash)
@@ -52,7 +56,7 @@ impl Store {
         .bind(s.auth_at)
         .execute(&self.writer)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// The live (unexpired) session whose token hashes to `token_hash`.

@@ -11,7 +11,8 @@ use crate::two_factor::oathtool;
 
 both!(
     defect_16_1_an_enrollment_belongs_to_the_session_that_began_it,
-    defect_16_5_admin_changes_need_a_recent_sign_in
+    defect_16_5_admin_changes_need_a_recent_sign_in,
+    defect_16_8_a_login_racing_a_disable_makes_no_session
 );
 
 async fn totp_active(db: &TestDb, uid: &str) -> bool {
@@ -243,4 +244,39 @@ async fn defect_16_5_admin_changes_need_a_recent_sign_in(backend: Backend) {
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
     assert!(db.store().await.totp("alice").await.unwrap().is_none());
+}
+
+/// The session is stored only while its user is enabled, checked in the same statement:
+/// a login whose password was checked just before the user was disabled (or deleted)
+/// leaves no session behind.
+async fn defect_16_8_a_login_racing_a_disable_makes_no_session(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    db.add_user("bob", "password-b");
+    assert!(db.cli(&["user", "disable", "alice"], "").status.success());
+    let store = db.store().await;
+    let row = |uid: &str| twofold::store::SessionRow {
+        id: format!("s-{uid}"),
+        token_hash: format!("h-{uid}"),
+        uid: uid.to_string(),
+        stage: "authenticated".into(),
+        remember: 0,
+        created_at: 1,
+        last_seen_at: 1,
+        expires_at: i64::MAX / 2,
+        ip: String::new(),
+        user_agent: String::new(),
+        factors: 1,
+        auth_at: 1,
+    };
+    assert!(
+        !store.insert_session(&row("alice")).await.unwrap(),
+        "disabled"
+    );
+    assert!(
+        !store.insert_session(&row("nobody")).await.unwrap(),
+        "deleted"
+    );
+    assert!(store.insert_session(&row("bob")).await.unwrap());
+    assert_eq!(sql_count(&db, "SELECT COUNT(*) FROM sessions").await, 1);
 }
