@@ -133,7 +133,13 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
             if provider.trim().is_empty() {
                 bail!("name the provider to clean up");
             }
-            let n = state.store.uids_with_provider(&provider).await?.len();
+            let mut holders = state.store.uids_with_provider(&provider).await?;
+            if let Some(p) = tf.provider(&provider) {
+                holders.extend(p.holders().await?);
+            }
+            holders.sort();
+            holders.dedup();
+            let n = holders.len();
             if n == 0 {
                 println!("No user has provider {provider}: nothing to clean up.");
                 return Ok(());
@@ -154,6 +160,11 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
             println!(
                 "All user-provider associations for provider {provider} have been removed ({done} user(s))."
             );
+            if tf.provider(&provider).is_some_and(|p| p.signs_in()) {
+                println!(
+                    "Its credentials that sign in without the password (passkeys) were removed too."
+                );
+            }
         }
         TwoFactorCommand::Enforce(args) => {
             let mut e: Enforcement = tf.enforcement().await?;

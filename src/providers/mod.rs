@@ -473,7 +473,7 @@ impl TwoFactor {
                 "provider {id} does not support being disabled by an admin"
             )));
         }
-        provider.remove(uid).await?;
+        provider.purge(uid).await?;
         let ended = self.store.delete_sessions_of(uid).await?;
         self.audit
             .record(Event::AdminReset, actor, uid, id, now)
@@ -501,11 +501,16 @@ impl TwoFactor {
         provider: &str,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<usize, AppError> {
-        let uids = self.store.uids_with_provider(provider).await?;
+        let mut uids = self.store.uids_with_provider(provider).await?;
+        if let Some(p) = self.provider(provider) {
+            uids.extend(p.holders().await?);
+            uids.sort();
+            uids.dedup();
+        }
         let total = uids.len();
         for (i, uid) in uids.iter().enumerate() {
             match self.provider(provider) {
-                Some(p) => p.remove(uid).await?,
+                Some(p) => p.purge(uid).await?,
                 None => self.store.delete_provider_state(provider, uid).await?,
             }
             progress(i + 1, total);

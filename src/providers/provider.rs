@@ -117,8 +117,20 @@ pub trait Provider: std::any::Any + Send + Sync {
     /// not, e.g. when the user never set it up.
     async fn admin_enable(&self, uid: &str) -> Result<(), AppError>;
 
-    /// Removes everything the user set up with this provider.
+    /// Removes the user's second factor of this provider (the user turning it off).
     async fn remove(&self, uid: &str) -> Result<(), AppError>;
+
+    /// Removes everything the user holds with this provider, ways in without the
+    /// password included: an administrator's reset for a lost device, and `cleanup`.
+    async fn purge(&self, uid: &str) -> Result<(), AppError> {
+        self.remove(uid).await
+    }
+
+    /// The users who hold something of this provider that is not a second factor (and
+    /// so has no per-user state row): passkeys. `cleanup` reaches them too.
+    async fn holders(&self) -> Result<Vec<String>, AppError> {
+        Ok(Vec::new())
+    }
 
     /// Checks a challenge response. Must be single use: the same response is refused
     /// the second time, also under concurrency.

@@ -484,12 +484,26 @@ impl Provider for WebauthnProvider {
 
     async fn remove(&self, uid: &str) -> Result<(), AppError> {
         self.store
-            .delete_webauthn_credentials_of(uid, SECURITY_KEY)
+            .delete_webauthn_credentials_of(uid, Some(SECURITY_KEY))
             .await?;
         self.store
             .delete_provider_state(ProviderId::Webauthn.as_str(), uid)
             .await?;
         Ok(())
+    }
+
+    /// Security keys and passkeys alike: after a lost device the administrator cannot
+    /// tell which passkey lived on it.
+    async fn purge(&self, uid: &str) -> Result<(), AppError> {
+        self.store.delete_webauthn_credentials_of(uid, None).await?;
+        self.store
+            .delete_provider_state(ProviderId::Webauthn.as_str(), uid)
+            .await?;
+        Ok(())
+    }
+
+    async fn holders(&self) -> Result<Vec<String>, AppError> {
+        Ok(self.store.webauthn_holders().await?)
     }
 
     /// Without the login attempt there is no ceremony to check an answer against.

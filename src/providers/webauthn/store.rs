@@ -151,12 +151,28 @@ impl Store {
 
     /// Removes every credential of one kind of a user (passkeys survive a reset of the
     /// security keys, and the reverse).
-    pub async fn delete_webauthn_credentials_of(&self, uid: &str, kind: &str) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM webauthn_credentials WHERE uid = $1 AND kind = $2")
-            .bind(uid)
-            .bind(kind)
-            .execute(self.writer())
-            .await?;
+    /// Deletes the user's credentials of `kind`, or all of them.
+    pub async fn delete_webauthn_credentials_of(
+        &self,
+        uid: &str,
+        kind: Option<&str>,
+    ) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM webauthn_credentials WHERE uid = $1 AND ($2 IS NULL OR kind = $2)",
+        )
+        .bind(uid)
+        .bind(kind)
+        .execute(self.writer())
+        .await?;
         Ok(done.rows_affected())
+    }
+
+    /// The users who have any credential.
+    pub async fn webauthn_holders(&self) -> StoreResult<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT DISTINCT uid FROM webauthn_credentials ORDER BY uid")
+                .fetch_all(self.reader())
+                .await?,
+        )
     }
 }
