@@ -4,8 +4,8 @@
 # `test`); started here if it is installed but down. Every test makes its own database
 # (tf_t_<uuid>); leftovers of earlier runs are dropped first. The 2FA tests call
 # `oathtool` and `zbarimg`, the forward-auth tests `nginx`, the browser test `chromium`
-# and `node` (Debian: oathtool, zbar-tools, nginx, chromium, nodejs): installed below
-# when missing.
+# and `node`, the https deployment test `openssl` (Debian: oathtool, zbar-tools, nginx,
+# chromium, nodejs, openssl): installed below when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,7 @@ command -v nginx >/dev/null || need+=(nginx)             # forward-auth end to e
 command -v chromium >/dev/null || need+=(chromium)       # the pages in a real browser
 command -v wrk >/dev/null || need+=(wrk)                 # bursts of forward-auth checks
 command -v node >/dev/null || need+=(nodejs npm)         # playwright-core drives Chromium
+command -v openssl >/dev/null || need+=(openssl)         # the https deployment's certificate
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${need[*]}"

@@ -19,7 +19,14 @@ pub use crate::clock::now;
 
 /// The Content-Security-Policy: everything from this origin, and as scripts exactly the
 /// files of the providers that have one, `/static/<id>.js` (no inline script anywhere).
-fn content_security_policy(public_url: &str, script_owners: &[&str]) -> HeaderValue {
+/// Forms may be sent to this origin only, but the redirect after the last login form may
+/// lead to a return URL, and browsers check `form-action` on that redirect too: the
+/// origins a return URL may have (`return_sources`) are listed beside `'self'`.
+fn content_security_policy(
+    public_url: &str,
+    script_owners: &[&str],
+    return_sources: &[String],
+) -> HeaderValue {
     let origin = url::Url::parse(public_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
@@ -31,9 +38,13 @@ fn content_security_policy(public_url: &str, script_owners: &[&str]) -> HeaderVa
             .collect::<Vec<_>>()
             .join(" "),
     };
+    let form_action: String = std::iter::once("'self'")
+        .chain(return_sources.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
     let policy = format!(
         "default-src 'self'; script-src {scripts}; img-src 'self' data:; \
-         frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+         frame-ancestors 'none'; form-action {form_action}; base-uri 'none'"
     );
     HeaderValue::from_str(&policy).unwrap_or_else(|_| {
         HeaderValue::from_static(
@@ -50,7 +61,11 @@ pub fn router(state: AppState) -> Router {
         .filter(|p| p.script().is_some())
         .map(|p| p.id().as_str())
         .collect();
-    let csp = content_security_policy(&state.config.server.public_url, &script_owners);
+    let csp = content_security_policy(
+        &state.config.server.public_url,
+        &script_owners,
+        &state.return_csp_sources(),
+    );
     // Not in the API document: an operator's endpoint, off on this port by default.
     let metrics_route = if state.config.metrics.on_main_listener() {
         Router::new().route("/metrics", axum::routing::get(serve_metrics))
@@ -159,7 +174,7 @@ async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, AppE
 mod tests {
     #[test]
     fn the_csp_allows_exactly_the_providers_scripts() {
-        let csp = super::content_security_policy("https://auth.example.org/", &["a", "b"]);
+        let csp = super::content_security_policy("https://auth.example.org/", &["a", "b"], &[]);
         let csp = csp.to_str().unwrap();
         assert!(
             csp.contains(
@@ -168,8 +183,34 @@ mod tests {
             "{csp}"
         );
         assert!(!csp.contains("unsafe-inline"));
-        let none = super::content_security_policy("https://auth.example.org/", &[]);
+        let none = super::content_security_policy("https://auth.example.org/", &[], &[]);
         assert!(none.to_str().unwrap().contains("script-src 'none';"));
+    }
+
+    #[test]
+    fn forms_may_lead_to_this_origin_and_the_return_origins_only() {
+        let allowed = ["auth.example.org".to_string(), "example.org".to_string()];
+        let sources = crate::return_url::csp_sources(&allowed, true);
+        let csp = super::content_security_policy("https://auth.example.org/", &[], &sources);
+        let csp = csp.to_str().unwrap();
+        let form_action = csp
+            .split(';')
+            .map(str::trim)
+            .find_map(|d| d.strip_prefix("form-action "))
+            .unwrap();
+        assert_eq!(
+            form_action,
+            "'self' https://auth.example.org:* https://*.auth.example.org:* \
+             https://example.org:* https://*.example.org:*"
+        );
+        let tokens: Vec<&str> = form_action.split(' ').collect();
+        for broad in ["*", "https:", "http:", "http://*", "https://*"] {
+            assert!(!tokens.contains(&broad), "{broad} in {form_action}");
+        }
+        assert!(!form_action.contains("evil"));
+        // The directives around it are untouched.
+        assert!(csp.contains("default-src 'self';"));
+        assert!(csp.ends_with("; base-uri 'none'"), "{csp}");
     }
 
     #[test]

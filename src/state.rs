@@ -79,7 +79,15 @@ impl AppState {
     /// `url` if a browser may be sent back there after login (no open redirect, and no
     /// https → http downgrade when twofold itself is on https).
     pub fn safe_return_url(&self, url: &str) -> Option<String> {
-        let https = self.config.server.public_url.starts_with("https://");
-        crate::return_url::safe_return_url(url, &self.allowed_domains(), https)
+        crate::return_url::safe_return_url(url, &self.allowed_domains(), self.https_only())
+    }
+
+    /// The CSP sources of the origins `safe_return_url` accepts (for `form-action`).
+    pub fn return_csp_sources(&self) -> Vec<String> {
+        crate::return_url::csp_sources(&self.allowed_domains(), self.https_only())
+    }
+
+    fn https_only(&self) -> bool {
+        self.config.server.public_url.starts_with("https://")
     }
 }

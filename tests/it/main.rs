@@ -7,6 +7,7 @@ mod common;
 
 mod browser;
 mod cli;
+mod deployment;
 mod devices;
 mod http_api;
 mod instances;

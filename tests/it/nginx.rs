@@ -129,6 +129,37 @@ pub async fn start_nginx_with(dir: &Path, config: impl Fn(u16, &str) -> String) 
     panic!("nginx could not bind a free port in 5 tries");
 }
 
+impl Nginx {
+    /// Loads the config `config(port, id)` into this running nginx (SIGHUP) and waits
+    /// until `GET /_started` answers with the new `id`: the old workers may still answer
+    /// for a moment. For a config that names a server started after nginx (one that must
+    /// know nginx's port first).
+    pub async fn reload(&self, dir: &Path, config: impl Fn(u16, &str) -> String) {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        std::fs::write(dir.join("nginx.conf"), config(self.port, &id)).unwrap();
+        let hup = Command::new("kill")
+            .arg("-HUP")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(hup.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !answers_started(&self.base, &id).await {
+            let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
+            assert!(Instant::now() < deadline, "nginx did not reload: {log}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Whether the nginx at `base` answers `GET /_started` with `id`.
+async fn answers_started(base: &str, id: &str) -> bool {
+    match reqwest::get(format!("{base}/_started")).await {
+        Ok(r) => r.text().await.ok().as_deref() == Some(id),
+        Err(_) => false,
+    }
+}
+
 async fn try_start_nginx(dir: &Path, port: u16, id: &str, config: &str) -> Option<Nginx> {
     let conf = dir.join("nginx.conf");
     std::fs::write(&conf, config).unwrap();
@@ -147,12 +178,9 @@ async fn try_start_nginx(dir: &Path, port: u16, id: &str, config: &str) -> Optio
         port,
         child,
     };
-    let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        if let Ok(r) = http.get(format!("{}/_started", nginx.base)).send().await
-            && r.text().await.ok().as_deref() == Some(id)
-        {
+        if answers_started(&nginx.base, id).await {
             return Some(nginx);
         }
         let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
