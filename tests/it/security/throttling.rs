@@ -344,6 +344,10 @@ async fn defect_16_2_successes_never_extend_an_address_bucket(backend: Backend) 
         let r = password_at(&throttle, "one-more", ip, false, T0 + 600).await;
         assert!(r.is_err(), "{ip}: the burst is 20");
     }
+    // Refused at the address, which is checked first: nothing is left on the account.
+    let store = db.store().await;
+    let row = store.throttle_tat("password:acct:one-more").await.unwrap();
+    assert_eq!(row, None);
 }
 
 /// Issue 16.2: counted uses (client flows started, passwordless sign-ins begun) decay on
