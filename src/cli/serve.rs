@@ -51,8 +51,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             if let Err(e) = purge_store.purge_ceremonies(now()).await {
                 tracing::warn!(error = %e, "purging expired ceremonies failed");
             }
-            // The longest throttle delay is 15 minutes; a day-old counter is history.
-            if let Err(e) = purge_store.purge_throttle(now() - 86_400).await {
+            // An empty throttle bucket is the same as no row.
+            if let Err(e) = purge_store.purge_throttle(now()).await {
                 tracing::warn!(error = %e, "purging throttle counters failed");
             }
         }

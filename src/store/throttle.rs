@@ -1,74 +1,55 @@
-//! `throttle`: attempt counters keyed by what is being guessed at (account, IP, device).
-//! An attempt is counted by one conditional statement, so that parallel attempts cannot
-//! both take the last free slot.
+//! `throttle`: leaky buckets keyed by what is being guessed at (account, address,
+//! device), each stored as the time it will be empty (`tat`, see `throttle::Limits`). An
+//! attempt is counted by one conditional statement, so that parallel attempts cannot both
+//! take the last free place, and queue on the row rather than fail a compare-and-swap.
 
 use super::{Store, StoreResult};
 
+/// Rows deleted per statement when purging, so that a purge never holds a long lock.
+const PURGE_BATCH: i64 = 1000;
+
 impl Store {
-    /// (attempts, last attempt time) for a key; `None` when clean.
-    pub async fn throttle(&self, key: &str) -> StoreResult<Option<(i64, i64)>> {
+    /// When the bucket `key` will be empty; `None` when it has no row.
+    pub async fn throttle_tat(&self, key: &str) -> StoreResult<Option<i64>> {
         Ok(
-            sqlx::query_as("SELECT failures, last_failure FROM throttle WHERE key = $1")
+            sqlx::query_scalar("SELECT tat FROM throttle WHERE key = $1")
                 .bind(key)
                 .fetch_optional(&self.pool)
                 .await?,
         )
     }
 
-    /// Counts a first attempt; `false` when another request created the row first.
-    pub async fn throttle_insert(&self, key: &str, now: i64) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO throttle (key, failures, last_failure) VALUES ($1, 1, $2)
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Counts an attempt in one statement unless the key is in its delay: the delay of
-    /// `failures` attempts (the same as `throttle::delay_for`: none below `free`, then
-    /// doubling from 2 s up to `max_delay`) must have passed since the last one, or the
-    /// window since it. Returns the new count, or `None` when in the delay or no row
-    /// exists. One statement, so parallel attempts on one counter (several people behind
-    /// one address) queue on the row instead of failing a compare-and-swap.
+    /// Takes one attempt in the bucket `key` at `now` unless it is full (the GCRA step of
+    /// `throttle::Limits::take`: from `max(tat, now)`, one `interval` further, at most
+    /// `burst` intervals ahead of `now`). Returns the new `tat`, or `None` when full.
     pub async fn throttle_take(
         &self,
         key: &str,
         now: i64,
-        window: i64,
-        free: i64,
-        max_delay: i64,
+        burst: i64,
+        interval: i64,
     ) -> StoreResult<Option<i64>> {
         Ok(sqlx::query_scalar(
-            "UPDATE throttle
-             SET failures = CASE WHEN $2 - last_failure >= $3 THEN 1 ELSE failures + 1 END,
-                 last_failure = $2
-             WHERE key = $1
-               AND ($2 - last_failure >= $3
-                    OR failures < $4
-                    OR last_failure + CASE
-                         WHEN failures - $4 + 1 >= 20 THEN $5
-                         WHEN (CAST(1 AS BIGINT) << CAST(failures - $4 + 1 AS INTEGER)) < $5
-                           THEN (CAST(1 AS BIGINT) << CAST(failures - $4 + 1 AS INTEGER))
-                         ELSE $5 END <= $2)
-             RETURNING failures",
+            "INSERT INTO throttle (key, tat) VALUES ($1, $2 + $4)
+             ON CONFLICT (key) DO UPDATE
+             SET tat = CASE WHEN throttle.tat > $2 THEN throttle.tat ELSE $2 END + $4
+             WHERE CASE WHEN throttle.tat > $2 THEN throttle.tat ELSE $2 END + $4 - $2
+                   <= $3 * $4
+             RETURNING tat",
         )
         .bind(key)
         .bind(now)
-        .bind(window)
-        .bind(free)
-        .bind(max_delay)
+        .bind(burst)
+        .bind(interval)
         .fetch_optional(&self.writer)
         .await?)
     }
 
-    /// Gives one reserved attempt back.
-    pub async fn throttle_release(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0")
+    /// Gives one reserved attempt back: the bucket is empty one `interval` earlier.
+    pub async fn throttle_release(&self, key: &str, interval: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE throttle SET tat = tat - $2 WHERE key = $1")
             .bind(key)
+            .bind(interval)
             .execute(&self.writer)
             .await?;
         Ok(())
@@ -82,12 +63,24 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets counters whose last attempt is older than `before`.
-    pub async fn purge_throttle(&self, before: i64) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM throttle WHERE last_failure < $1")
-            .bind(before)
+    /// Forgets the buckets empty at `now` (a missing row is an empty bucket), in batches.
+    /// The outer condition is checked again on the row itself, so that a bucket taken
+    /// while the purge runs is kept.
+    pub async fn purge_throttle(&self, now: i64) -> StoreResult<u64> {
+        let mut total = 0;
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM throttle WHERE tat <= $1
+                 AND key IN (SELECT key FROM throttle WHERE tat <= $1 LIMIT $2)",
+            )
+            .bind(now)
+            .bind(PURGE_BATCH)
             .execute(&self.writer)
             .await?;
-        Ok(done.rows_affected())
+            total += done.rows_affected();
+            if done.rows_affected() < PURGE_BATCH as u64 {
+                return Ok(total);
+            }
+        }
     }
 }

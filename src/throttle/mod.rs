@@ -1,17 +1,24 @@
 //! Brute-force throttling of guessable secrets, kept in the database so that every
 //! instance sees the same counters.
 //!
+//! Every counter is a leaky bucket (GCRA, the generic cell rate algorithm): it holds up
+//! to `burst` attempts and drains one every `interval_secs`, whatever else happens. It is
+//! stored as one integer, the time at which it would be empty (`tat`). So a shared
+//! address with a steady trickle of typos never fills, a success never pushes anything
+//! forward, and a refusal tells exactly how long to wait.
+//!
 //! Three rules keep an attacker from turning it against the victim (SPEC §9):
-//! - failures count in a window: a key with no attempt for [`WINDOW_SECS`] starts clean;
-//! - the account's own bucket has short, capped delays ([`ACCOUNT`]); long delays are
-//!   only for the client's bucket (its IP, or its device cookie);
+//! - buckets drain on their own: no key stays refused for longer than its interval once
+//!   the attempts stop, and a success only gives its own attempt back;
+//! - the account's own bucket has a short interval ([`ACCOUNT`]), so it may slow, never
+//!   lock; slower rates are only for the client's bucket (its address, or its device);
 //! - a browser that has signed in as the user before (a signed device cookie, OWASP
-//!   "device cookies") is counted in its own bucket, not in the account's, so strangers'
-//!   failures never slow it.
+//!   "device cookies") is counted in its own bucket only, neither in the account's nor in
+//!   its address's, so strangers' failures never slow it.
 //!
 //! An attempt is *reserved* before the secret is checked: one conditional statement per
-//! key counts it, or refuses when the key is in its delay. Parallel guesses therefore
-//! cannot all pass a check made before any of them is recorded.
+//! key counts it, or refuses when the key is full. Parallel guesses therefore cannot all
+//! pass a check made before any of them is recorded.
 
 pub mod device;
 
@@ -19,49 +26,68 @@ use crate::audit::{Actor, Audit, Event};
 use crate::error::AppError;
 use crate::store::Store;
 
-/// How long a failure counts.
-pub const WINDOW_SECS: i64 = 12 * 3600;
-
-/// The delays of one kind of bucket.
+/// The rate of one kind of bucket: `burst` attempts at once, then one per
+/// `interval_secs` in the long run. A refused attempt waits at most `interval_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Failures allowed before any delay.
-    pub free: i64,
-    /// The longest delay, in seconds.
-    pub max_delay: i64,
+    /// Attempts a full bucket holds: how many may come at once.
+    pub burst: i64,
+    /// Seconds for one attempt to drain: the long-run rate is one per interval.
+    pub interval_secs: i64,
+}
+
+impl Limits {
+    /// The GCRA step, the same as the SQL of `Store::throttle_take` (a test checks they
+    /// agree): an attempt at `now` on a bucket empty at `tat` (or empty, `None`) is taken,
+    /// giving the new `tat`, or refused, giving the seconds to wait.
+    pub fn take(self, tat: Option<i64>, now: i64) -> Result<i64, i64> {
+        let from = tat.map_or(now, |tat| tat.max(now));
+        let next = from + self.interval_secs;
+        if next - now <= self.burst * self.interval_secs {
+            Ok(next)
+        } else {
+            Err(self.wait(from, now))
+        }
+    }
+
+    /// Seconds until a bucket empty at `tat` takes an attempt again (0: it takes one now).
+    pub fn wait(self, tat: i64, now: i64) -> i64 {
+        (tat - now - (self.burst - 1) * self.interval_secs).max(0)
+    }
+
+    /// Attempts in a bucket empty at `tat`, at `now` (rounded up).
+    pub fn level(self, tat: i64, now: i64) -> i64 {
+        let ahead = (tat - now).max(0);
+        (ahead + self.interval_secs - 1) / self.interval_secs
+    }
 }
 
 /// The account's bucket: anyone can fill it by knowing the name, so it may only slow,
-/// never lock (Nextcloud caps at 25 s too).
+/// never lock: five at once, then one per 25 s (Nextcloud caps its delay at 25 s too).
 pub const ACCOUNT: Limits = Limits {
-    free: 5,
-    max_delay: 25,
+    burst: 5,
+    interval_secs: 25,
 };
 
-/// The client's own bucket (IP or device): only its own failures fill it.
+/// The client's own bucket (a known device; the address for passwordless answers): only
+/// its own failures fill it. Five at once, then one per 3 minutes (480 a day): a person
+/// who mistypes five times in a row waits 3 minutes at most.
 pub const CLIENT: Limits = Limits {
-    free: 5,
-    max_delay: 15 * 60,
+    burst: 5,
+    interval_secs: 180,
 };
 
-/// An address's bucket. An address is shared (an office behind NAT, a proxy) and an
-/// attempt counts from its reservation until it is settled, so several people signing
-/// in at the same moment hold several reservations at once: with 5 free, 8 concurrent
-/// correct TOTP answers from one address got 27% refusals (`bench/challenges.sh 100 8`).
-/// Each account keeps its own bucket of 5, so this only bounds guessing across accounts.
+/// An address's bucket for guesses across accounts. An address is shared (an office
+/// behind NAT, a school, a carrier) and an attempt counts from its reservation until it is
+/// settled, so several people signing in at the same moment hold several reservations at
+/// once: with 5 free, 8 concurrent correct TOTP answers from one address got 27% refusals
+/// (`bench/challenges.sh 100 8`), hence a burst of 20. One per 40 s drains a typo a
+/// minute with room to spare, and holds 1 000 guesses across accounts to about 11 hours
+/// ((1000 - 20) × 40 s). Each account keeps its own bucket besides.
 pub const ADDRESS: Limits = Limits {
-    free: 20,
-    max_delay: 15 * 60,
+    burst: 20,
+    interval_secs: 40,
 };
-
-/// Seconds to wait after the last attempt, given the attempts already counted.
-pub fn delay_for(failures: i64, limits: Limits) -> i64 {
-    if failures < limits.free {
-        return 0;
-    }
-    let exp = (failures - limits.free + 1).min(20) as u32;
-    2i64.pow(exp).min(limits.max_delay)
-}
 
 /// One counter: what is guessed at (`what`), by whom or against whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +105,10 @@ pub struct Bucket {
     pub kind: &'static str,
 }
 
-/// The buckets of an attempt at `what` (password, 2fa, …) on `uid` from `client`.
+/// The buckets of an attempt at `what` (password, 2fa, …) on `uid` from `client`, in the
+/// order they are checked. A browser that signed in as `uid` before (`device`) counts in
+/// its own bucket only. Otherwise the address comes first, so that a refusal there
+/// leaves nothing behind in the account's bucket.
 /// Names are cut to 64 characters (the longest uid) so that garbage cannot make huge keys.
 pub fn buckets(what: &'static str, uid: &str, ip: &str, device: Option<&str>) -> Vec<Bucket> {
     // Control characters (NUL above all) cannot be stored as text in PostgreSQL.
@@ -88,49 +117,50 @@ pub fn buckets(what: &'static str, uid: &str, ip: &str, device: Option<&str>) ->
         .take(64)
         .map(|c| if c.is_control() { '?' } else { c })
         .collect();
-    let first = match device {
-        Some(id) => Bucket {
+    if let Some(id) = device {
+        return vec![Bucket {
             key: format!("{what}:dev:{id}"),
             limits: CLIENT,
             cleared_by_success: true,
-            target: uid.clone(),
+            target: uid,
             action: what,
             kind: "device",
-        },
-        None => Bucket {
-            key: format!("{what}:acct:{uid}"),
-            limits: ACCOUNT,
-            cleared_by_success: true,
-            target: uid.clone(),
-            action: what,
-            kind: "account",
-        },
-    };
+        }];
+    }
     vec![
-        first,
         Bucket {
             key: format!("{what}:ip:{ip}"),
             limits: ADDRESS,
             cleared_by_success: false,
-            target: uid,
+            target: uid.clone(),
             action: what,
             kind: "ip",
+        },
+        Bucket {
+            key: format!("{what}:acct:{uid}"),
+            limits: ACCOUNT,
+            cleared_by_success: true,
+            target: uid,
+            action: what,
+            kind: "account",
         },
     ]
 }
 
-/// Starting client login flows: each start stores a row, so a client gets a few, then
-/// short delays.
+/// Starting client login flows: each start stores a row until it expires, and a person
+/// starts one when setting up a sync client: ten at once, then one per 30 s (120 an
+/// hour from one address).
 pub const FLOW_STARTS: Limits = Limits {
-    free: 10,
-    max_delay: 60,
+    burst: 10,
+    interval_secs: 30,
 };
 
 /// Starting passwordless sign-ins: each start stores a ceremony row; generous, since
-/// many people behind one address may sign in without a password every day.
+/// many people behind one address may sign in without a password every day: 60 at once,
+/// then one per 10 s (360 an hour from one address).
 pub const SIGN_IN_STARTS: Limits = Limits {
-    free: 60,
-    max_delay: 10,
+    burst: 60,
+    interval_secs: 10,
 };
 
 /// A bucket per client IP only, for actions that cost the server (not secrets).
@@ -167,8 +197,8 @@ impl Throttle {
     }
 
     /// Counts an attempt in every bucket, or refuses with `TooManyAttempts` (and counts
-    /// nothing) while any bucket is in its delay. A bucket that reaches its first delay is
-    /// recorded in the audit trail (once per run of failures, not per refusal).
+    /// nothing) while any bucket is full. An attempt that fills a bucket is recorded in
+    /// the audit trail (so at most once per interval while attempts keep coming).
     pub async fn reserve(
         &self,
         buckets: Vec<Bucket>,
@@ -177,8 +207,8 @@ impl Throttle {
     ) -> Result<Reservation, AppError> {
         for (i, b) in buckets.iter().enumerate() {
             let reserved = self.reserve_one(b, now).await;
-            if let Ok(count) = reserved
-                && count == b.limits.free
+            if let Ok(tat) = reserved
+                && b.limits.level(tat, now) == b.limits.burst
             {
                 let kind = b.key.split(':').take(2).collect::<Vec<_>>().join(":");
                 self.audit
@@ -191,7 +221,10 @@ impl Throttle {
                 }
                 for done in &buckets[..i] {
                     // Best effort: a refusal must not also count as a failure.
-                    let _ = self.store.throttle_release(&done.key).await;
+                    let _ = self
+                        .store
+                        .throttle_release(&done.key, done.limits.interval_secs)
+                        .await;
                 }
                 return Err(e);
             }
@@ -199,34 +232,27 @@ impl Throttle {
         Ok(Reservation { buckets })
     }
 
-    /// Reserves in one bucket; returns the count of attempts now in its window.
+    /// Reserves in one bucket; returns when it will be empty again.
     async fn reserve_one(&self, b: &Bucket, now: i64) -> Result<i64, AppError> {
-        let Limits { free, max_delay } = b.limits;
+        let Limits {
+            burst,
+            interval_secs,
+        } = b.limits;
         for _ in 0..RESERVE_TRIES {
-            if let Some(count) = self
+            if let Some(tat) = self
                 .store
-                .throttle_take(&b.key, now, WINDOW_SECS, free, max_delay)
+                .throttle_take(&b.key, now, burst, interval_secs)
                 .await?
             {
-                return Ok(count);
+                return Ok(tat);
             }
-            // No row yet, or in the delay: which one, and how long to wait.
-            let Some((failures, last)) = self.store.throttle(&b.key).await? else {
-                if self.store.throttle_insert(&b.key, now).await? {
-                    return Ok(1);
-                }
-                continue;
-            };
-            let counted = if now - last >= WINDOW_SECS {
-                0
-            } else {
-                failures
-            };
-            let wait = last + delay_for(counted, b.limits) - now;
-            if counted > 0 && wait > 0 {
+            // Full: how long to wait. Zero when the bucket was emptied in between (a
+            // success, a purge): again.
+            let tat = self.store.throttle_tat(&b.key).await?;
+            let wait = tat.map_or(0, |tat| b.limits.wait(tat, now));
+            if wait > 0 {
                 return Err(AppError::TooManyAttempts(wait));
             }
-            // Changed between the two statements (reset by a success): again.
         }
         // Many requests on one counter at once: refusing is the safe answer.
         Err(AppError::TooManyAttempts(1))
@@ -250,13 +276,15 @@ impl Throttle {
     }
 
     /// The secret was right: the account's (or device's) bucket starts clean and the
-    /// IP's gets its reservation back.
+    /// address's gets its reservation back. Nothing is pushed forward.
     pub async fn succeeded(&self, r: Reservation) -> Result<(), AppError> {
         for b in &r.buckets {
             if b.cleared_by_success {
                 self.store.throttle_reset(&b.key).await?;
             } else {
-                self.store.throttle_release(&b.key).await?;
+                self.store
+                    .throttle_release(&b.key, b.limits.interval_secs)
+                    .await?;
             }
         }
         Ok(())
@@ -265,7 +293,9 @@ impl Throttle {
     /// The attempt did not check a secret after all (e.g. bad input): give it back.
     pub async fn cancelled(&self, r: Reservation) -> Result<(), AppError> {
         for b in &r.buckets {
-            self.store.throttle_release(&b.key).await?;
+            self.store
+                .throttle_release(&b.key, b.limits.interval_secs)
+                .await?;
         }
         Ok(())
     }
@@ -283,33 +313,68 @@ impl Reservation {
 mod tests {
     use super::*;
 
-    #[test]
-    fn delays_grow_and_are_capped() {
-        assert_eq!(delay_for(0, CLIENT), 0);
-        assert_eq!(delay_for(4, CLIENT), 0);
-        assert_eq!(delay_for(5, CLIENT), 2);
-        assert_eq!(delay_for(6, CLIENT), 4);
-        assert_eq!(delay_for(10, CLIENT), 64);
-        assert_eq!(delay_for(15, CLIENT), 900);
-        assert_eq!(delay_for(1000, CLIENT), 900);
-        assert_eq!(
-            delay_for(1000, ACCOUNT),
-            25,
-            "strangers can only slow an account"
-        );
+    /// Attempts at the given offsets from t = 1000 on an empty bucket: taken or the wait.
+    fn run(limits: Limits, offsets: &[i64]) -> Vec<Result<i64, i64>> {
+        let mut tat = None;
+        offsets
+            .iter()
+            .map(|&dt| {
+                let now = 1000 + dt;
+                let r = limits.take(tat, now);
+                if let Ok(t) = r {
+                    tat = Some(t);
+                }
+                r.map(|t| limits.level(t, now))
+            })
+            .collect()
     }
 
     #[test]
-    fn a_known_device_replaces_the_account_bucket() {
-        let b = buckets("password", "alice", "192.0.2.1", Some("d1"));
-        assert_eq!(b[0].key, "password:dev:d1");
-        assert_eq!(b[1].key, "password:ip:192.0.2.1");
+    fn a_bucket_holds_its_burst_then_one_per_interval() {
+        // Five at once, the sixth waits a whole interval; after it, one more.
         assert_eq!(
-            (b[0].action, b[0].kind, b[1].kind),
-            ("password", "device", "ip")
+            run(ACCOUNT, &[0, 0, 0, 0, 0, 0, 24, 25, 25]),
+            vec![
+                Ok(1),
+                Ok(2),
+                Ok(3),
+                Ok(4),
+                Ok(5),
+                Err(25),
+                Err(1),
+                Ok(5),
+                Err(25)
+            ]
         );
+        // A refused attempt costs nothing, and the wait never exceeds the interval.
+        assert_eq!(run(ADDRESS, &[0; 22])[20..], [Err(40), Err(40)]);
+        // Empty again after burst × interval, whatever came before.
+        assert_eq!(run(CLIENT, &[0, 0, 0, 0, 0, 900])[5], Ok(1));
+        // A level is rounded up: one attempt 1 s ago still counts as one.
+        assert_eq!(ACCOUNT.level(1024, 1000), 1);
+        assert_eq!(ACCOUNT.level(900, 1000), 0);
+    }
+
+    #[test]
+    fn strangers_can_only_slow_an_account() {
+        for n in [6, 50, 1000] {
+            let waits = run(ACCOUNT, &vec![0; n]);
+            assert!(waits.iter().all(|w| matches!(w, Ok(_) | Err(1..=25))));
+        }
+    }
+
+    #[test]
+    fn a_known_device_replaces_both_other_buckets() {
+        let b = buckets("password", "alice", "192.0.2.1", Some("d1"));
+        assert_eq!(b.len(), 1, "{b:?}");
+        assert_eq!(b[0].key, "password:dev:d1");
+        assert_eq!((b[0].action, b[0].kind), ("password", "device"));
         let b = buckets("password", &"x".repeat(500), "192.0.2.1", None);
-        assert_eq!(b[0].key.len(), "password:acct:".len() + 64);
-        assert_eq!((b[0].limits, b[0].kind), (ACCOUNT, "account"));
+        assert_eq!(
+            (b[0].key.as_str(), b[0].kind),
+            ("password:ip:192.0.2.1", "ip")
+        );
+        assert_eq!(b[1].key.len(), "password:acct:".len() + 64);
+        assert_eq!((b[1].limits, b[1].kind), (ACCOUNT, "account"));
     }
 }

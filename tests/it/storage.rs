@@ -50,7 +50,7 @@ both!(
     groups_and_memberships,
     sessions_find_rotate_expire,
     concurrent_rotation_has_one_winner,
-    throttle_delays_in_sql_match_delay_for,
+    throttle_in_sql_matches_limits_take,
     parallel_attempts_on_one_counter_all_count,
     password_change_ends_sessions,
     migrations_are_idempotent,
@@ -511,77 +511,80 @@ async fn concurrent_backup_code_use_has_one_winner(backend: Backend) {
     assert_eq!(tf.backup_codes.remaining("alice").await.unwrap(), 9);
 }
 
-/// The delay a counter is in, as the database's one statement computes it, is the one
-/// `delay_for` says: not taken one second before it ends, taken when it ends.
-async fn throttle_delays_in_sql_match_delay_for(backend: Backend) {
-    use twofold::throttle::{ACCOUNT, ADDRESS, CLIENT, WINDOW_SECS, delay_for};
+/// The database's one statement takes and refuses exactly as `Limits::take` says, and
+/// the wait Rust computes from the stored row is exact: refused one second before it ends,
+/// taken when it ends.
+async fn throttle_in_sql_matches_limits_take(backend: Backend) {
+    use twofold::throttle::{ACCOUNT, ADDRESS, CLIENT, FLOW_STARTS, SIGN_IN_STARTS};
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    for limits in [ACCOUNT, CLIENT, ADDRESS] {
-        for failures in 0..40 {
-            let key = format!("k:{}:{}:{failures}", limits.free, limits.max_delay);
-            let delay = delay_for(failures, limits);
-            let last = 1_000_000;
-            assert!(store.throttle_insert(&key, last).await.unwrap());
-            twofold_sql_set(&db, &key, failures, last).await;
-            let take =
-                |now| store.throttle_take(&key, now, WINDOW_SECS, limits.free, limits.max_delay);
-            if failures > 0 && delay > 0 {
-                assert_eq!(take(last + delay - 1).await.unwrap(), None, "{key}");
+    for limits in [ACCOUNT, CLIENT, ADDRESS, FLOW_STARTS, SIGN_IN_STARTS] {
+        let key = format!("k:{}:{}", limits.burst, limits.interval_secs);
+        let take = |now| store.throttle_take(&key, now, limits.burst, limits.interval_secs);
+        // Bursts of attempts at irregular times, some past a full bucket.
+        let (mut now, mut tat) = (NOW, None);
+        for step in 0..120i64 {
+            now += (step * 7919) % (2 * limits.interval_secs + 1) / 3;
+            let expected = limits.take(tat, now);
+            match (take(now).await.unwrap(), expected) {
+                (Some(t), Ok(e)) => {
+                    assert_eq!(t, e, "{key} step {step}");
+                    tat = Some(t);
+                }
+                (None, Err(wait)) => {
+                    let stored = store.throttle_tat(&key).await.unwrap().unwrap();
+                    assert_eq!(limits.wait(stored, now), wait, "{key} step {step}");
+                    assert_eq!(take(now + wait - 1).await.unwrap(), None, "{key}");
+                    now += wait;
+                    tat = Some(take(now).await.unwrap().expect("taken when told"));
+                }
+                (sql, rust) => panic!("{key} step {step}: SQL {sql:?}, Rust {rust:?}"),
             }
-            assert_eq!(
-                take(last + delay).await.unwrap(),
-                Some(failures + 1),
-                "{key}"
-            );
         }
-    }
-    // After the window a counter starts again at one.
-    assert!(store.throttle_insert("w", 0).await.unwrap());
-    twofold_sql_set(&db, "w", 30, 0).await;
-    assert_eq!(
+        // A reservation given back makes room for exactly one.
+        let stored = store.throttle_tat(&key).await.unwrap().unwrap();
+        let full = stored - limits.burst * limits.interval_secs;
+        assert_eq!(take(full).await.unwrap(), None, "{key} is full");
         store
-            .throttle_take("w", WINDOW_SECS, WINDOW_SECS, 5, 900)
+            .throttle_release(&key, limits.interval_secs)
             .await
-            .unwrap(),
-        Some(1)
-    );
-}
-
-async fn twofold_sql_set(db: &TestDb, key: &str, failures: i64, last: i64) {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
-    sqlx::query("UPDATE throttle SET failures = $1, last_failure = $2 WHERE key = $3")
-        .bind(failures)
-        .bind(last)
-        .bind(key)
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+            .unwrap();
+        assert_eq!(take(full).await.unwrap(), Some(stored), "{key}");
+    }
+    // The purge forgets empty buckets only, and an empty bucket is a missing row.
+    assert_eq!(store.purge_throttle(NOW).await.unwrap(), 0);
+    let far = NOW + 10 * 86_400;
+    for i in 0..2500 {
+        let key = format!("old{i}");
+        store.throttle_take(&key, far - 100, 5, 10).await.unwrap();
+    }
+    store.throttle_take("busy", far, 5, 10).await.unwrap();
+    assert_eq!(store.purge_throttle(far).await.unwrap(), 2500 + 5);
+    assert_eq!(store.throttle_tat("busy").await.unwrap(), Some(far + 10));
+    assert_eq!(store.throttle_tat("old1").await.unwrap(), None);
 }
 
 /// Many people behind one address answering at once: every attempt is counted (none is
-/// lost or refused for contention), up to the free ones.
+/// lost or refused for contention), up to the burst, even on a bucket with no row yet.
 async fn parallel_attempts_on_one_counter_all_count(backend: Backend) {
-    use twofold::throttle::{ADDRESS, WINDOW_SECS};
+    use twofold::throttle::ADDRESS;
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    assert!(store.throttle_insert("ip", NOW).await.unwrap());
     let mut tasks = Vec::new();
     for _ in 0..16 {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .throttle_take("ip", NOW, WINDOW_SECS, ADDRESS.free, ADDRESS.max_delay)
+                .throttle_take("ip", NOW, ADDRESS.burst, ADDRESS.interval_secs)
                 .await
                 .unwrap()
         }));
     }
-    let mut counts = Vec::new();
+    let mut tats = Vec::new();
     for t in tasks {
-        counts.push(t.await.unwrap().expect("in the free attempts"));
+        tats.push(t.await.unwrap().expect("in the burst"));
     }
-    counts.sort();
-    assert_eq!(counts, (2..=17).collect::<Vec<i64>>());
+    tats.sort();
+    let expected: Vec<i64> = (1..=16).map(|k| NOW + k * ADDRESS.interval_secs).collect();
+    assert_eq!(tats, expected);
 }
