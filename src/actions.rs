@@ -319,17 +319,62 @@ pub async fn revoke_app_password(
         .await
 }
 
+/// What a password change did, and what still lets the user in without the password.
+#[derive(Debug, Clone, Default)]
+pub struct PasswordChange {
+    pub revoked: Revoked,
+    /// Ways in without the password removed with the change (on request).
+    pub passkeys_removed: u64,
+    /// The names of those that remain: a password change does not end them.
+    pub passkeys_left: Vec<String>,
+}
+
+/// The user's credentials that sign in without the password (passkeys), of every
+/// provider that has them.
+pub async fn ways_in(
+    state: &AppState,
+    uid: &str,
+) -> Result<
+    Vec<(
+        std::sync::Arc<dyn crate::providers::Provider>,
+        crate::providers::Credential,
+    )>,
+    AppError,
+> {
+    let mut found = Vec::new();
+    for p in state.two_factor.registered().filter(|p| p.signs_in()) {
+        for c in p.credentials(uid).await? {
+            if c.sign_in {
+                found.push((p.clone(), c));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The names of the user's ways in without the password.
+pub async fn passkey_names(state: &AppState, uid: &str) -> Result<Vec<String>, AppError> {
+    Ok(ways_in(state, uid)
+        .await?
+        .into_iter()
+        .map(|(_, c)| c.name)
+        .collect())
+}
+
 /// The user changes their password: the current one must be right (that is the
 /// re-authentication); every other session, every app password and every pending
-/// client login flow end.
+/// client login flow end. Passkeys sign in without the password, so a change does not
+/// touch them unless `remove_passkeys` asks for it in the same step; the answer names
+/// those that remain (someone who changes a password after a theft must see them).
 pub async fn change_password(
     state: &AppState,
     session: &Session,
     client: &ClientInfo,
     current: &str,
     new: String,
+    remove_passkeys: bool,
     now: i64,
-) -> Result<Revoked, AppError> {
+) -> Result<PasswordChange, AppError> {
     state.accounts.check_new_password(&new)?;
     crate::login::check_password(state, &session.uid, current, client).await?;
     let revoked = state
@@ -337,6 +382,15 @@ pub async fn change_password(
         .set_password(&session.uid, new, Some(&session.id))
         .await?;
     state.sessions.reauthenticated(session, now).await?;
+    let mut passkeys_removed = 0;
+    if remove_passkeys {
+        for (provider, credential) in ways_in(state, &session.uid).await? {
+            provider
+                .remove_credential(&session.uid, &credential.id)
+                .await?;
+            passkeys_removed += 1;
+        }
+    }
     state
         .audit
         .record(
@@ -344,13 +398,17 @@ pub async fn change_password(
             &Actor::client(&session.uid, client),
             &session.uid,
             &format!(
-                "sessions={} app_passwords={} client_logins={}",
+                "sessions={} app_passwords={} client_logins={} passkeys={passkeys_removed}",
                 revoked.sessions, revoked.app_passwords, revoked.client_logins
             ),
             now,
         )
         .await?;
-    Ok(revoked)
+    Ok(PasswordChange {
+        revoked,
+        passkeys_removed,
+        passkeys_left: passkey_names(state, &session.uid).await?,
+    })
 }
 
 /// The user grants a client login flow from this session.

@@ -55,12 +55,19 @@ async fn reauth(
 pub struct PasswordRequest {
     pub current_password: String,
     pub new_password: String,
+    /// Also remove the passkeys (they sign in without the password), in the same step.
+    #[serde(default)]
+    pub remove_passkeys: bool,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct PasswordChanged {
     /// What the change ended: other sessions, app passwords, pending client logins.
     pub revoked: Revoked,
+    /// Passkeys removed with the change (`remove_passkeys`).
+    pub passkeys_removed: u64,
+    /// The names of the passkeys that still sign in without the password.
+    pub passkeys_remaining: Vec<String>,
 }
 
 errors!(PasswordErrors: BadRequest, Unauthorized, InvalidCredentials, CrossSite,
@@ -79,16 +86,21 @@ async fn change_password(
     AuthSession(s, _): AuthSession,
     ApiJson(req): ApiJson<PasswordRequest>,
 ) -> Result<impl IntoResponse, AppError> {
-    let revoked = crate::actions::change_password(
+    let done = crate::actions::change_password(
         &state,
         &s,
         &client,
         &req.current_password,
         req.new_password,
+        req.remove_passkeys,
         now(),
     )
     .await?;
-    Ok(Json(PasswordChanged { revoked }))
+    Ok(Json(PasswordChanged {
+        revoked: done.revoked,
+        passkeys_removed: done.passkeys_removed,
+        passkeys_remaining: done.passkeys_left,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]

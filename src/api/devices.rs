@@ -161,16 +161,36 @@ async fn revoke_session(
 
 errors!(EverywhereErrors: Unauthorized, CrossSite, UnsupportedMediaType, Unavailable);
 
+/// What logging out everywhere ended, and what it leaves.
+#[derive(Serialize, ToSchema)]
+pub struct LoggedOutEverywhere {
+    pub sessions: u64,
+    pub app_passwords: u64,
+    /// The names of the passkeys that still sign in without the password (removed one
+    /// by one on the security page).
+    pub passkeys_remaining: Vec<String>,
+}
+
 /// Ends every session of the user, this one included, and revokes every app password.
 #[utoipa::path(post, path = "/api/v1/logout-everywhere", tag = "devices",
     security(("session" = [])),
-    responses((status = 204, description = "Logged out everywhere"), EverywhereErrors))]
+    responses((status = 200, description = "Logged out everywhere; what remains",
+        body = LoggedOutEverywhere), EverywhereErrors))]
 async fn logout_everywhere(
     State(state): State<AppState>,
     Client(client): Client,
     jar: CookieJar,
     AuthSession(s, _): AuthSession,
 ) -> Result<impl IntoResponse, AppError> {
-    crate::actions::log_out_everywhere(&state, &s.uid, &client, now()).await?;
-    Ok((jar.remove(session_removal(&state)), StatusCode::NO_CONTENT))
+    let (sessions, app_passwords) =
+        crate::actions::log_out_everywhere(&state, &s.uid, &client, now()).await?;
+    let passkeys_remaining = crate::actions::passkey_names(&state, &s.uid).await?;
+    Ok((
+        jar.remove(session_removal(&state)),
+        Json(LoggedOutEverywhere {
+            sessions,
+            app_passwords,
+            passkeys_remaining,
+        }),
+    ))
 }

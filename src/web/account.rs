@@ -14,10 +14,11 @@ use serde::Deserialize;
 use super::i18n::{Lang, Texts, event_name};
 use super::security::authenticated;
 use super::{csrf, format_time, render, unavailable};
-use crate::accounts::Revoked;
+use crate::actions::PasswordChange;
 use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession};
+use crate::sessions::Session;
 use crate::state::AppState;
 use crate::store::AuditQuery;
 
@@ -132,23 +133,31 @@ struct PasswordPage<'a> {
     lang: &'static str,
     t: &'static Texts,
     csrf: &'a str,
-    changed: Option<Revoked>,
+    changed: Option<PasswordChange>,
+    /// The user's passkeys, which the form offers to remove with the change.
+    passkeys: Vec<String>,
     error: Option<&'static str>,
 }
 
-fn show_password(
+async fn show_password(
     state: &AppState,
     lang: Lang,
     jar: CookieJar,
-    changed: Option<Revoked>,
+    session: &Session,
+    changed: Option<PasswordChange>,
     error: Option<(StatusCode, &'static str)>,
 ) -> Response {
+    let passkeys = match crate::actions::passkey_names(state, &session.uid).await {
+        Ok(p) => p,
+        Err(e) => return unavailable(lang, e),
+    };
     let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = PasswordPage {
         lang: lang.code(),
         t: lang.texts(),
         csrf: &token,
         changed,
+        passkeys,
         error: error.map(|(_, e)| e),
     };
     let status = error.map_or(StatusCode::OK, |(s, _)| s);
@@ -161,10 +170,11 @@ async fn password_page(
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
 ) -> Response {
-    if let Err(r) = authenticated(current) {
-        return r.into_response();
-    }
-    show_password(&state, lang, jar, None, None)
+    let session = match authenticated(current) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    show_password(&state, lang, jar, &session, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -172,6 +182,8 @@ struct PasswordForm {
     csrf: String,
     current_password: String,
     new_password: String,
+    /// The checkbox "also remove my passkeys".
+    remove_passkeys: Option<String>,
 }
 
 async fn password_submit(
@@ -192,9 +204,11 @@ async fn password_submit(
             &state,
             lang,
             jar,
+            &session,
             None,
             Some((StatusCode::FORBIDDEN, t.form_expired)),
-        );
+        )
+        .await;
     }
     let result = crate::actions::change_password(
         &state,
@@ -202,11 +216,12 @@ async fn password_submit(
         &client,
         &form.current_password,
         form.new_password,
+        form.remove_passkeys.is_some(),
         now(),
     )
     .await;
     let error = match result {
-        Ok(revoked) => return show_password(&state, lang, jar, Some(revoked), None),
+        Ok(done) => return show_password(&state, lang, jar, &session, Some(done), None).await,
         Err(AppError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, t.password_wrong),
         Err(AppError::BadRequest(_)) => (StatusCode::BAD_REQUEST, t.password_rejected),
         Err(AppError::TooManyAttempts(_) | AppError::Busy) => {
@@ -214,7 +229,7 @@ async fn password_submit(
         }
         Err(e) => return unavailable(lang, e),
     };
-    show_password(&state, lang, jar, None, Some(error))
+    show_password(&state, lang, jar, &session, None, Some(error)).await
 }
 
 /// One audit event as the activity table shows it.

@@ -55,6 +55,8 @@ struct DevicesPage<'a> {
     new_password: Option<String>,
     app_passwords: Vec<AppPasswordItem>,
     sessions: Vec<SessionItem>,
+    /// Passkeys: "log out everywhere" leaves them, and the page says so.
+    passkeys: Vec<String>,
     error: Option<&'static str>,
 }
 
@@ -69,10 +71,11 @@ async fn show(
     let loaded = async {
         let apps = state.app_passwords.list(&session.uid).await?;
         let sessions = state.sessions.list(&session.uid, now()).await?;
-        Ok::<_, AppError>((apps, sessions))
+        let passkeys = crate::actions::passkey_names(state, &session.uid).await?;
+        Ok::<_, AppError>((apps, sessions, passkeys))
     }
     .await;
-    let (apps, sessions) = match loaded {
+    let (apps, sessions, passkeys) = match loaded {
         Ok(v) => v,
         Err(e) => return unavailable(lang, e),
     };
@@ -83,6 +86,7 @@ async fn show(
         csrf: &token,
         uid: &session.uid,
         new_password,
+        passkeys,
         app_passwords: apps
             .into_iter()
             .map(|a| AppPasswordItem {

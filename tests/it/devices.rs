@@ -242,15 +242,14 @@ async fn devices_revoke_and_logout_everywhere(backend: Backend) {
         200
     );
 
-    assert_eq!(
-        laptop
-            .post(server.url("/api/v1/logout-everywhere"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
+    let r = laptop
+        .post(server.url("/api/v1/logout-everywhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ended: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(ended["passkeys_remaining"], serde_json::json!([]));
     assert_eq!(
         laptop
             .get(server.url("/api/v1/me"))

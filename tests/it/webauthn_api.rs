@@ -335,6 +335,76 @@ async fn defect_16_6_a_cloned_key_fails_on_a_challenge_begun_before_the_real_use
     assert_eq!(answer(&http, &server, &next).await.0, 200);
 }
 
+crate::common::both!(defect_16_1_passkeys_are_named_when_the_password_changes);
+
+/// A passkey signs in without the password, so changing the password leaves it: the
+/// answer names it, and the same step can remove it; logging out everywhere names it
+/// too; an admin's reset of WebAuthn and `twofactorauth cleanup webauthn` remove passkeys
+/// as well (a lost device may hold one).
+async fn defect_16_1_passkeys_are_named_when_the_password_changes(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let alice = browser();
+    api_login(&alice, &server, "alice", "password-a").await;
+    let add_passkey = |name: &'static str| {
+        let (alice, server) = (&alice, &server);
+        async move {
+            // Passkeys ask for user verification, which this soft token only claims.
+            let mut key = SoftToken::new(true).unwrap().0;
+            let body = json!({"sign_in": true});
+            let (s, begun) = post(alice, server, "/api/v1/2fa/webauthn/enroll", body).await;
+            assert_eq!(s, 200, "{begun}");
+            let options: CreationChallengeResponse =
+                serde_json::from_value(begun["options"].clone()).unwrap();
+            let credential = key.do_registration(origin(server), options).unwrap();
+            let body = json!({"name": name, "answer": credential, "sign_in": true});
+            let path = "/api/v1/2fa/webauthn/enroll/finish";
+            let (s, done) = post(alice, server, path, body).await;
+            assert_eq!(s, 201, "{done}");
+        }
+    };
+    add_passkey("Phone").await;
+    let change = |current: &'static str, new: &'static str, remove: bool| {
+        let (alice, server) = (&alice, &server);
+        async move {
+            let body = json!({"current_password": current, "new_password": new,
+                              "remove_passkeys": remove});
+            post(alice, server, "/api/v1/password", body).await
+        }
+    };
+    let (s, done) = change("password-a", "password-b-long", false).await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(done["passkeys_remaining"], json!(["Phone"]));
+    assert_eq!(done["passkeys_removed"], 0);
+    let (s, done) = change("password-b-long", "password-c-long", true).await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(done["passkeys_remaining"], json!([]));
+    assert_eq!(done["passkeys_removed"], 1);
+
+    add_passkey("Laptop").await;
+    let r = alice
+        .post(server.url("/api/v1/logout-everywhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ended: Value = r.json().await.unwrap();
+    assert_eq!(ended["passkeys_remaining"], json!(["Laptop"]));
+
+    // Cleanup reaches a user who has only a passkey, and removes it.
+    let count = "SELECT COUNT(*) FROM webauthn_credentials";
+    assert_eq!(crate::common::sql_count(&db, count).await, 1);
+    let out = db.cli(&["twofactorauth", "cleanup", "webauthn", "--yes"], "");
+    assert!(out.status.success(), "{}", crate::common::text(&out.stderr));
+    let said = crate::common::text(&out.stdout);
+    assert!(
+        said.contains("(1 user(s))") && said.contains("passkeys"),
+        "{said}"
+    );
+    assert_eq!(crate::common::sql_count(&db, count).await, 0);
+}
+
 crate::common::both!(removing_the_last_two_keys_at_once_leaves_one_under_enforcement);
 
 /// Under enforcement the last security key stays, also when two requests remove the last

@@ -10,6 +10,7 @@ use crate::common::{
 use crate::two_factor::oathtool;
 
 both!(
+    every_api_route_has_its_row_and_keeps_it,
     defect_16_1_an_enrollment_belongs_to_the_session_that_began_it,
     defect_16_5_admin_changes_need_a_recent_sign_in,
     defect_16_8_a_login_racing_a_disable_makes_no_session
@@ -279,4 +280,179 @@ async fn defect_16_8_a_login_racing_a_disable_makes_no_session(backend: Backend)
     );
     assert!(store.insert_session(&row("bob")).await.unwrap());
     assert_eq!(sql_count(&db, "SELECT COUNT(*) FROM sessions").await, 1);
+}
+
+/// The rows of the table "What each request needs" in docs/security.md:
+/// (method, path, requirement).
+fn requirement_rows() -> Vec<(String, String, String)> {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/security.md"),
+    )
+    .unwrap();
+    let section = doc
+        .split("## What each request needs")
+        .nth(1)
+        .expect("docs/security.md has the table of what each request needs");
+    let section = section.split("\n## ").next().unwrap();
+    section
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line
+                .trim()
+                .trim_matches('|')
+                .split('|')
+                .map(str::trim)
+                .collect();
+            match cells.as_slice() {
+                [m, p, n] if p.starts_with('/') => {
+                    Some((m.to_string(), p.to_string(), n.to_string()))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// A concrete path for a templated one (the requirement is checked before the names
+/// are looked up).
+fn concrete(path: &str) -> String {
+    path.replace("{provider}", "webauthn")
+        .replace("{id}", "totp")
+        .replace("{uid}", "alice")
+}
+
+/// A body that gets past the input checks to the requirement, for the changes.
+fn body_for(method: &str, path: &str) -> Option<Value> {
+    match (method, path) {
+        ("POST", "/api/v1/app-passwords") => Some(json!({"name": "x"})),
+        ("POST", "/api/v1/login/challenge/begin") => Some(json!({"provider": "totp"})),
+        ("POST", "/api/v1/login/challenge") => Some(json!({"provider": "totp", "code": "1"})),
+        ("POST", "/api/v1/2fa/totp/verify") => Some(json!({"code": "123456"})),
+        ("POST", "/api/v1/2fa/{provider}/enroll") => Some(json!({})),
+        ("POST", "/api/v1/2fa/{provider}/enroll/finish") => Some(json!({"answer": "123456"})),
+        ("POST", "/api/v1/password") => {
+            Some(json!({"current_password": "x", "new_password": "y-long-enough-1"}))
+        }
+        ("POST", "/api/v1/reauth") => Some(json!({"password": "x"})),
+        ("PUT", "/api/v1/admin/enforcement") => Some(json!({"enforced": false})),
+        ("PUT", "/api/v1/admin/providers/{id}") => Some(json!({"enabled": true})),
+        ("PATCH", "/api/v1/2fa/{provider}/credentials/{id}") => Some(json!({"name": "x"})),
+        _ => None,
+    }
+}
+
+async fn send(
+    server: &Server,
+    http: &reqwest::Client,
+    method: &str,
+    path: &str,
+) -> (StatusCode, String) {
+    let url = server.url(&concrete(path));
+    // As the pages' script does: past the cross-site guard to the requirement.
+    let req = http
+        .request(method.parse().unwrap(), url)
+        .header("x-requested-with", "fetch");
+    let req = match body_for(method, path) {
+        Some(b) => req.json(&b),
+        None => req,
+    };
+    let r = req.send().await.unwrap();
+    (r.status(), r.text().await.unwrap_or_default())
+}
+
+/// docs/security.md's table names every route of the API once, and each route asks for
+/// what its row says: no session → 401; a user's session for an admin row → 403; a
+/// session signed in long ago for a `recent` row (and for starting or finishing an
+/// enrollment) → 403 `reauth_required`.
+async fn every_api_route_has_its_row_and_keeps_it(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let admin_pw = bootstrap_password(&server);
+    db.add_user("alice", "password-a");
+    let rows = requirement_rows();
+    let doc: Value = reqwest::get(server.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut routes = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            routes.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    let mut documented = std::collections::BTreeSet::new();
+    for (m, p, _) in &rows {
+        assert!(
+            documented.insert((m.clone(), p.clone())),
+            "{m} {p} has two rows in docs/security.md"
+        );
+    }
+    let missing: Vec<_> = routes.difference(&documented).collect();
+    let stale: Vec<_> = documented.difference(&routes).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "docs/security.md: routes without a row {missing:?}; rows without a route {stale:?}"
+    );
+
+    let stranger = reqwest::Client::new();
+    let user = browser();
+    api_login(&user, &server, "alice", "password-a").await;
+    let admin = browser();
+    api_login(&admin, &server, "admin", &admin_pw).await;
+    let mut probed = 0;
+    for (method, path, needs) in &rows {
+        let signed_in = [
+            "login",
+            "enrolling",
+            "signed_in",
+            "recent",
+            "password",
+            "admin",
+            "admin_recent",
+        ];
+        assert!(
+            needs == "public" || signed_in.contains(&needs.as_str()),
+            "{method} {path}: unknown requirement {needs}"
+        );
+        if needs == "public" {
+            continue;
+        }
+        let (status, body) = send(&server, &stranger, method, path).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} without a session: {body}"
+        );
+        if needs.starts_with("admin") {
+            let (status, body) = send(&server, &user, method, path).await;
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{method} {path} as a user: {body}"
+            );
+            assert!(body.contains("\"forbidden\""), "{method} {path}: {body}");
+        }
+        probed += 1;
+    }
+    // Past the re-authentication window.
+    sql(&db, "UPDATE sessions SET auth_at = 0").await;
+    for (method, path, needs) in &rows {
+        let who = match needs.as_str() {
+            "recent" => &user,
+            "enrolling" if method != "GET" => &user,
+            "admin_recent" => &admin,
+            _ => continue,
+        };
+        let (status, body) = send(&server, who, method, path).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{method} {path} long after sign-in: {body}"
+        );
+        assert!(body.contains("reauth_required"), "{method} {path}: {body}");
+        probed += 1;
+    }
+    assert!(probed > 30, "{probed} probes");
 }
