@@ -273,6 +273,74 @@ fn own_origin(url: &str) -> Option<String> {
     Some(u.origin().ascii_serialization())
 }
 
+/// Marks an answer under `/api/` that is deliberately not the JSON error body: forward-auth
+/// answers proxies in their own terms (an empty 403, a plain 401), as the document says.
+#[derive(Clone, Copy, Debug)]
+pub struct ProxyAnswer;
+
+/// Every error answer under `/api/` is the API's error body. Handlers answer with
+/// `AppError`; what refuses a request before a handler runs (the router's 404 and 405,
+/// axum's `Path`, `Query` and body rejections: a path parameter that decodes to invalid
+/// UTF-8, a query that does not parse) answers plain text, which is rewritten here with
+/// its status, its headers (`Allow`) and, for a 400, its message.
+pub async fn api_error_body(
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let response = next.run(req).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error())
+        || json
+        || response.extensions().get::<ProxyAnswer>().is_some()
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let error = match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
+            let text = axum::body::to_bytes(body, 2048).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&text).trim().to_string();
+            AppError::BadRequest(if text.is_empty() {
+                "bad request".into()
+            } else {
+                text
+            })
+        }
+        StatusCode::UNAUTHORIZED => AppError::Unauthorized,
+        StatusCode::FORBIDDEN => AppError::Forbidden,
+        StatusCode::NOT_FOUND => AppError::NotFound("route".into()),
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType,
+        StatusCode::SERVICE_UNAVAILABLE => {
+            AppError::Unavailable(anyhow::anyhow!("a plain 503 answer under /api/"))
+        }
+        s if s.is_client_error() => {
+            AppError::BadRequest(s.canonical_reason().unwrap_or("bad request").to_lowercase())
+        }
+        _ => AppError::Internal(anyhow::anyhow!("a plain {status} answer under /api/")),
+    };
+    let mut rewritten = error.into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().append(name, value.clone());
+        }
+    }
+    // An unexpected 4xx keeps its status: only its body is the error body's.
+    if status.is_client_error() && status != StatusCode::UNPROCESSABLE_ENTITY {
+        *rewritten.status_mut() = status;
+    }
+    rewritten
+}
+
 /// A fully authenticated session (401 otherwise).
 pub struct AuthSession(pub Session, pub String);
 

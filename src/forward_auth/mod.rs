@@ -41,6 +41,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(doc::any_method(routes!(traefik), any(traefik)))
         .routes(doc::any_method(routes!(caddy), any(caddy)))
         .routes(doc::any_method(routes!(retired), any(retired)))
+        .layer(axum::middleware::map_response(mark_proxy_answer))
+}
+
+/// The answers here are for proxies, in the shapes the document gives them (an empty 403,
+/// a plain 401 for nginx): `http::api_error_body` leaves them as they are.
+async fn mark_proxy_answer(mut r: Response) -> Response {
+    r.extensions_mut().insert(crate::http::ProxyAnswer);
+    r
 }
 
 /// Which proxy is asking: it decides which headers are read and how a browser is sent to
