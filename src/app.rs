@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::http::cross_site_guard,
         ))
+        .layer(axum::middleware::from_fn(crate::http::api_error_body))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(

@@ -28,6 +28,9 @@ pub enum AppError {
     Forbidden,
     #[error("{0} not found")]
     NotFound(String),
+    /// The path exists under `/api/`, but not with this method.
+    #[error("this path does not take this method")]
+    MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
     /// Too many failed attempts: wait this many seconds.
@@ -72,6 +75,7 @@ impl AppError {
                 StatusCode::FORBIDDEN
             }
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -94,6 +98,7 @@ impl AppError {
             AppError::ReauthRequired => "reauth_required",
             AppError::CrossSite => "cross_site",
             AppError::NotFound(_) => "not_found",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::TooManyAttempts(_) => "too_many_attempts",
@@ -117,6 +122,7 @@ impl AppError {
             AppPasswordRequired,
             Forbidden,
             NotFound(String::new()),
+            MethodNotAllowed,
             Conflict(String::new()),
             TooManyAttempts(1),
             FactorLocked,
@@ -131,9 +137,10 @@ impl AppError {
         for e in &all {
             match e {
                 BadRequest(_) | InvalidCredentials | InvalidCode | Unauthorized
-                | AppPasswordRequired | Forbidden | NotFound(_) | Conflict(_)
-                | TooManyAttempts(_) | FactorLocked | PayloadTooLarge | UnsupportedMediaType
-                | CrossSite | ReauthRequired | Busy | Unavailable(_) | Internal(_) => {}
+                | AppPasswordRequired | Forbidden | NotFound(_) | MethodNotAllowed
+                | Conflict(_) | TooManyAttempts(_) | FactorLocked | PayloadTooLarge
+                | UnsupportedMediaType | CrossSite | ReauthRequired | Busy | Unavailable(_)
+                | Internal(_) => {}
             }
         }
         all

@@ -57,7 +57,9 @@ impl FromRequestParts<AppState> for MaybeSession {
 
 /// Where a request comes from. Behind a trusted proxy (`server.trusted_proxies`) the
 /// address is taken from `X-Forwarded-For`: the rightmost entry that is not itself a
-/// trusted proxy, so a client cannot choose its address by sending the header.
+/// trusted proxy, so a client cannot choose its address by sending the header. Every line
+/// of the header counts, in order: a proxy that adds its own line (HAProxy's `option
+/// forwardfor`) rather than appending to the client's puts it last.
 pub struct Client(pub ClientInfo);
 
 impl FromRequestParts<AppState> for Client {
@@ -72,11 +74,14 @@ impl FromRequestParts<AppState> for Client {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(a)| a.ip().to_string())
             .unwrap_or_default();
-        let forwarded = parts
+        let forwarded: Vec<&str> = parts
             .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        let ip = client_ip(&peer, forwarded, &state.config.server.trusted_proxies);
+            .get_all("x-forwarded-for")
+            .iter()
+            // Not text: still a line, holding no address.
+            .map(|v| v.to_str().unwrap_or("?"))
+            .collect();
+        let ip = client_ip(&peer, &forwarded, &state.config.server.trusted_proxies);
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -94,23 +99,28 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
-/// The client address given the TCP peer, an `X-Forwarded-For` value and trusted proxies.
-pub fn client_ip(peer: &str, forwarded: Option<&str>, trusted: &[String]) -> String {
+/// The client address given the TCP peer, the lines of `X-Forwarded-For` in the order
+/// they came (read as one comma-separated list) and the trusted proxies. The client is the
+/// rightmost entry that is not a trusted proxy; if that entry is no address (`unknown`, a
+/// port, empty, a line that is not text), the peer is: an entry left of it was written by someone
+/// no trusted proxy vouches for.
+pub fn client_ip(peer: &str, forwarded: &[&str], trusted: &[String]) -> String {
     let is_trusted = |ip: &str| trusted.iter().any(|t| t == ip);
-    let Some(list) = forwarded.filter(|_| is_trusted(peer)) else {
+    if !is_trusted(peer) {
         return peer.to_string();
-    };
-    let hops: Vec<&str> = list
-        .split(',')
+    }
+    let hops: Vec<&str> = forwarded
+        .iter()
+        .flat_map(|line| line.split(','))
         .map(str::trim)
-        .filter(|h| h.parse::<std::net::IpAddr>().is_ok())
         .collect();
-    hops.iter()
-        .rev()
-        .find(|h| !is_trusted(h))
-        .or(hops.first())
-        .map(|h| h.to_string())
-        .unwrap_or_else(|| peer.to_string())
+    let is_ip = |h: &str| h.parse::<std::net::IpAddr>().is_ok();
+    match hops.iter().rev().find(|h| !is_trusted(h)) {
+        Some(h) => Some(*h).filter(|h| is_ip(h)),
+        // Only trusted proxies: the first of them is where the request began.
+        None => hops.first().copied().filter(|h| is_ip(h)),
+    }
+    .map_or_else(|| peer.to_string(), str::to_string)
 }
 
 /// The session cookie: HttpOnly, SameSite=Lax (a redirect back from the portal must carry
@@ -263,6 +273,74 @@ fn own_origin(url: &str) -> Option<String> {
     Some(u.origin().ascii_serialization())
 }
 
+/// Marks an answer under `/api/` that is deliberately not the JSON error body: forward-auth
+/// answers proxies in their own terms (an empty 403, a plain 401), as the document says.
+#[derive(Clone, Copy, Debug)]
+pub struct ProxyAnswer;
+
+/// Every error answer under `/api/` is the API's error body. Handlers answer with
+/// `AppError`; what refuses a request before a handler runs (the router's 404 and 405,
+/// axum's `Path`, `Query` and body rejections: a path parameter that decodes to invalid
+/// UTF-8, a query that does not parse) answers plain text, which is rewritten here with
+/// its status, its headers (`Allow`) and, for a 400, its message.
+pub async fn api_error_body(
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let response = next.run(req).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error())
+        || json
+        || response.extensions().get::<ProxyAnswer>().is_some()
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let error = match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
+            let text = axum::body::to_bytes(body, 2048).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&text).trim().to_string();
+            AppError::BadRequest(if text.is_empty() {
+                "bad request".into()
+            } else {
+                text
+            })
+        }
+        StatusCode::UNAUTHORIZED => AppError::Unauthorized,
+        StatusCode::FORBIDDEN => AppError::Forbidden,
+        StatusCode::NOT_FOUND => AppError::NotFound("route".into()),
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType,
+        StatusCode::SERVICE_UNAVAILABLE => {
+            AppError::Unavailable(anyhow::anyhow!("a plain 503 answer under /api/"))
+        }
+        s if s.is_client_error() => {
+            AppError::BadRequest(s.canonical_reason().unwrap_or("bad request").to_lowercase())
+        }
+        _ => AppError::Internal(anyhow::anyhow!("a plain {status} answer under /api/")),
+    };
+    let mut rewritten = error.into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().append(name, value.clone());
+        }
+    }
+    // An unexpected 4xx keeps its status: only its body is the error body's.
+    if status.is_client_error() && status != StatusCode::UNPROCESSABLE_ENTITY {
+        *rewritten.status_mut() = status;
+    }
+    rewritten
+}
+
 /// A fully authenticated session (401 otherwise).
 pub struct AuthSession(pub Session, pub String);
 
@@ -318,7 +396,7 @@ mod tests {
             header in ".{0,80}",
         ) {
             let trusted = vec!["127.0.0.1".to_string()];
-            proptest::prop_assert_eq!(client_ip(&peer, Some(&header), &trusted), peer);
+            proptest::prop_assert_eq!(client_ip(&peer, &[&header], &trusted), peer);
         }
 
         #[test]
@@ -326,7 +404,7 @@ mod tests {
             header in "[0-9., a-z:]{0,60}",
         ) {
             let trusted = vec!["127.0.0.1".to_string()];
-            let ip = client_ip("127.0.0.1", Some(&header), &trusted);
+            let ip = client_ip("127.0.0.1", &[&header], &trusted);
             proptest::prop_assert!(
                 ip == "127.0.0.1" || header.split(',').any(|h| h.trim() == ip),
                 "{} from {:?}", ip, header
@@ -339,27 +417,42 @@ mod tests {
     fn forwarded_for_only_from_trusted_proxies() {
         let trusted = vec!["127.0.0.1".to_string(), "10.0.0.2".to_string()];
         assert_eq!(
-            client_ip("203.0.113.9", Some("1.2.3.4"), &trusted),
+            client_ip("203.0.113.9", &["1.2.3.4"], &trusted),
             "203.0.113.9",
             "untrusted peer: header ignored"
         );
         assert_eq!(
-            client_ip("127.0.0.1", Some("198.51.100.7"), &trusted),
+            client_ip("127.0.0.1", &["198.51.100.7"], &trusted),
             "198.51.100.7"
         );
         assert_eq!(
-            client_ip(
-                "127.0.0.1",
-                Some("6.6.6.6, 198.51.100.7, 10.0.0.2"),
-                &trusted
-            ),
+            client_ip("127.0.0.1", &["6.6.6.6, 198.51.100.7, 10.0.0.2"], &trusted),
             "198.51.100.7",
             "rightmost untrusted"
         );
-        assert_eq!(client_ip("127.0.0.1", None, &trusted), "127.0.0.1");
-        assert_eq!(
-            client_ip("127.0.0.1", Some("garbage"), &trusted),
-            "127.0.0.1"
-        );
+        assert_eq!(client_ip("127.0.0.1", &[], &trusted), "127.0.0.1");
+        assert_eq!(client_ip("127.0.0.1", &["garbage"], &trusted), "127.0.0.1");
+    }
+
+    /// Issue 16, defect 4: a proxy that adds its own line after the client's (HAProxy's
+    /// `option forwardfor`): every line counts, in order.
+    #[test]
+    fn defect_16_4_every_line_of_x_forwarded_for_counts() {
+        let trusted = vec!["127.0.0.1".to_string(), "10.0.0.2".to_string()];
+        for (lines, want) in [
+            (&["6.6.6.6", "198.51.100.7"][..], "198.51.100.7"),
+            (&["6.6.6.6, 7.7.7.7", "198.51.100.7"], "198.51.100.7"),
+            (&["6.6.6.6", "198.51.100.7, 10.0.0.2"], "198.51.100.7"),
+            (&["6.6.6.6", "198.51.100.7", "10.0.0.2"], "198.51.100.7"),
+            (&["198.51.100.7", "10.0.0.2"], "198.51.100.7"),
+            (&["10.0.0.2", "10.0.0.2"], "10.0.0.2"),
+            // The entry a trusted proxy wrote is no address: nobody vouches for 6.6.6.6.
+            (&["6.6.6.6", "unknown"], "127.0.0.1"),
+            (&["6.6.6.6", "?"], "127.0.0.1"),
+            (&["6.6.6.6", "198.51.100.7:4711"], "127.0.0.1"),
+            (&["6.6.6.6", ""], "127.0.0.1"),
+        ] {
+            assert_eq!(client_ip("127.0.0.1", lines, &trusted), want, "{lines:?}");
+        }
     }
 }

@@ -41,7 +41,11 @@ pub const BASIC: &str = "basic";
             is stable; each operation lists the codes it can answer with, by status. State-changing \
             requests (except forward-auth and the client login flow) must send \
             `Content-Type: application/json` or an `X-Requested-With` header, from twofold's own \
-            origin. A request that takes longer than 30 seconds is answered 408 with no body.",
+            origin. A request that takes longer than 30 seconds is answered 408 with no body.\n\n\
+            Requests refused before an operation runs get the same error body: a path under \
+            `/api/` that no route serves is 404 `not_found`, a method the path does not take is \
+            405 `method_not_allowed` (with `Allow`), and a path parameter or query that cannot be \
+            read (such as an escape that is not UTF-8) is 400 `bad_request`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
     modifiers(&SecuritySchemes),

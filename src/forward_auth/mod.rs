@@ -41,6 +41,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(doc::any_method(routes!(traefik), any(traefik)))
         .routes(doc::any_method(routes!(caddy), any(caddy)))
         .routes(doc::any_method(routes!(retired), any(retired)))
+        .layer(axum::middleware::map_response(mark_proxy_answer))
+}
+
+/// The answers here are for proxies, in the shapes the document gives them (an empty 403,
+/// a plain 401 for nginx): `http::api_error_body` leaves them as they are.
+async fn mark_proxy_answer(mut r: Response) -> Response {
+    r.extensions_mut().insert(crate::http::ProxyAnswer);
+    r
 }
 
 /// Which proxy is asking: it decides which headers are read and how a browser is sent to
@@ -74,10 +82,30 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct BadTarget(&'static str);
 
+/// A header the proxy sets, `None` when absent or empty. Sent twice it is refused rather
+/// than read one way: a proxy that adds its line instead of replacing the client's leaves
+/// two, and which one the proxy meant cannot be told. A value that is not text is refused
+/// too, rather than taken as absent (a missing `X-Forwarded-Uri` means `/`).
+fn proxy_header<'a>(h: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, BadTarget> {
+    let mut lines = h.get_all(name).iter();
+    let Some(value) = lines.next() else {
+        return Ok(None);
+    };
+    if lines.next().is_some() {
+        return Err(BadTarget(
+            "a header of the proxy (X-Original-*, X-Forwarded-*) came more than once",
+        ));
+    }
+    let value = value.to_str().map_err(|_| {
+        BadTarget("a header of the proxy (X-Original-*, X-Forwarded-*) is not plain text")
+    })?;
+    Ok(Some(value).filter(|v| !v.is_empty()))
+}
+
 impl Target {
     /// nginx: `X-Original-URL` (`$scheme://$host$request_uri`) and `X-Original-Method`.
     pub fn from_nginx(h: &HeaderMap) -> Result<Target, BadTarget> {
-        let url = header(h, "x-original-url").ok_or(BadTarget(
+        let url = proxy_header(h, "x-original-url")?.ok_or(BadTarget(
             "the nginx endpoint needs X-Original-URL ($scheme://$host$request_uri)",
         ))?;
         let (scheme, rest) = url
@@ -87,7 +115,7 @@ impl Target {
         let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, target) = rest.split_at(split);
         Self::build(
-            header(h, "x-original-method"),
+            proxy_header(h, "x-original-method")?,
             scheme,
             authority,
             target,
@@ -97,16 +125,16 @@ impl Target {
 
     /// Traefik and Caddy: `X-Forwarded-Method/-Proto/-Host/-Uri`.
     pub fn from_forwarded(h: &HeaderMap) -> Result<Target, BadTarget> {
-        let proto = header(h, "x-forwarded-proto").unwrap_or("https");
+        let proto = proxy_header(h, "x-forwarded-proto")?.unwrap_or("https");
         if !matches!(proto, "http" | "https") {
             return Err(BadTarget("X-Forwarded-Proto must be http or https"));
         }
-        let host = header(h, "x-forwarded-host").ok_or(BadTarget(
+        let host = proxy_header(h, "x-forwarded-host")?.ok_or(BadTarget(
             "the Traefik/Caddy endpoint needs X-Forwarded-Host and X-Forwarded-Uri",
         ))?;
-        let uri = header(h, "x-forwarded-uri").unwrap_or("/");
+        let uri = proxy_header(h, "x-forwarded-uri")?.unwrap_or("/");
         Self::build(
-            header(h, "x-forwarded-method"),
+            proxy_header(h, "x-forwarded-method")?,
             proto,
             host,
             uri,
@@ -537,6 +565,48 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// Issue 16, defect 4: a repeated header of the proxy is refused, not read one way.
+    #[test]
+    fn defect_16_4_a_repeated_proxy_header_is_refused() {
+        let nginx = [
+            ("x-original-url", "https://files.example.org/public/x"),
+            ("x-original-method", "GET"),
+        ];
+        let forwarded = [
+            ("x-forwarded-method", "GET"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "files.example.org"),
+            ("x-forwarded-uri", "/public/x"),
+        ];
+        let with_twice = |pairs: &[(&'static str, &'static str)], twice: &str| {
+            let mut h = headers(pairs);
+            let (name, value) = pairs.iter().find(|(n, _)| *n == twice).unwrap();
+            h.append(*name, HeaderValue::from_static(value));
+            h
+        };
+        assert!(Target::from_nginx(&headers(&nginx)).is_ok());
+        assert!(Target::from_forwarded(&headers(&forwarded)).is_ok());
+        for (name, _) in nginx {
+            assert!(
+                Target::from_nginx(&with_twice(&nginx, name)).is_err(),
+                "{name}"
+            );
+        }
+        for (name, _) in forwarded {
+            assert!(
+                Target::from_forwarded(&with_twice(&forwarded, name)).is_err(),
+                "{name}"
+            );
+        }
+        // Not text: refused, not read as a missing X-Forwarded-Uri (which means `/`).
+        let mut h = headers(&forwarded[..3]);
+        h.insert(
+            "x-forwarded-uri",
+            HeaderValue::from_bytes(b"/deny/\xc3\xa9").unwrap(),
+        );
+        assert!(Target::from_forwarded(&h).is_err());
     }
 
     #[test]

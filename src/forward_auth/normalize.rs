@@ -13,16 +13,23 @@ pub enum NormalPath {
     Clear(String),
     /// An encoded `/` or `\`, a raw `\`, NUL or another control byte, invalid UTF-8, an
     /// escape left after one decoding (double encoding), a broken escape, a `;` (servlet
-    /// containers drop `;params`: `/deny;x/a` is `/deny/a` to them, not to nginx), or no
-    /// leading `/`: a backend may read it as another path, so it gets the strictest
-    /// outcome.
+    /// containers drop `;params`: `/deny;x/a` is `/deny/a` to them, not to nginx), a raw
+    /// `#` or space, a `?` or `#` that decoding produced (see [`path`]), or no leading
+    /// `/`: a backend may read it as another path, so it gets the strictest outcome.
     Ambiguous,
 }
 
-/// The path part of a request target (everything before `?` or `#`), normalized.
+/// The path part of a request target (everything before the first `?`, which every reader
+/// cuts at), normalized.
+///
+/// What one reader cuts at and another keeps is ambiguous rather than cut: nginx takes a
+/// raw `#` in the request line and passes the whole target on, so `/public#/../deny/x` is
+/// `/public` to a URL library and `/deny/x` to a backend that gives `#` no meaning; a
+/// request line is split at spaces; and a backend that decodes the whole target before
+/// splitting off the query cuts at a `%3F` or `%23`, which nginx decodes into the path.
 pub fn path(raw: &str) -> NormalPath {
-    let raw = raw.split(['?', '#']).next().unwrap_or_default();
-    if !raw.starts_with('/') {
+    let raw = raw.split('?').next().unwrap_or_default();
+    if !raw.starts_with('/') || raw.contains(['#', ' ']) {
         return NormalPath::Ambiguous;
     }
     let Some(decoded) = decode_once(raw) else {
@@ -34,7 +41,7 @@ pub fn path(raw: &str) -> NormalPath {
     if decoded.contains('\\')
         || decoded.chars().any(char::is_control)
         || has_escape(&decoded)
-        || decoded.contains(';')
+        || decoded.contains([';', '?', '#'])
     {
         return NormalPath::Ambiguous;
     }

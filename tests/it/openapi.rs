@@ -126,10 +126,12 @@ async fn every_route_in_the_code_is_documented_and_every_documented_route_is_ser
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let reaches_a_handler = |status: StatusCode, content_type: Option<String>| {
-        let json = content_type.is_some_and(|c| c.starts_with("application/json"));
-        // The router's 404 has no JSON body; a handler's "not found" is an API error.
-        status != StatusCode::METHOD_NOT_ALLOWED && (status != StatusCode::NOT_FOUND || json)
+    let reaches_a_handler = |status: StatusCode, body: String| {
+        // The router's 404 says "route not found"; a handler's names what it did not find.
+        let message =
+            serde_json::from_str::<Value>(&body).unwrap_or_default()["error"]["message"].clone();
+        status != StatusCode::METHOD_NOT_ALLOWED
+            && (status != StatusCode::NOT_FOUND || message != "route not found")
     };
     let probe = |method: &str, path: &str| {
         let url = server.url(&path.replace('{', "probe-").replace('}', ""));
@@ -148,11 +150,7 @@ async fn every_route_in_the_code_is_documented_and_every_documented_route_is_ser
                 .send()
                 .await
                 .unwrap();
-            let ct = r
-                .headers()
-                .get("content-type")
-                .map(|v| v.to_str().unwrap().to_string());
-            (r.status(), ct)
+            (r.status(), r.text().await.unwrap())
         }
     };
     let (status, ct) = probe("get", "/api/v1/not-a-route").await;
@@ -264,8 +262,14 @@ async fn every_documented_error_code_is_one_the_code_produces() {
         }
     }
     // Every code the API can answer with appears somewhere (none is left undocumented).
+    // The router's own refusal of a method is described once, in the document's info.
+    let info = doc["info"]["description"].as_str().unwrap();
     for code in mapping.keys() {
-        assert!(named.contains(*code), "{code} is documented nowhere");
+        let in_info = *code == "method_not_allowed" && info.contains("405 `method_not_allowed`");
+        assert!(
+            named.contains(*code) || in_info,
+            "{code} is documented nowhere"
+        );
     }
 
     // The shape is the one the server sends.
@@ -367,5 +371,204 @@ async fn the_document_is_served_to_anyone_as_openapi_3_1() {
     assert_eq!(
         doc["paths"]["/api/v1/me"]["get"]["security"],
         serde_json::json!([{"session": []}, {"basic": []}])
+    );
+}
+
+/// One request of the walk below, and what came back.
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: String,
+}
+
+async fn ask(
+    http: &reqwest::Client,
+    method: &str,
+    url: String,
+    content_type: Option<&str>,
+    body: &'static str,
+) -> Answer {
+    let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+    let mut req = http
+        .request(method, url)
+        .header("x-requested-with", "openapi-test")
+        .body(body);
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    let r = req.send().await.unwrap();
+    Answer {
+        status: r.status(),
+        content_type: r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default(),
+        body: r.text().await.unwrap(),
+    }
+}
+
+/// An error answer under `/api/` is the API's error body, unless the document says this
+/// operation answers this status with another content type (forward-auth's plain answers
+/// to proxies, the retired endpoint).
+fn assert_api_error(doc: &Value, op: Option<&Value>, what: &str, a: &Answer) {
+    if a.status.as_u16() < 400 {
+        return;
+    }
+    if let Some(content) = op.and_then(|op| op["responses"].get(a.status.as_str()))
+        && let Some(content) = resolve(doc, content)["content"].as_object()
+        && content
+            .keys()
+            .any(|ct| ct != "application/json" && a.content_type.starts_with(ct.as_str()))
+    {
+        return;
+    }
+    assert!(
+        a.content_type.starts_with("application/json"),
+        "{what}: {} with content type {:?}: {:?}",
+        a.status,
+        a.content_type,
+        a.body
+    );
+    let body: Value = serde_json::from_str(&a.body)
+        .unwrap_or_else(|e| panic!("{what}: {} body is no JSON ({e}): {:?}", a.status, a.body));
+    assert!(
+        body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+        "{what}: {} is not the error body: {body}",
+        a.status
+    );
+}
+
+/// Issue 16, defect 7: every answer under `/api/` is the documented error body, also when
+/// axum's extractors or router refuse the request before a handler runs. Every operation of
+/// the document is asked with each path parameter an invalid UTF-8 escape, with a method it
+/// does not have, with an invalid query, and with a malformed JSON body (with and without
+/// its content type); unknown routes too. Once without credentials and once as a signed-in
+/// administrator, so that the extractors behind authentication run as well.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_16_7_every_api_error_is_the_error_body() {
+    let (_db, server, doc) = served().await;
+    let admin = crate::common::browser();
+    let password = crate::common::bootstrap_password(&server);
+    let stage = crate::common::api_login(&admin, &server, "admin", &password).await;
+    assert_eq!(
+        stage["stage"], "authenticated",
+        "the walk needs a signed-in admin"
+    );
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut refused_methods = 0;
+    let mut refused_parameters = BTreeMap::new();
+    for (who, http) in [("anonymous", &anon), ("admin", &admin)] {
+        for (path, method, op) in operations(&doc) {
+            if !path.starts_with("/api/") {
+                continue;
+            }
+            // A bodiless action (log out…) may end the session: sign in again.
+            if who == "admin"
+                && admin
+                    .get(server.url("/api/v1/session"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    != StatusCode::OK
+            {
+                crate::common::api_login(&admin, &server, "admin", &password).await;
+            }
+            let with = |value: &str| {
+                let mut p = path.clone();
+                while let (Some(a), Some(b)) = (p.find('{'), p.find('}')) {
+                    p.replace_range(a..=b, value);
+                }
+                server.url(&p)
+            };
+            let query: Vec<String> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| resolve(&doc, p))
+                .filter(|p| p["in"] == "query")
+                .map(|p| format!("{}=%ff", p["name"].as_str().unwrap()))
+                .chain(["limit=-x".to_string(), "since=x".to_string()])
+                .collect();
+            let query = format!("?{}", query.join("&"));
+            let json = Some("application/json");
+            let probes = [
+                ("%ff in each path parameter", with("%ff"), json, "{}"),
+                (
+                    "an invalid query",
+                    format!("{}{query}", with("probe")),
+                    json,
+                    "{}",
+                ),
+                ("a malformed JSON body", with("probe"), json, "{"),
+                ("a JSON body of the wrong shape", with("probe"), json, "[1]"),
+                ("a body without its content type", with("probe"), None, "{"),
+                (
+                    "a body of another type",
+                    with("probe"),
+                    Some("text/plain"),
+                    "{",
+                ),
+            ];
+            for (what, url, ct, body) in probes {
+                let a = ask(http, &method, url, ct, body).await;
+                if what.starts_with("%ff") && path.contains('{') && a.status == 400 {
+                    *refused_parameters.entry(who).or_insert(0) += 1;
+                }
+                let what = format!("{who}: {method} {path} with {what}");
+                assert_api_error(&doc, Some(&op), &what, &a);
+            }
+            let documented = doc["paths"][&path].as_object().unwrap();
+            if let Some(wrong) = ["patch", "put", "delete", "post", "get"]
+                .into_iter()
+                .find(|m| !documented.contains_key(*m))
+            {
+                let a = ask(http, wrong, with("probe"), json, "{}").await;
+                let what = format!("{who}: {wrong} {path} (not documented)");
+                // Forward-auth answers any method (nginx asks with the checked request's),
+                // in the shapes documented for GET.
+                assert_api_error(&doc, Some(&op), &what, &a);
+                if a.status == StatusCode::METHOD_NOT_ALLOWED {
+                    refused_methods += 1;
+                }
+            }
+        }
+        for (method, path) in [
+            ("get", "/api/v1/not-a-route"),
+            ("post", "/api/v1/not-a-route"),
+            ("get", "/api/"),
+            ("get", "/api/v2/me"),
+            ("get", "/api/v1/2fa/%ff"),
+            ("delete", "/api/v1/sessions/%ff/x"),
+        ] {
+            let a = ask(
+                http,
+                method,
+                server.url(path),
+                Some("application/json"),
+                "{}",
+            )
+            .await;
+            assert_eq!(a.status, StatusCode::NOT_FOUND, "{who}: {method} {path}");
+            assert_api_error(&doc, None, &format!("{who}: {method} {path}"), &a);
+        }
+    }
+    assert!(
+        refused_methods > 10,
+        "the walk should meet 405s: {refused_methods}"
+    );
+    // Signed in, every operation with a path parameter gets as far as reading it.
+    let with_parameters = operations(&doc)
+        .iter()
+        .filter(|(p, _, _)| p.starts_with("/api/") && p.contains('{'))
+        .count();
+    assert_eq!(
+        refused_parameters.get("admin"),
+        Some(&with_parameters),
+        "{refused_parameters:?}"
     );
 }

@@ -53,6 +53,30 @@ fn ambiguous_spellings_are_flagged() {
     }
 }
 
+/// Issue 16, defect 3: nginx takes a raw `#` in the request line and passes the whole
+/// target on, so `/public#/../deny/x` is `/deny/x` to a backend that gives `#` no meaning.
+/// Whatever one reader cuts and another keeps is ambiguous.
+#[test]
+fn defect_16_3_what_one_reader_cuts_and_another_keeps_is_ambiguous() {
+    for raw in [
+        "/public#/../deny/x",
+        "/public#",
+        "/public/#/../../deny",
+        "/public#?/../deny",
+        "/public%23/../deny/x",
+        "/public%3f/../deny/x",
+        "/public%3F/x",
+        "/public /../deny/x",
+        "/public\t/../deny",
+        "/public\u{7f}/x",
+    ] {
+        assert_eq!(path(raw), NormalPath::Ambiguous, "{raw:?}");
+    }
+    // The query is cut by every reader: what follows `?` is no path, `#` included.
+    assert_eq!(path("/public/a?x=#/../deny"), clear("/public/a"));
+    assert_eq!(path("/public/a?x=/../deny"), clear("/public/a"));
+}
+
 #[test]
 fn hosts_lose_case_port_and_trailing_dot() {
     for (raw, want) in [
@@ -86,8 +110,13 @@ fn prefixes_match_on_segment_boundaries() {
     assert!(within("/anything", "/"));
 }
 
-/// The ways a backend may read a path: decoded once (nginx), decoded twice, with `\` as
-/// `/` (Windows, some frameworks), with `;params` dropped (servlet containers).
+/// The ways a backend may read a request target: the query cut off at the first `?` (by
+/// every reader), then the path decoded once (nginx), decoded twice, with `\` as `/`
+/// (Windows, some frameworks), with `;params` dropped (servlet containers); with the rest
+/// cut at a raw `#` (a fragment, as a URL library reads it) or kept (nginx passes a raw
+/// `#` on; a backend that gives it no meaning resolves what follows); cut at a raw space
+/// (a request line split on spaces) or kept; and cut again at a `?` or `#` that decoding
+/// produced (a reader that decodes the whole target before splitting it).
 fn readings(raw: &str) -> Vec<String> {
     fn lenient_decode(s: &str) -> String {
         let b = s.as_bytes();
@@ -107,18 +136,30 @@ fn readings(raw: &str) -> Vec<String> {
         }
         String::from_utf8_lossy(&out).into_owned()
     }
-    let once = lenient_decode(raw);
-    let twice = lenient_decode(&once);
+    let cut = |s: &str, at: &[char]| s.split(at).next().unwrap_or_default().to_string();
+    let raw = cut(raw, &['?']);
     let mut out = Vec::new();
-    for s in [once, twice] {
-        let slashes = s.replace('\\', "/");
-        let no_params: String = slashes
-            .split('/')
-            .map(|seg| seg.split(';').next().unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join("/");
-        for v in [s, slashes, no_params] {
-            out.push(remove_dot_segments(&v));
+    for target in [
+        raw.clone(),
+        cut(&raw, &['#']),
+        cut(&raw, &[' ']),
+        cut(&raw, &['#', ' ']),
+    ] {
+        let once = lenient_decode(&target);
+        let twice = lenient_decode(&once);
+        for s in [once, twice] {
+            let split_again = cut(&s, &['?', '#']);
+            for s in [s, split_again] {
+                let slashes = s.replace('\\', "/");
+                let no_params: String = slashes
+                    .split('/')
+                    .map(|seg| seg.split(';').next().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                for v in [s, slashes, no_params] {
+                    out.push(remove_dot_segments(&v));
+                }
+            }
         }
     }
     out
@@ -140,7 +181,11 @@ fn segment() -> impl Strategy<Value = String> {
         Just("%5c".to_string()),
         Just("".to_string()),
         Just("public-admin".to_string()),
-        "[a-z%.;\\\\]{0,6}",
+        Just("#".to_string()),
+        Just("%23".to_string()),
+        Just("%3f".to_string()),
+        Just("x y".to_string()),
+        "[a-z%.;#? \\\\]{0,6}",
     ]
 }
 
@@ -152,8 +197,9 @@ proptest! {
     #[test]
     fn normalizing_twice_changes_nothing(raw in raw_path()) {
         if let NormalPath::Clear(once) = path(&raw) {
-            // The normalized form has no escapes left, so it reads the same again.
-            prop_assert_eq!(path(&once), NormalPath::Clear(once.clone()));
+            // The normalized form has no escapes left, so it reads the same again, once its
+            // spaces (a raw one is ambiguous: a request line splits on it) are escaped.
+            prop_assert_eq!(path(&once.replace(' ', "%20")), NormalPath::Clear(once.clone()));
         }
     }
 

@@ -356,3 +356,100 @@ async fn passkey_starts_are_limited_per_address() {
     let rows = crate::common::sql_count(&db, "SELECT COUNT(*) FROM ceremonies").await;
     assert_eq!(rows, 60, "a refused start stores nothing");
 }
+
+/// Issue 16, defect 4: a proxy that adds its own `X-Forwarded-For` line (HAProxy's
+/// `option forwardfor`) after the client's own line. Every line counts, in order, so the
+/// rightmost address the trusted proxy was not is the client's, not the one it wrote.
+/// And forward-auth refuses a repeated header of its proxy rather than pick one line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_16_4_every_line_of_a_forwarded_header_counts() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.add_user("alice", "password-a");
+    let config = crate::common::config_file(&db, super::RULES);
+    let server = Server::start_with(
+        &db,
+        &[
+            ("TWOFOLD_CONFIG", config.as_str()),
+            ("TWOFOLD_SERVER_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    )
+    .await;
+    let http = browser();
+    let r = http
+        .post(server.url("/api/v1/login"))
+        .header("x-forwarded-for", "6.6.6.6")
+        .header("x-forwarded-for", "198.51.100.7")
+        .json(&json!({"uid": "alice", "password": "password-a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let devices: Value = http
+        .get(server.url("/api/v1/devices"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        devices["sessions"][0]["ip"], "198.51.100.7",
+        "the address the client wrote in its own line was believed"
+    );
+
+    // Forward-auth: a second line of a header the proxy sets is refused, whichever comes
+    // first.
+    let anon = reqwest::Client::new();
+    for (name, first, second) in [
+        ("x-forwarded-uri", "/public/x", "/deny/x"),
+        (
+            "x-forwarded-host",
+            "files.example.test",
+            "closed.example.test",
+        ),
+    ] {
+        let mut req = anon
+            .get(server.url("/api/v1/forward-auth/traefik"))
+            .header("x-forwarded-method", "GET")
+            .header("x-forwarded-proto", "https");
+        for h in ["x-forwarded-uri", "x-forwarded-host"] {
+            if h != name {
+                req = req.header(
+                    h,
+                    if h == "x-forwarded-uri" {
+                        "/public/x"
+                    } else {
+                        "files.example.test"
+                    },
+                );
+            }
+        }
+        let r = req
+            .header(name, first)
+            .header(name, second)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "two {name} lines");
+    }
+    let r = super::traefik(&anon, &server, "files.example.test", "/public/x")
+        .header("x-forwarded-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "two X-Forwarded-Method lines");
+    let r = anon
+        .get(server.url("/api/v1/forward-auth/nginx"))
+        .header("x-original-url", "https://files.example.test/public/x")
+        .header("x-original-url", "https://files.example.test/deny/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "two X-Original-URL lines");
+    // Sanity: one line each is a decision.
+    let r = super::traefik(&anon, &server, "files.example.test", "/public/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
