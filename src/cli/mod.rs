@@ -120,6 +120,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// What an admin must know after a change that ends someone's access: a running server
+/// on PostgreSQL hears of it at once (NOTIFY); one on SQLite reads the change log every
+/// [`crate::notify::SQLITE_POLL`], so for that long it may still let the old session or
+/// password in.
+pub(crate) fn applies_note(config: &Config) -> String {
+    if config.database_url().starts_with("sqlite") {
+        format!(
+            "A running server on this database applies it within {} ms.",
+            crate::notify::SQLITE_POLL.as_millis()
+        )
+    } else {
+        "Running servers apply it at once.".to_string()
+    }
+}
+
 pub(crate) fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
     let (config, report) =
         Config::load(path, std::env::vars(), &crate::providers::config_sections())?;

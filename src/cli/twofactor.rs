@@ -127,7 +127,10 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
             state.accounts.get(uid.as_ref()).await?;
             tf.admin_disable(uid.as_ref(), &provider, &Actor::cli(), now())
                 .await?;
-            println!("Two-factor provider {provider} disabled for user {uid}.");
+            println!(
+                "Two-factor provider {provider} disabled for user {uid}; their sessions were ended. {}",
+                super::applies_note(&state.config)
+            );
         }
         TwoFactorCommand::Cleanup { provider, yes } => {
             if provider.trim().is_empty() {

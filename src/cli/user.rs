@@ -64,7 +64,8 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
     let hasher = PasswordHasher::new(&config.password)?;
     let accounts = Accounts::new(store.clone(), hasher, config.password.min_length);
     let audit = crate::audit::Audit::new(store.clone(), config.log.audit_stdout);
-    let result = dispatch(cmd, &store, &accounts, &audit).await;
+    let note = super::applies_note(config);
+    let result = dispatch(cmd, &store, &accounts, &audit, &note).await;
     store.close().await;
     result
 }
@@ -74,6 +75,8 @@ async fn dispatch(
     store: &Store,
     accounts: &Accounts,
     audit: &crate::audit::Audit,
+    // When a running server applies a change that ends someone's access.
+    note: &str,
 ) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Add {
@@ -164,7 +167,7 @@ async fn dispatch(
                 bail!("not deleted: not confirmed");
             }
             store.delete_user(uid.as_ref()).await?;
-            println!("deleted user {uid}");
+            println!("deleted user {uid}. {}", note);
         }
         UserCommand::Passwd {
             uid,
@@ -189,8 +192,8 @@ async fn dispatch(
                 )
                 .await?;
             println!(
-                "password of {uid} changed; ended {} sessions, revoked {} app passwords and {} pending client logins",
-                revoked.sessions, revoked.app_passwords, revoked.client_logins
+                "password of {uid} changed; ended {} sessions, revoked {} app passwords and {} pending client logins. {}",
+                revoked.sessions, revoked.app_passwords, revoked.client_logins, note
             );
         }
         UserCommand::Enable { uid } => {
@@ -199,7 +202,7 @@ async fn dispatch(
         }
         UserCommand::Disable { uid } => {
             accounts.set_enabled(uid.as_ref(), false).await?;
-            println!("user {uid} disabled; their sessions were ended");
+            println!("user {uid} disabled; their sessions were ended. {}", note);
         }
     }
     Ok(())

@@ -254,7 +254,15 @@ async fn defect_16_8_a_login_racing_a_disable_makes_no_session(backend: Backend)
     let db = TestDb::new(backend).await;
     db.add_user("alice", "password-a");
     db.add_user("bob", "password-b");
-    assert!(db.cli(&["user", "disable", "alice"], "").status.success());
+    let out = db.cli(&["user", "disable", "alice"], "");
+    assert!(out.status.success());
+    // The CLI says when a running server applies it (SQLite: the change-log poll).
+    let said = crate::common::text(&out.stdout);
+    let expected = match backend {
+        Backend::Sqlite => "within 100 ms",
+        Backend::Postgres => "at once",
+    };
+    assert!(said.contains(expected), "{said}");
     let store = db.store().await;
     let row = |uid: &str| twofold::store::SessionRow {
         id: format!("s-{uid}"),
