@@ -129,7 +129,7 @@ pub fn buckets(what: &'static str, uid: &str, ip: &str, device: Option<&str>) ->
     }
     vec![
         Bucket {
-            key: format!("{what}:ip:{ip}"),
+            key: format!("{what}:ip:{}", address_key(ip)),
             limits: ADDRESS,
             cleared_by_success: false,
             target: uid.clone(),
@@ -164,9 +164,30 @@ pub const SIGN_IN_STARTS: Limits = Limits {
 };
 
 /// A bucket per client IP only, for actions that cost the server (not secrets).
+/// The part of a client address that one client controls: an IPv4 address, or the
+/// /64 prefix of an IPv6 address (a home or a server gets a whole /64: counting each of
+/// its 2^64 addresses apart would give one client that many fresh buckets). IPv4-mapped
+/// IPv6 addresses count as the IPv4 address; anything unparsable is kept as it is.
+pub fn address_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & (u128::MAX << (128 - IPV6_PREFIX));
+                format!("{}/{IPV6_PREFIX}", std::net::Ipv6Addr::from(prefix))
+            }
+        },
+        Err(_) => ip.to_string(),
+    }
+}
+
+/// The IPv6 prefix length one client is assumed to hold (RFC 6177: a /64 at least).
+pub const IPV6_PREFIX: u32 = 64;
+
 pub fn ip_bucket(what: &'static str, ip: &str, limits: Limits) -> Vec<Bucket> {
     vec![Bucket {
-        key: format!("{what}:ip:{ip}"),
+        key: format!("{what}:ip:{}", address_key(ip)),
         limits,
         cleared_by_success: false,
         target: String::new(),
@@ -312,6 +333,28 @@ impl Reservation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defect_24_2_ipv6_addresses_count_by_their_64_prefix() {
+        let a = buckets("password", "alice", "2001:db8:9:9::1", None);
+        let b = buckets("password", "alice", "2001:db8:9:9:ffff:1:2:30", None);
+        let other = buckets("password", "alice", "2001:db8:9:a::1", None);
+        let ip = |b: &[Bucket]| {
+            b.iter()
+                .find(|b| b.kind == "ip")
+                .map(|b| b.key.clone())
+                .unwrap()
+        };
+        assert_eq!(ip(&a), "password:ip:2001:db8:9:9::/64");
+        assert_eq!(ip(&a), ip(&b), "one /64, one bucket");
+        assert_ne!(ip(&a), ip(&other), "another /64");
+        assert_eq!(address_key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(
+            ip_bucket("flow", "2001:db8::5", FLOW_STARTS)[0].key,
+            "flow:ip:2001:db8::/64"
+        );
+    }
 
     /// Attempts at the given offsets from t = 1000 on an empty bucket: taken or the wait.
     fn run(limits: Limits, offsets: &[i64]) -> Vec<Result<i64, i64>> {
