@@ -39,6 +39,9 @@ pub enum Purpose {
     DeviceCookie,
     /// Names a passwordless sign-in in progress (its cookie → its ceremony row).
     SignInCeremony,
+    /// Stands for a user name nobody has in the audit trail (people type their password
+    /// into the name box by mistake: it must not be stored in the clear).
+    UnknownName,
 }
 
 impl Purpose {
@@ -52,6 +55,7 @@ impl Purpose {
             Purpose::TotpSecret => b"twofold/totp-secret/v1",
             Purpose::DeviceCookie => b"twofold/device-cookie/v1",
             Purpose::SignInCeremony => b"twofold/sign-in-ceremony/v1",
+            Purpose::UnknownName => b"twofold/unknown-name/v1",
         }
     }
 }

@@ -13,7 +13,8 @@ both!(
     every_api_route_has_its_row_and_keeps_it,
     defect_16_1_an_enrollment_belongs_to_the_session_that_began_it,
     defect_16_5_admin_changes_need_a_recent_sign_in,
-    defect_16_8_a_login_racing_a_disable_makes_no_session
+    defect_16_8_a_login_racing_a_disable_makes_no_session,
+    defect_24_8_an_unknown_user_name_is_not_stored_in_the_clear
 );
 
 async fn totp_active(db: &TestDb, uid: &str) -> bool {
@@ -463,4 +464,45 @@ async fn every_api_route_has_its_row_and_keeps_it(backend: Backend) {
         probed += 1;
     }
     assert!(probed > 30, "{probed} probes");
+}
+
+/// People type their password into the name box: a failed login for a name nobody has is
+/// recorded as `unknown:` and a keyed hash, never the typed text; a known user's failure
+/// names the user.
+async fn defect_24_8_an_unknown_user_name_is_not_stored_in_the_clear(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    for (uid, password) in [
+        ("Tr0ub4dor-secret", "x"),
+        ("Tr0ub4dor-secret", "y"),
+        ("alice", "wrong"),
+    ] {
+        let r = reqwest::Client::new()
+            .post(server.url("/api/v1/login"))
+            .json(&json!({"uid": uid, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let count = |q| sql_count(&db, q);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM audit_log WHERE target LIKE '%Tr0ub4dor%' OR detail LIKE '%Tr0ub4dor%' OR actor LIKE '%Tr0ub4dor%'").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM audit_log WHERE event = 'login_failed' AND target LIKE 'unknown:%'").await,
+        2
+    );
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT target) FROM audit_log WHERE target LIKE 'unknown:%'").await,
+        1,
+        "the same typo shows the same tag"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM audit_log WHERE event = 'login_failed' AND target = 'alice'")
+            .await,
+        1
+    );
 }
