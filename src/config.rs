@@ -565,6 +565,7 @@ fn apply_env(
             }
             continue;
         };
+        let raw_path = raw.clone();
         let text = if from_file {
             std::fs::read_to_string(&raw)
                 .map_err(|e| ConfigError::Env {
@@ -578,7 +579,13 @@ fn apply_env(
         };
         let value = convert(&text, default).map_err(|message| ConfigError::Env {
             var: var.clone(),
-            message,
+            // A file named by a _FILE variable holds a secret: say which file, never
+            // what is in it (the wrong file may be another secret).
+            message: if from_file {
+                format!("the file {raw_path} does not hold a valid value for this setting")
+            } else {
+                message
+            },
         })?;
         let entry = table
             .entry(section.clone())

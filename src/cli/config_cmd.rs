@@ -36,18 +36,35 @@ pub fn run(cmd: ConfigCommand, global: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
-/// Hides a password in a database URL.
+/// A database URL with every credential it can carry hidden: the password of the user
+/// part, and query parameters that hold one (`password`, `sslpassword`, …). A URL that
+/// does not parse is not shown at all (it may hold a password where we cannot find it).
 fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "(not shown: the URL does not parse)".to_string();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    let secret = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        k.contains("password") || k.contains("secret") || k.contains("token") || k == "pass"
+    };
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret(&k) {
+                    "***".to_string()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 #[cfg(test)]
@@ -60,5 +77,26 @@ mod tests {
         );
         assert_eq!(super::redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(super::redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn defect_24_6_every_credential_of_a_database_url_is_hidden() {
+        let shown = super::redact_url(
+            "postgres://u:pw@db.example.org:5433/tf?password=qsecret&sslmode=require&sslpassword=k%40ey",
+        );
+        assert!(
+            !shown.contains("qsecret") && !shown.contains("pw@") && !shown.contains("k%40ey"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("db.example.org:5433") && shown.contains("sslmode=require"),
+            "{shown}"
+        );
+        // An @ in the query does not move the host.
+        let shown = super::redact_url("postgres://u@db.example.org/tf?application_name=a@b");
+        assert!(
+            shown.starts_with("postgres://u@db.example.org/tf"),
+            "{shown}"
+        );
     }
 }

@@ -46,6 +46,24 @@ fn file_variant_reads_secret_from_file() {
 }
 
 #[test]
+fn defect_24_7_a_file_variable_never_echoes_the_file() {
+    let secret = file("notanumberSECRET\n");
+    let path = secret.path().to_str().unwrap().to_string();
+    let err = Config::load(
+        None,
+        env(&[("TWOFOLD_SESSION_REMEMBER_DAYS_FILE", &path)]),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(!err.contains("SECRET"), "{err}");
+    assert!(
+        err.contains("TWOFOLD_SESSION_REMEMBER_DAYS_FILE") && err.contains(&path),
+        "{err}"
+    );
+}
+
+#[test]
 fn unknown_key_in_file_is_an_error_naming_it() {
     let f = file("[server]\nlisen = \"127.0.0.1:9000\"\n");
     let err = Config::load(Some(f.path()), env(&[]), &[])
