@@ -123,6 +123,9 @@ pub struct SessionConfig {
     /// Removing a factor, new backup codes, a new app password or a password change need
     /// the user to have proved who they are within this many minutes.
     pub reauth_minutes: i64,
+    /// The most sessions one user keeps: a new sign-in past it ends the user's longest
+    /// idle ones (a script signing in over and over cannot make the table grow).
+    pub max_per_user: i64,
 }
 
 /// Forward-auth for reverse proxies. Rules are checked in order; the first whose host and
@@ -254,6 +257,7 @@ impl Default for SessionConfig {
             pending_minutes: 10,
             cookie_domain: String::new(),
             reauth_minutes: 10,
+            max_per_user: 50,
         }
     }
 }
@@ -461,6 +465,9 @@ impl Config {
             || s.reauth_minutes <= 0
         {
             return invalid("session.*", "lifetimes must be positive");
+        }
+        if !(1..=100_000).contains(&s.max_per_user) {
+            return invalid("session.max_per_user", "must be between 1 and 100000");
         }
         let policies = ["bypass", "one_factor", "two_factor", "deny"];
         if !policies.contains(&self.forward_auth.default_policy.as_str()) {

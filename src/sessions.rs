@@ -168,6 +168,14 @@ impl Sessions {
             // Disabled or deleted since its password was checked.
             return Err(crate::error::AppError::InvalidCredentials);
         }
+        // Bounded per user: the longest idle sessions end first (this one was just seen).
+        let ended = self
+            .store
+            .trim_sessions_of(uid, &row.id, self.config.max_per_user)
+            .await?;
+        if ended > 0 {
+            tracing::info!(uid, ended, "sessions over the per-user limit ended");
+        }
         let session = Session::from_row(row).unwrap_or_else(|| unreachable!());
         Ok((token, session))
     }

@@ -182,6 +182,25 @@ impl Store {
     }
 
     /// Ends every session of a user; returns how many there were.
+    /// Ends the user's sessions beyond `keep`: `newest` stays, and of the others the
+    /// most recently seen (the longest idle end first). Returns how many ended.
+    pub async fn trim_sessions_of(&self, uid: &str, newest: &str, keep: i64) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE uid = $1 AND id <> $2 AND id NOT IN (
+                 SELECT id FROM sessions WHERE uid = $1 AND id <> $2
+                 ORDER BY last_seen_at DESC, created_at DESC, id LIMIT $3)",
+        )
+        .bind(uid)
+        .bind(newest)
+        .bind(keep - 1)
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() > 0 {
+            self.changes.user(uid);
+        }
+        Ok(done.rows_affected())
+    }
+
     pub async fn delete_sessions_of(&self, uid: &str) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE uid = $1")
             .bind(uid)

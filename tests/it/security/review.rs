@@ -14,7 +14,8 @@ both!(
     defect_16_1_an_enrollment_belongs_to_the_session_that_began_it,
     defect_16_5_admin_changes_need_a_recent_sign_in,
     defect_16_8_a_login_racing_a_disable_makes_no_session,
-    defect_24_8_an_unknown_user_name_is_not_stored_in_the_clear
+    defect_24_8_an_unknown_user_name_is_not_stored_in_the_clear,
+    defect_24_4_sessions_per_user_are_bounded
 );
 
 async fn totp_active(db: &TestDb, uid: &str) -> bool {
@@ -504,5 +505,51 @@ async fn defect_24_8_an_unknown_user_name_is_not_stored_in_the_clear(backend: Ba
         count("SELECT COUNT(*) FROM audit_log WHERE event = 'login_failed' AND target = 'alice'")
             .await,
         1
+    );
+}
+
+/// A user keeps at most `session.max_per_user` sessions: signing in again and again ends
+/// the longest idle ones, not the new one.
+async fn defect_24_4_sessions_per_user_are_bounded(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    db.add_user("bob", "password-b");
+    let server = Server::start_with(&db, &[("TWOFOLD_SESSION_MAX_PER_USER", "3")]).await;
+    let bob = browser();
+    api_login(&bob, &server, "bob", "password-b").await;
+    let mut browsers = Vec::new();
+    for _ in 0..5 {
+        // The sessions before this one were last seen longer ago.
+        sql(
+            &db,
+            "UPDATE sessions SET last_seen_at = last_seen_at - 100 WHERE uid = 'alice'",
+        )
+        .await;
+        let b = browser();
+        api_login(&b, &server, "alice", "password-a").await;
+        browsers.push(b);
+    }
+    assert_eq!(
+        sql_count(&db, "SELECT COUNT(*) FROM sessions WHERE uid = 'alice'").await,
+        3
+    );
+    let status = |b: &reqwest::Client| {
+        let r = b.get(server.url("/api/v1/session")).send();
+        async move { r.await.unwrap().status() }
+    };
+    assert_eq!(
+        status(&browsers[0]).await,
+        StatusCode::UNAUTHORIZED,
+        "the oldest ended"
+    );
+    assert_eq!(
+        status(&browsers[4]).await,
+        StatusCode::OK,
+        "the newest kept"
+    );
+    assert_eq!(
+        status(&bob).await,
+        StatusCode::OK,
+        "another user's sessions untouched"
     );
 }
