@@ -182,6 +182,9 @@ pub struct LogConfig {
     pub level: String,
     /// Also print every audit event on stdout as one JSON line.
     pub audit_stdout: bool,
+    /// Audit events older than this many days are deleted (strangers' failed logins write
+    /// to the trail; it must not grow for ever). 0 keeps everything.
+    pub audit_retention_days: i64,
 }
 
 /// Prometheus `GET /metrics` (docs/metrics.md). Off unless asked for: the counters tell
@@ -268,6 +271,7 @@ impl Default for LogConfig {
             format: "text".into(),
             level: "info".into(),
             audit_stdout: false,
+            audit_retention_days: 180,
         }
     }
 }
@@ -294,6 +298,11 @@ pub struct LoadReport {
 }
 
 impl Config {
+    /// Audit events before this time are deleted; `None` keeps everything.
+    pub fn audit_cutoff(&self, now: i64) -> Option<i64> {
+        (self.log.audit_retention_days > 0).then(|| now - self.log.audit_retention_days * 86_400)
+    }
+
     /// Loads defaults, then `file` (if any), then the given environment variables. The
     /// `sections` owned elsewhere are the only other top-level tables allowed.
     pub fn load(
@@ -465,6 +474,9 @@ impl Config {
             || s.reauth_minutes <= 0
         {
             return invalid("session.*", "lifetimes must be positive");
+        }
+        if !(0..=36_500).contains(&self.log.audit_retention_days) {
+            return invalid("log.audit_retention_days", "must be between 0 and 36500");
         }
         if !(1..=100_000).contains(&s.max_per_user) {
             return invalid("session.max_per_user", "must be between 1 and 100000");

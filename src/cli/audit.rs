@@ -8,7 +8,10 @@ use crate::config::Config;
 use crate::store::AuditQuery;
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct AuditArgs {
+    #[command(subcommand)]
+    action: Option<AuditAction>,
     /// Only events whose actor or target is this user.
     #[arg(long)]
     user: Option<String>,
@@ -21,6 +24,17 @@ pub struct AuditArgs {
     /// One JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(clap::Subcommand)]
+enum AuditAction {
+    /// Delete old events now (`serve` does it every 10 minutes after
+    /// log.audit_retention_days).
+    Prune {
+        /// Events older than this (`90d`, `12h`, unix seconds); default: the retention.
+        #[arg(long)]
+        older_than: Option<String>,
+    },
 }
 
 /// `30m`, `12h`, `7d`, `90s` before `now`, or an absolute unix time.
@@ -45,6 +59,28 @@ fn parse_since(text: &str, now: i64) -> anyhow::Result<i64> {
 }
 
 pub async fn run(args: AuditArgs, config: &Config) -> anyhow::Result<()> {
+    if let Some(AuditAction::Prune { older_than }) = &args.action {
+        let before = match older_than {
+            Some(text) => parse_since(text, now())?,
+            None => match config.audit_cutoff(now()) {
+                Some(before) => before,
+                None => bail!(
+                    "log.audit_retention_days is 0 (keep everything): say --older-than to prune"
+                ),
+            },
+        };
+        let store = super::open_store(config).await?;
+        let pruned = store.prune_audit(before).await;
+        let size = store.audit_size().await;
+        store.close().await;
+        let (left, _) = size?;
+        println!(
+            "deleted {} audit events older than {}; {left} remain",
+            pruned?,
+            crate::clock::format_time(before)
+        );
+        return Ok(());
+    }
     if !(1..=100_000).contains(&args.limit) {
         bail!("--limit must be between 1 and 100000");
     }
@@ -60,6 +96,7 @@ pub async fn run(args: AuditArgs, config: &Config) -> anyhow::Result<()> {
             limit: args.limit,
         })
         .await;
+    let size = store.audit_size().await;
     store.close().await;
     let rows = rows?;
     for r in &rows {
@@ -79,6 +116,19 @@ pub async fn run(args: AuditArgs, config: &Config) -> anyhow::Result<()> {
     }
     if rows.is_empty() && !args.json {
         eprintln!("no events");
+    }
+    if !args.json {
+        // What the trail holds, for an admin deciding on its retention.
+        if let (total, Some(oldest)) = size? {
+            eprintln!(
+                "{total} events in the audit trail since {}; kept {}",
+                crate::clock::format_time(oldest),
+                match config.log.audit_retention_days {
+                    0 => "for ever".to_string(),
+                    d => format!("{d} days"),
+                }
+            );
+        }
     }
     Ok(())
 }

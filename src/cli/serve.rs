@@ -38,6 +38,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     crate::notify::start(store.clone(), state.config.database_url());
 
     let purge_store = store.clone();
+    let audit_config = state.config.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
@@ -54,6 +55,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             // An empty throttle bucket is the same as no row.
             if let Err(e) = purge_store.purge_throttle(now()).await {
                 tracing::warn!(error = %e, "purging throttle counters failed");
+            }
+            if let Some(before) = audit_config.audit_cutoff(now()) {
+                match purge_store.prune_audit(before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(events = n, "old audit events deleted"),
+                    Err(e) => tracing::warn!(error = %e, "pruning the audit trail failed"),
+                }
             }
         }
     });

@@ -129,8 +129,11 @@ pub async fn check_password(
 /// nobody has `unknown:` and a keyed hash's first 12 hex digits (the same typo shows the
 /// same tag; people type their password into the name box, and admins read the trail).
 async fn audit_target(state: &AppState, typed: &str) -> Result<String, AppError> {
-    if state.store.user(typed).await?.is_some() {
-        return Ok(typed.to_string());
+    match state.store.user(typed).await {
+        Ok(Some(_)) => return Ok(typed.to_string()),
+        // A name the database cannot even hold (a NUL) is nobody's.
+        Ok(None) | Err(crate::store::StoreError::InvalidValue) => {}
+        Err(e) => return Err(e.into()),
     }
     let hash = state
         .key

@@ -73,4 +73,30 @@ impl Store {
         };
         Ok(rows)
     }
+
+    /// Deletes the events before `before`, a thousand at a time (SQLite's one writer is
+    /// never held for long); returns how many went.
+    pub async fn prune_audit(&self, before: i64) -> StoreResult<u64> {
+        let mut total = 0;
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM audit_log WHERE id IN
+                     (SELECT id FROM audit_log WHERE at < $1 LIMIT 1000)",
+            )
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
+            total += done.rows_affected();
+            if done.rows_affected() < 1000 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// How many events the trail holds, and the time of the oldest.
+    pub async fn audit_size(&self) -> StoreResult<(i64, Option<i64>)> {
+        Ok(sqlx::query_as("SELECT COUNT(*), MIN(at) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?)
+    }
 }

@@ -15,7 +15,8 @@ both!(
     defect_16_5_admin_changes_need_a_recent_sign_in,
     defect_16_8_a_login_racing_a_disable_makes_no_session,
     defect_24_8_an_unknown_user_name_is_not_stored_in_the_clear,
-    defect_24_4_sessions_per_user_are_bounded
+    defect_24_4_sessions_per_user_are_bounded,
+    defect_24_3_the_audit_trail_is_pruned_after_its_retention
 );
 
 async fn totp_active(db: &TestDb, uid: &str) -> bool {
@@ -552,4 +553,52 @@ async fn defect_24_4_sessions_per_user_are_bounded(backend: Backend) {
         StatusCode::OK,
         "another user's sessions untouched"
     );
+}
+
+/// Events older than `log.audit_retention_days` (180) go: `twofold audit prune` deletes
+/// them (in batches) and says what remains; the listing says how big the trail is.
+async fn defect_24_3_the_audit_trail_is_pruned_after_its_retention(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    sql(
+        &db,
+        "INSERT INTO audit_log (id, at, event, actor, target, ip, user_agent, detail)
+         VALUES ('old-1', 1000, 'login_failed', '', 'alice', '', '', ''),
+                ('old-2', 2000, 'login_failed', '', 'alice', '', '', ''),
+                ('new-1', 4102444800, 'login_failed', '', 'alice', '', '', '')",
+    )
+    .await;
+    let total = "SELECT COUNT(*) FROM audit_log";
+    let before = sql_count(&db, total).await;
+    assert_eq!(before, 3);
+    let out = db.cli(&["audit"], "");
+    assert!(out.status.success());
+    let said = crate::common::text(&out.stderr);
+    assert!(
+        said.contains(&format!("{before} events in the audit trail")),
+        "{said}"
+    );
+    let out = db.cli(&["audit", "prune"], "");
+    assert!(out.status.success(), "{}", crate::common::text(&out.stderr));
+    let said = crate::common::text(&out.stdout);
+    assert!(said.contains("deleted 2 audit events"), "{said}");
+    assert_eq!(
+        sql_count(&db, total).await,
+        before - 2,
+        "the recent ones stay"
+    );
+    // Keeping everything: prune needs an explicit age, and bad ages are refused.
+    let keep_all = db
+        .env()
+        .into_iter()
+        .chain([(
+            "TWOFOLD_LOG_AUDIT_RETENTION_DAYS".to_string(),
+            "0".to_string(),
+        )])
+        .collect::<Vec<_>>();
+    let out = crate::common::run_cli(&keep_all, &["audit", "prune"], "");
+    assert!(!out.status.success());
+    let out = db.cli(&["audit", "prune", "--older-than", "3w"], "");
+    assert!(!out.status.success());
+    assert_eq!(sql_count(&db, total).await, before - 2, "nothing more went");
 }
