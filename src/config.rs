@@ -80,6 +80,13 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// Open connections at most; past it a new connection is closed at once.
     pub max_connections: usize,
+    /// Open connections from one address (an IPv6 /64) at most, so that one client
+    /// cannot take every slot; trusted proxies are not counted (every request comes
+    /// through them).
+    pub max_connections_per_address: usize,
+    /// The largest request head (request line and headers) read, in bytes; larger gets
+    /// 431 and the connection closes. Bounds what a slow client makes the server hold.
+    pub max_header_bytes: usize,
     /// A client must send a request's headers within this many seconds; a keep-alive
     /// connection idle that long is closed.
     pub header_read_timeout_secs: u64,
@@ -224,6 +231,8 @@ impl Default for ServerConfig {
             // choose its own address for throttling and session records.
             trusted_proxies: Vec::new(),
             max_connections: 4096,
+            max_connections_per_address: 256,
+            max_header_bytes: 64 * 1024,
             header_read_timeout_secs: 10,
         }
     }
@@ -414,6 +423,15 @@ impl Config {
         }
         if self.server.max_connections == 0 {
             return invalid("server.max_connections", "must be at least 1");
+        }
+        if self.server.max_connections_per_address == 0 {
+            return invalid("server.max_connections_per_address", "must be at least 1");
+        }
+        if !(8192..=1024 * 1024).contains(&self.server.max_header_bytes) {
+            return invalid(
+                "server.max_header_bytes",
+                "must be between 8192 and 1048576",
+            );
         }
         if !(1..=3600).contains(&self.server.header_read_timeout_secs) {
             return invalid(

@@ -8,12 +8,17 @@
 //!   would hold its connection forever. twofold sits behind reverse proxies, which speak
 //!   HTTP/1.1 to it;
 //! - a cap on open connections: past it a new connection is closed at once instead of
-//!   using up file descriptors that `/healthz` and real users need;
+//!   using up file descriptors that `/healthz` and real users need; and a cap per client
+//!   address (an IPv6 /64), so that one client cannot take every slot (trusted proxies,
+//!   through which every request comes, are not capped);
+//! - a bound on the request head hyper buffers (`max_header_bytes`): a client sending
+//!   endless headers gets 431 instead of making the server hold them;
 //! - a raised open-files soft limit (to the hard limit), so the cap, not the common
 //!   default of 1024, is what binds.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -25,10 +30,55 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
 /// Connection limits from `[server]`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
+    pub per_address: usize,
+    pub max_header_bytes: usize,
+    /// Peers not counted per address (the trusted proxies).
+    pub uncapped: Vec<IpAddr>,
+}
+
+/// The part of a peer address one client holds: an IPv4 address or an IPv6 /64.
+fn client_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
+        },
+    }
+}
+
+/// Open connections per client; a slot is given back when its guard drops.
+#[derive(Clone, Default)]
+struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+struct AddressSlot(PerAddress, IpAddr);
+
+impl PerAddress {
+    fn take(&self, ip: IpAddr, cap: usize) -> Option<AddressSlot> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot(self.clone(), ip))
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = (self.0).0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
 }
 
 /// Raises the soft open-files limit as far as the hard limit allows; returns the result.
@@ -50,7 +100,9 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes)
         .keep_alive(true);
+    let per_address = PerAddress::default();
     let builder = Arc::new(builder);
     let (closing, closed) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
@@ -71,6 +123,18 @@ pub async fn serve(
             tracing::warn!(%peer, "too many open connections: closing a new one");
             drop(stream);
             continue;
+        };
+        let slot = if limits.uncapped.contains(&peer.ip()) {
+            None
+        } else {
+            match per_address.take(client_of(peer.ip()), limits.per_address) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::warn!(%peer, "too many open connections from one address: closing a new one");
+                    drop(stream);
+                    continue;
+                }
+            }
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
@@ -94,6 +158,7 @@ pub async fn serve(
                     let _ = tokio::time::timeout(Duration::from_secs(10), conn).await;
                 }
             }
+            drop(slot);
             drop(permit);
         });
     }

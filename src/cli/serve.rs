@@ -77,9 +77,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         header_read_timeout: std::time::Duration::from_secs(
             state.config.server.header_read_timeout_secs,
         ),
+        per_address: state.config.server.max_connections_per_address,
+        max_header_bytes: state.config.server.max_header_bytes,
+        // Checked at load: every entry is an address.
+        uncapped: (state.config.server.trusted_proxies.iter())
+            .filter_map(|p| p.parse().ok())
+            .collect(),
     };
     if !state.config.metrics.listen.is_empty() {
-        serve_metrics(&state, limits).await?;
+        serve_metrics(&state, limits.clone()).await?;
     }
     tracing::info!(%local, public_url = %state.config.server.public_url, ?open_files, "twofold listening");
     crate::http_server::serve(listener, router(state), limits, shutdown_signal()).await?;

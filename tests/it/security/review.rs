@@ -602,3 +602,84 @@ async fn defect_24_3_the_audit_trail_is_pruned_after_its_retention(backend: Back
     assert!(!out.status.success());
     assert_eq!(sql_count(&db, total).await, before - 2, "nothing more went");
 }
+
+/// One client cannot take every connection slot: past `max_connections_per_address`
+/// its new connections are closed at once while another address is still served; and a
+/// request head larger than `max_header_bytes` gets 431 instead of being held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_24_5_one_address_cannot_hold_every_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = Server::start_with(
+        &db,
+        &[
+            ("TWOFOLD_SERVER_MAX_CONNECTIONS_PER_ADDRESS", "3"),
+            ("TWOFOLD_SERVER_MAX_HEADER_BYTES", "16384"),
+        ],
+    )
+    .await;
+    let addr: std::net::SocketAddr = server
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let from = |source: &str| {
+        let source: std::net::IpAddr = source.parse().unwrap();
+        async move {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind((source, 0).into()).unwrap();
+            socket.connect(addr).await.unwrap()
+        }
+    };
+    // Three half-sent requests hold the address's three slots.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut c = from("127.0.0.1").await;
+        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        held.push(c);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut fourth = from("127.0.0.1").await;
+    let _ = fourth
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), fourth.read(&mut buf))
+        .await
+        .expect("closed at once, not left waiting")
+        .unwrap_or(0);
+    assert_eq!(n, 0, "the fourth connection from one address is closed");
+    // Another address is served meanwhile.
+    let mut other = from("127.0.0.2").await;
+    other
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    other.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A slot comes back when its connection closes.
+    drop(held.pop());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut again = from("127.0.0.1").await;
+    again
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    again.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A head past the bound is refused, not held.
+    let mut big = from("127.0.0.2").await;
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(40_000)
+    );
+    let _ = big.write_all(head.as_bytes()).await;
+    let mut answer = String::new();
+    let _ = big.read_to_string(&mut answer).await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.40}");
+}
