@@ -37,7 +37,7 @@ pub fn run(cmd: ConfigCommand, global: Option<&Path>) -> anyhow::Result<()> {
 }
 
 /// Hides a password in a database URL.
-fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];

@@ -59,8 +59,14 @@ pub enum ProviderCommand {
 
 /// The full application state: the CLI uses the same services as the server.
 async fn open(config: &Config) -> anyhow::Result<AppState> {
-    let store = super::open_store(config).await?;
-    let key = ServerKey::load_or_create(&config.key_file())?;
+    let store = super::open_existing_store(config).await?;
+    let key = match ServerKey::load(&config.key_file()) {
+        Ok(key) => key,
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
+    };
     AppState::new(config.clone(), store, key)
 }
 

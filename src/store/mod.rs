@@ -189,6 +189,21 @@ impl Store {
             .context("database migration failed")
     }
 
+    /// Whether migrations were ever applied here: a database twofold made, as opposed to
+    /// an empty file or PostgreSQL database.
+    pub async fn is_initialised(&self) -> anyhow::Result<bool> {
+        let found: Result<Option<i64>, sqlx::Error> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations LIMIT 1")
+                .fetch_optional(&self.writer)
+                .await;
+        match found {
+            Ok(row) => Ok(row.is_some()),
+            // No such table.
+            Err(sqlx::Error::Database(_)) => Ok(false),
+            Err(e) => Err(e).context("reading the database"),
+        }
+    }
+
     /// A cheap round trip, for `/readyz`.
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -206,20 +221,29 @@ impl Store {
     }
 }
 
-fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
+/// The file of a `sqlite:` URL; `None` for another database or an in-memory one.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .split('?')
         .next()
         .unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return Ok(());
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return None;
     }
-    if let Some(dir) = std::path::Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
+    Some(std::path::PathBuf::from(path))
+}
+
+fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
+    let Some(path) = sqlite_file(url) else {
+        return Ok(());
+    };
+    let path = path.as_path();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create database folder {}", dir.display()))?;
     }
@@ -232,6 +256,6 @@ fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
     match options.open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("cannot create database file {path}")),
+        Err(e) => Err(e).with_context(|| format!("cannot create database file {}", path.display())),
     }
 }
