@@ -137,6 +137,17 @@ fn warn_unknown(report: &LoadReport) {
     }
 }
 
+/// Everything in the configuration that works against its users: logged at start.
+pub(crate) fn config_warnings(config: &Config) -> Vec<String> {
+    let mut out = config.warnings();
+    if let Some(why) = crate::providers::webauthn::unavailable_because(config) {
+        out.push(format!(
+            "security keys and passkeys (WebAuthn) are unavailable: {why}; everything else works"
+        ));
+    }
+    out
+}
+
 /// Connects and migrates, creating the database if there is none: only for `serve`,
 /// `migrate` and `user add`, the commands that start a new installation.
 pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {

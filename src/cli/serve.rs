@@ -15,6 +15,9 @@ use crate::state::AppState;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     init_tracing(&config);
+    for warning in super::config_warnings(&config) {
+        tracing::warn!("{warning}");
+    }
     let store = super::open_store(&config).await?;
     let key = super::server_key(&config, &store).await?;
     let mut state = AppState::new(config, store.clone(), key)?;

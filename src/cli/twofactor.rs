@@ -206,10 +206,12 @@ pub async fn run_provider(cmd: ProviderCommand, config: &Config) -> anyhow::Resu
             ProviderCommand::List => {
                 for p in tf.registered() {
                     let on = tf.system_enabled(p.id()).await?;
-                    let note = if p.can_disable_system_wide() {
-                        ""
+                    let note = if let Some(why) = p.unavailable() {
+                        format!(" (unavailable: {why})")
+                    } else if p.can_disable_system_wide() {
+                        String::new()
                     } else {
-                        " (always on)"
+                        " (always on)".to_string()
                     };
                     println!(
                         "{:<14} {}{}",

@@ -1,11 +1,14 @@
-//! What a new self-hoster runs into in the first hour (issue 17): a missing key file, a
-//! command run from the wrong folder.
+//! What a new self-hoster runs into in the first hour (issue 17): a `public_url` on an IP
+//! address or on plain http, a missing key file, a command run from the wrong folder.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Backend, Server, TestDb, text};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::common::{Backend, Server, TestDb, bootstrap_password, browser, csrf_of, text};
 
 /// Runs `twofold ARGS…` in `cwd` with only `env` (and PATH) set.
 fn cli_in(cwd: &Path, env: &[(String, String)], args: &[&str]) -> Output {
@@ -61,6 +64,136 @@ fn serve_outcome(env: &[(String, String)]) -> Result<String, String> {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// 17.2: WebAuthn needs a domain name, nothing else does. On an IP address the server
+/// starts, says once that security keys and passkeys are unavailable, and no page offers
+/// them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_17_2_a_public_url_on_an_ip_address_starts_without_webauthn() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = Server::start_with(
+        &db,
+        &[("TWOFOLD_SERVER_PUBLIC_URL", "http://127.0.0.1:8080")],
+    )
+    .await;
+    let log = server.stderr();
+    assert_eq!(
+        log.matches("security keys and passkeys (WebAuthn) are unavailable")
+            .count(),
+        1,
+        "one warning at start: {log}"
+    );
+    assert!(log.contains("domain name"), "{log}");
+
+    let password = bootstrap_password(&server);
+    let http = browser();
+    let r = http
+        .post(server.url("/api/v1/login"))
+        .json(&json!({"uid": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "everything else works");
+
+    let security = http
+        .get(server.url("/settings/security"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(security.status(), StatusCode::OK);
+    let page = security.text().await.unwrap();
+    assert!(page.contains("id=\"provider-unavailable\""), "{page}");
+    assert!(
+        !page.contains("id=\"no-keys\""),
+        "security keys are not offered"
+    );
+    assert!(
+        !page.contains("id=\"no-passkeys\""),
+        "passkeys are not offered"
+    );
+
+    let admin = http
+        .get(server.url("/admin/security"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        admin.contains("id=\"provider-unavailable-webauthn\""),
+        "{admin}"
+    );
+
+    let login = reqwest::get(server.url("/login"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !login.contains("passkey-section"),
+        "no passkey sign-in offered"
+    );
+
+    // A ceremony asked for anyway is refused, not attempted.
+    let begin = http
+        .post(server.url("/api/v1/2fa/webauthn/enroll"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(begin.status().is_client_error(), "{}", begin.status());
+}
+
+/// 17.3: plain http on a public name makes browsers drop the Secure cookies. A warning at
+/// start, and the sign-in page says what is wrong instead of "the form expired".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_17_3_plain_http_on_a_public_name_is_explained() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.add_user("camille", "password-c");
+    let public = "http://auth.example.org:8080";
+    let server = Server::start_with(&db, &[("TWOFOLD_SERVER_PUBLIC_URL", public)]).await;
+    let log = server.stderr();
+    assert!(
+        log.contains("plain http on a name other than localhost"),
+        "{log}"
+    );
+
+    // A browser keeps a Secure cookie only over https (and on localhost, which is why a
+    // cookie-keeping client on 127.0.0.1 would still send it): a client that keeps no
+    // cookie is what the browser on auth.example.org does.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let r = http
+        .post(server.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("uid", "camille"),
+            ("password", "password-c"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("The form expired"), "{body}");
+    assert!(
+        body.contains("over https") && body.contains("localhost"),
+        "{body}"
+    );
 }
 
 /// 17.4: a database that holds users is never given a new key: the server refuses to
