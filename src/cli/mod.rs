@@ -87,7 +87,7 @@ fn fail(e: anyhow::Error) -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Config(cmd) => config_cmd::run(cmd, cli.config.as_deref()),
+        Command::Config(cmd) => config_cmd::run(cmd, cli.config.as_deref()).await,
         Command::Serve => serve::run(load_config(cli.config.as_deref())?).await,
         Command::Migrate => {
             let config = load_config(cli.config.as_deref())?;
@@ -137,7 +137,8 @@ fn warn_unknown(report: &LoadReport) {
     }
 }
 
-/// Everything in the configuration that works against its users: logged at start.
+/// Everything in the configuration that works against its users: logged at start and
+/// printed by `config check`.
 pub(crate) fn config_warnings(config: &Config) -> Vec<String> {
     let mut out = config.warnings();
     if let Some(why) = crate::providers::webauthn::unavailable_because(config) {

@@ -189,6 +189,18 @@ impl Store {
             .context("database migration failed")
     }
 
+    /// Opens one connection and closes it: the driver's own error (refused, TLS, password)
+    /// rather than a pool's "timed out" after its retries. For `config check`.
+    pub async fn probe(url: &str) -> anyhow::Result<()> {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let conn = sqlx::AnyConnection::connect(url)
+            .await
+            .context("cannot connect to the database")?;
+        conn.close().await.ok();
+        Ok(())
+    }
+
     /// Whether migrations were ever applied here: a database twofold made, as opposed to
     /// an empty file or PostgreSQL database.
     pub async fn is_initialised(&self) -> anyhow::Result<bool> {

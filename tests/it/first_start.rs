@@ -1,5 +1,6 @@
 //! What a new self-hoster runs into in the first hour (issue 17): a `public_url` on an IP
-//! address or on plain http, a missing key file, a command run from the wrong folder.
+//! address or on plain http, a missing key file, a command run from the wrong folder, a
+//! PostgreSQL server that wants TLS.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -68,7 +69,7 @@ fn serve_outcome(env: &[(String, String)]) -> Result<String, String> {
 
 /// 17.2: WebAuthn needs a domain name, nothing else does. On an IP address the server
 /// starts, says once that security keys and passkeys are unavailable, and no page offers
-/// them.
+/// them; `config check` says the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn defect_17_2_a_public_url_on_an_ip_address_starts_without_webauthn() {
     let db = TestDb::new(Backend::Sqlite).await;
@@ -145,10 +146,34 @@ async fn defect_17_2_a_public_url_on_an_ip_address_starts_without_webauthn() {
         .await
         .unwrap();
     assert!(begin.status().is_client_error(), "{}", begin.status());
+
+    // `config check`: valid, with the same warning, also with a localhost rp_id.
+    let env = vec![
+        (
+            "TWOFOLD_SERVER_PUBLIC_URL".to_string(),
+            "http://192.168.1.20:8080".to_string(),
+        ),
+        (
+            "TWOFOLD_WEBAUTHN_RP_ID".to_string(),
+            "localhost".to_string(),
+        ),
+        (
+            "TWOFOLD_SERVER_DATA_DIR".to_string(),
+            db.dir.path().display().to_string(),
+        ),
+    ];
+    let out = crate::common::run_cli(&env, &["config", "check"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("warning: security keys and passkeys (WebAuthn) are unavailable"),
+        "{stdout}"
+    );
 }
 
 /// 17.3: plain http on a public name makes browsers drop the Secure cookies. A warning at
-/// start, and the sign-in page says what is wrong instead of "the form expired".
+/// start and in `config check`, and the sign-in page says what is wrong instead of "the
+/// form expired".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn defect_17_3_plain_http_on_a_public_name_is_explained() {
     let db = TestDb::new(Backend::Sqlite).await;
@@ -193,6 +218,16 @@ async fn defect_17_3_plain_http_on_a_public_name_is_explained() {
     assert!(
         body.contains("over https") && body.contains("localhost"),
         "{body}"
+    );
+
+    let env = vec![("TWOFOLD_SERVER_PUBLIC_URL".to_string(), public.to_string())];
+    let out = crate::common::run_cli(&env, &["config", "check"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout)
+            .contains("warning: server.public_url http://auth.example.org:8080 is plain http"),
+        "{}",
+        text(&out.stdout)
     );
 }
 
@@ -298,4 +333,59 @@ async fn defect_17_5_commands_in_the_wrong_folder_create_nothing() {
         "{}",
         text(&out.stderr)
     );
+    let out = pg.cli(&["config", "check"], "");
+    assert!(
+        text(&out.stdout).contains("connected, empty"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// 17.7: PostgreSQL over TLS works (`sslmode`), and `config check` tries the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_17_7_postgres_over_tls_and_config_check_connects() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let mut env = db.env();
+    let url = format!("{}?sslmode=require", db.url);
+    env.retain(|(k, _)| k != "TWOFOLD_DATABASE_URL");
+    env.push(("TWOFOLD_DATABASE_URL".into(), url));
+    let out = crate::common::run_cli(&env, &["migrate"], "");
+    let err = text(&out.stderr);
+    assert!(!err.contains("without TLS support"), "{err}");
+    // The local test server has TLS on: `require` (encrypt, do not verify) connects.
+    assert!(out.status.success(), "{err}");
+    let out = crate::common::run_cli(&env, &["config", "check"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("connected, a twofold database"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // `verify-full` checks the certificate: a self-signed one without sslrootcert is a
+    // TLS error, not "built without TLS support".
+    env.retain(|(k, _)| k != "TWOFOLD_DATABASE_URL");
+    env.push((
+        "TWOFOLD_DATABASE_URL".into(),
+        format!("{}?sslmode=verify-full", db.url),
+    ));
+    let out = crate::common::run_cli(&env, &["user", "list"], "");
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(!err.contains("without TLS support"), "{err}");
+
+    // An unreachable database is reported by `config check`.
+    let env = vec![(
+        "TWOFOLD_DATABASE_URL".to_string(),
+        "postgres://twofold:secret@127.0.0.1:1/twofold".to_string(),
+    )];
+    let out = crate::common::run_cli(&env, &["config", "check"], "");
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("postgres://twofold:***@127.0.0.1:1/twofold")
+            && err.contains("cannot connect"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "{err}");
 }

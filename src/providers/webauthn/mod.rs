@@ -149,6 +149,15 @@ fn rp_settings(
     Ok((rp_id, origin))
 }
 
+/// The relying-party id and origin the configuration gives, for `config check`; why
+/// there is none otherwise.
+pub fn relying_party_of(config: &crate::config::Config) -> Result<(String, String), String> {
+    let own: config::WebauthnConfig = config.section(config::SECTION).map_err(|e| e.to_string())?;
+    relying_party(config, &own)?;
+    let (rp_id, origin) = rp_settings(config, &own)?;
+    Ok((rp_id, origin.as_str().trim_end_matches('/').to_string()))
+}
+
 /// Why security keys and passkeys are unavailable with this configuration, if they are.
 pub fn unavailable_because(config: &crate::config::Config) -> Option<String> {
     let own: config::WebauthnConfig = match config.section(config::SECTION) {
