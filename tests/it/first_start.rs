@@ -127,6 +127,28 @@ async fn defect_17_2_a_public_url_on_an_ip_address_starts_without_webauthn() {
         "{admin}"
     );
 
+    let providers: serde_json::Value = http
+        .get(server.url("/api/v1/admin/providers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let webauthn = providers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "webauthn")
+        .unwrap();
+    assert_eq!(webauthn["enabled"], false, "{providers}");
+    assert!(
+        webauthn["unavailable"]
+            .as_str()
+            .is_some_and(|why| why.contains("domain name")),
+        "{providers}"
+    );
+
     let login = reqwest::get(server.url("/login"))
         .await
         .unwrap()
