@@ -99,6 +99,7 @@ pub struct Store {
 impl Store {
     /// Connects to `url` (`sqlite://…` or `postgres://…`). Does not migrate.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let url = &*connect_url(url);
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -194,7 +195,7 @@ impl Store {
     pub async fn probe(url: &str) -> anyhow::Result<()> {
         use sqlx::Connection;
         sqlx::any::install_default_drivers();
-        let conn = sqlx::AnyConnection::connect(url)
+        let conn = sqlx::AnyConnection::connect(&connect_url(url))
             .await
             .context("cannot connect to the database")?;
         conn.close().await.ok();
@@ -233,6 +234,21 @@ impl Store {
     }
 }
 
+/// The URL as twofold connects with it: a PostgreSQL URL that names no `sslmode` gets
+/// `sslmode=disable`, the behaviour of every earlier version (built without TLS). libpq's
+/// default, `prefer`, encrypts without checking who answers (no protection against an
+/// active attacker) and costs a TLS handshake per connection, which under a burst of new
+/// pool connections turned some forward-auth answers into 503s; encryption is asked for
+/// explicitly with `sslmode=require`, `verify-ca` or `verify-full` (docs/configuration.md).
+pub fn connect_url(url: &str) -> std::borrow::Cow<'_, str> {
+    let postgres = url.starts_with("postgres:") || url.starts_with("postgresql:");
+    if !postgres || url.contains("sslmode=") {
+        return std::borrow::Cow::Borrowed(url);
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    std::borrow::Cow::Owned(format!("{url}{sep}sslmode=disable"))
+}
+
 /// The file of a `sqlite:` URL; `None` for another database or an in-memory one.
 pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     if !url.starts_with("sqlite:") {
@@ -269,5 +285,30 @@ fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e).with_context(|| format!("cannot create database file {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::connect_url;
+
+    #[test]
+    fn postgres_without_sslmode_connects_in_plain_as_before() {
+        assert_eq!(
+            connect_url("postgres://u@h/db"),
+            "postgres://u@h/db?sslmode=disable"
+        );
+        assert_eq!(
+            connect_url("postgres://u@h/db?application_name=x"),
+            "postgres://u@h/db?application_name=x&sslmode=disable"
+        );
+        assert_eq!(
+            connect_url("postgres://u@h/db?sslmode=require"),
+            "postgres://u@h/db?sslmode=require"
+        );
+        assert_eq!(
+            connect_url("sqlite://x.db?mode=rwc"),
+            "sqlite://x.db?mode=rwc"
+        );
     }
 }
