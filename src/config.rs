@@ -557,6 +557,26 @@ impl Config {
         }
     }
 
+    /// Plain http on a name other than loopback: the cookies are `Secure` (a session
+    /// cookie must not travel in clear over a network), so browsers drop them and no form
+    /// works. Worth a warning at start and in `config check`.
+    pub fn insecure_http(&self) -> bool {
+        self.server.public_url.starts_with("http://") && self.secure_cookies()
+    }
+
+    /// What in this configuration works against the people using it, one sentence each
+    /// (problems of a provider's own section are its own to report).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.insecure_http() {
+            out.push(format!(
+                "server.public_url {} is plain http on a name other than localhost: cookies are marked Secure, browsers drop them over http, and every sign-in fails; use https:// (behind a TLS proxy), or http://localhost:PORT to try twofold out",
+                self.server.public_url
+            ));
+        }
+        out
+    }
+
     /// Cookies carry `Secure` unless users reach twofold over plain HTTP on loopback.
     pub fn secure_cookies(&self) -> bool {
         let url = self.server.public_url.as_str();

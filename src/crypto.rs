@@ -71,6 +71,21 @@ impl ServerKey {
         Self(bytes)
     }
 
+    /// Reads the key file; a missing one is an error that names it. Everything keyed
+    /// (TOTP secrets, token hashes) in a database is unreadable without its own key, so
+    /// only a command that starts a new database may create one ([`Self::load_or_create`]).
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        if !path.exists() {
+            anyhow::bail!(
+                "the server key {} is missing: the database was made with it, and its TOTP \
+                 secrets and keyed hashes cannot be read without it. Restore the file, or point \
+                 TWOFOLD_SERVER_KEY_FILE (server.key_file) at it",
+                path.display()
+            );
+        }
+        Self::load_or_create(path)
+    }
+
     /// Reads the key file, or creates it (mode 0600) when it does not exist yet.
     pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
         match std::fs::read_to_string(path) {
@@ -209,6 +224,15 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn load_names_a_missing_key_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.key");
+        let e = ServerKey::load(&path).err().unwrap().to_string();
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        assert!(!path.exists());
     }
 
     #[test]

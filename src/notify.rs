@@ -95,7 +95,7 @@ async fn next_notification(
 }
 
 async fn connect_listener(url: &str) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
-    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    let mut listener = sqlx::postgres::PgListener::connect(&crate::store::connect_url(url)).await?;
     // By default sqlx reconnects *before* `try_recv` reports the loss, and the feed would
     // look live (the cache answering) for as long as that takes, while every change is
     // missed. Reported at once instead, the feed is down before anything is missed.

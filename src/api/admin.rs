@@ -84,6 +84,9 @@ pub struct ProviderInfo {
     pub id: &'static str,
     pub enabled: bool,
     pub always_on: bool,
+    /// Why this server's configuration leaves the provider unavailable (then `enabled`
+    /// is false whatever the admin chose): WebAuthn on an IP address. Null when usable.
+    pub unavailable: Option<String>,
 }
 
 /// The two-factor providers and whether each is enabled system-wide.
@@ -101,6 +104,7 @@ async fn providers(
             id: p.id().as_str(),
             enabled: state.two_factor.system_enabled(p.id()).await?,
             always_on: !p.can_disable_system_wide(),
+            unavailable: p.unavailable(),
         });
     }
     Ok(Json(out))

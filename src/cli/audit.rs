@@ -88,7 +88,7 @@ pub async fn run(args: AuditArgs, config: &Config) -> anyhow::Result<()> {
         Some(s) => parse_since(s, now())?,
         None => 0,
     };
-    let store = super::open_store(config).await?;
+    let store = super::open_existing_store(config).await?;
     let rows = store
         .audit(&AuditQuery {
             user: args.user,

@@ -15,7 +15,7 @@ pub enum ConfigCommand {
     Show,
 }
 
-pub fn run(cmd: ConfigCommand, global: Option<&Path>) -> anyhow::Result<()> {
+pub async fn run(cmd: ConfigCommand, global: Option<&Path>) -> anyhow::Result<()> {
     match cmd {
         ConfigCommand::Check { file } => {
             let path = file.as_deref().or(global);
@@ -24,9 +24,20 @@ pub fn run(cmd: ConfigCommand, global: Option<&Path>) -> anyhow::Result<()> {
                 Some(p) => println!("{}: configuration is valid", p.display()),
                 None => println!("configuration is valid (defaults and environment)"),
             }
-            println!("database: {}", redact_url(&config.database_url()));
             println!("listen: {}", config.server.listen);
-            Ok(())
+            println!("public_url: {}", config.server.public_url);
+            match crate::providers::webauthn::relying_party_of(&config) {
+                Ok((rp_id, origin)) => println!("webauthn: relying party {rp_id}, origin {origin}"),
+                Err(_) => println!("webauthn: unavailable (see the warning)"),
+            }
+            for warning in super::config_warnings(&config) {
+                println!("warning: {warning}");
+            }
+            let url = config.database_url();
+            println!("database: {}", redact_url(&url));
+            check_database(&config)
+                .await
+                .map_err(|e| anyhow::anyhow!("database {}: {e:#}", redact_url(&url)))
         }
         ConfigCommand::Show => {
             let config = super::load_config(global)?;
@@ -36,10 +47,39 @@ pub fn run(cmd: ConfigCommand, global: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
+/// Connects to the database (creating nothing) and says what is there.
+async fn check_database(config: &crate::config::Config) -> anyhow::Result<()> {
+    let url = config.database_url();
+    if let Some(file) = crate::store::sqlite_file(&url)
+        && !file.is_file()
+    {
+        println!(
+            "database: none yet at {} (`twofold serve` or `twofold migrate` creates it)",
+            file.display()
+        );
+        return Ok(());
+    }
+    let connect = async {
+        crate::store::Store::probe(&url).await?;
+        crate::store::Store::connect(&url, 1).await
+    };
+    let store = tokio::time::timeout(std::time::Duration::from_secs(10), connect)
+        .await
+        .map_err(|_| anyhow::anyhow!("cannot connect to the database: no answer in 10 s"))??;
+    let initialised = store.is_initialised().await;
+    store.close().await;
+    if initialised? {
+        println!("database: connected, a twofold database");
+    } else {
+        println!("database: connected, empty (`twofold serve` or `twofold migrate` sets it up)");
+    }
+    Ok(())
+}
+
 /// A database URL with every credential it can carry hidden: the password of the user
 /// part, and query parameters that hold one (`password`, `sslpassword`, …). A URL that
 /// does not parse is not shown at all (it may hold a password where we cannot find it).
-fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else {
         return "(not shown: the URL does not parse)".to_string();
     };

@@ -21,7 +21,7 @@ pub enum GroupCommand {
 }
 
 pub async fn run(cmd: GroupCommand, config: &Config) -> anyhow::Result<()> {
-    let store = super::open_store(config).await?;
+    let store = super::open_existing_store(config).await?;
     let result: anyhow::Result<()> = async {
         match cmd {
             GroupCommand::Add { group } => {

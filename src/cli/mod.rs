@@ -18,6 +18,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, LoadReport};
+use crate::crypto::ServerKey;
 use crate::store::Store;
 
 #[derive(Parser)]
@@ -86,10 +87,13 @@ fn fail(e: anyhow::Error) -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Config(cmd) => config_cmd::run(cmd, cli.config.as_deref()),
+        Command::Config(cmd) => config_cmd::run(cmd, cli.config.as_deref()).await,
         Command::Serve => serve::run(load_config(cli.config.as_deref())?).await,
         Command::Migrate => {
-            let store = open_store(&load_config(cli.config.as_deref())?).await?;
+            let config = load_config(cli.config.as_deref())?;
+            let store = open_store(&config).await?;
+            // A new database gets its key now; an existing one must have kept its own.
+            server_key(&config, &store).await?;
             println!("database is up to date");
             store.close().await;
             Ok(())
@@ -148,9 +152,63 @@ fn warn_unknown(report: &LoadReport) {
     }
 }
 
-/// Connects and migrates: every command that touches the database can run on a fresh one.
+/// Everything in the configuration that works against its users: logged at start and
+/// printed by `config check`.
+pub(crate) fn config_warnings(config: &Config) -> Vec<String> {
+    let mut out = config.warnings();
+    if let Some(why) = crate::providers::webauthn::unavailable_because(config) {
+        out.push(format!(
+            "security keys and passkeys (WebAuthn) are unavailable: {why}; everything else works"
+        ));
+    }
+    out
+}
+
+/// Connects and migrates, creating the database if there is none: only for `serve`,
+/// `migrate` and `user add`, the commands that start a new installation.
 pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&config.database_url(), config.database.max_connections).await?;
     store.migrate().await.context("migrating the database")?;
     Ok(store)
+}
+
+/// Connects to an existing twofold database and migrates it; refuses, creating nothing,
+/// when there is none (a command run from the wrong folder would otherwise start an
+/// empty database there and answer "user not found").
+pub(crate) async fn open_existing_store(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    let missing = || {
+        let at = match crate::store::sqlite_file(&url) {
+            Some(file) => file.display().to_string(),
+            None => config_cmd::redact_url(&url),
+        };
+        anyhow::anyhow!(
+            "no twofold database at {at}; set TWOFOLD_SERVER_DATA_DIR / TWOFOLD_DATABASE_URL or TWOFOLD_CONFIG"
+        )
+    };
+    if let Some(file) = crate::store::sqlite_file(&url)
+        && !file.is_file()
+    {
+        return Err(missing());
+    }
+    let store = Store::connect(&url, config.database.max_connections).await?;
+    if !store.is_initialised().await? {
+        store.close().await;
+        return Err(missing());
+    }
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+/// The server key of the database in `store`: created beside a database that holds no
+/// user yet (a new installation), otherwise it must exist, and a missing one is an error
+/// naming where it was looked for (a new key would make every TOTP secret and keyed
+/// hash unreadable).
+pub(crate) async fn server_key(config: &Config, store: &Store) -> anyhow::Result<ServerKey> {
+    let path = config.key_file();
+    if store.has_users().await? {
+        ServerKey::load(&path)
+    } else {
+        ServerKey::load_or_create(&path)
+    }
 }

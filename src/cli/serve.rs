@@ -11,13 +11,15 @@ use crate::accounts::{Accounts, NewUser};
 use crate::app::router;
 use crate::clock::now;
 use crate::config::Config;
-use crate::crypto::ServerKey;
 use crate::state::AppState;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     init_tracing(&config);
-    let key = ServerKey::load_or_create(&config.key_file())?;
+    for warning in super::config_warnings(&config) {
+        tracing::warn!("{warning}");
+    }
     let store = super::open_store(&config).await?;
+    let key = super::server_key(&config, &store).await?;
     let mut state = AppState::new(config, store.clone(), key)?;
     if state.config.metrics.collected() {
         let handle = crate::metrics::install()?;
@@ -117,7 +119,9 @@ async fn serve_metrics(state: &AppState, limits: crate::http_server::Limits) -> 
 }
 
 /// On an empty database, creates the administrator `admin` with a random password and
-/// prints it once on stdout (never to the log). Alternative: `twofold user add --admin`.
+/// shows it once, never in the log: on the terminal when stdout is one; otherwise (under
+/// systemd or docker stdout *is* the log) in a file of its own, mode 0600, whose path is
+/// logged. Alternative: `twofold user add --admin`.
 async fn bootstrap(
     accounts: &Accounts,
     store: &crate::store::Store,
@@ -140,16 +144,51 @@ async fn bootstrap(
     };
     match accounts.create(new, password.clone(), now()).await {
         Ok(_) => {
-            println!(
-                "\nFirst start: created the administrator account.\n\n    user:     admin\n    password: {password}\n\n\
+            let message = format!(
+                "First start: created the administrator account.\n\n    user:     admin\n    password: {password}\n\n\
                  This password is shown only this once. Change it with: twofold user passwd admin\n"
             );
+            use std::io::IsTerminal;
+            if std::io::stdout().is_terminal() {
+                println!("\n{message}");
+            } else {
+                let path = config.server.data_dir.join(BOOTSTRAP_FILE);
+                write_private(&path, &message).with_context(|| {
+                    format!(
+                        "writing the first administrator password to {}",
+                        path.display()
+                    )
+                })?;
+                tracing::warn!(
+                    file = %path.display(),
+                    "first start: created the administrator account `admin`; its password is in this file (read it, then delete it)"
+                );
+            }
             Ok(())
         }
         // Another instance bootstrapped first.
         Err(crate::error::AppError::Conflict(_)) => Ok(()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Where the first administrator password goes when stdout is not a terminal.
+pub const BOOTSTRAP_FILE: &str = "first-admin-password.txt";
+
+/// Writes `text` to a new file only its owner can read (an old one is replaced).
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let _ = std::fs::remove_file(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 fn init_tracing(config: &Config) {

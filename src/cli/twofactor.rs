@@ -59,8 +59,14 @@ pub enum ProviderCommand {
 
 /// The full application state: the CLI uses the same services as the server.
 async fn open(config: &Config) -> anyhow::Result<AppState> {
-    let store = super::open_store(config).await?;
-    let key = ServerKey::load_or_create(&config.key_file())?;
+    let store = super::open_existing_store(config).await?;
+    let key = match ServerKey::load(&config.key_file()) {
+        Ok(key) => key,
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
+    };
     AppState::new(config.clone(), store, key)
 }
 
@@ -203,10 +209,12 @@ pub async fn run_provider(cmd: ProviderCommand, config: &Config) -> anyhow::Resu
             ProviderCommand::List => {
                 for p in tf.registered() {
                     let on = tf.system_enabled(p.id()).await?;
-                    let note = if p.can_disable_system_wide() {
-                        ""
+                    let note = if let Some(why) = p.unavailable() {
+                        format!(" (unavailable: {why})")
+                    } else if p.can_disable_system_wide() {
+                        String::new()
                     } else {
-                        " (always on)"
+                        " (always on)".to_string()
                     };
                     println!(
                         "{:<14} {}{}",

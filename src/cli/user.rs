@@ -60,7 +60,17 @@ pub enum UserCommand {
 }
 
 pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
-    let store = super::open_store(config).await?;
+    // Only adding a user may start a new database (with its key, before the first user).
+    let store = if matches!(cmd, UserCommand::Add { .. }) {
+        let store = super::open_store(config).await?;
+        if let Err(e) = super::server_key(config, &store).await {
+            store.close().await;
+            return Err(e);
+        }
+        store
+    } else {
+        super::open_existing_store(config).await?
+    };
     let hasher = PasswordHasher::new(&config.password)?;
     let accounts = Accounts::new(store.clone(), hasher, config.password.min_length);
     let audit = crate::audit::Audit::new(store.clone(), config.log.audit_stdout);

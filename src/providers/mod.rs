@@ -195,11 +195,15 @@ impl TwoFactor {
         Ok(p)
     }
 
-    /// Enabled system-wide: the admin's choice, else on. Backup codes are always on.
+    /// Enabled system-wide: the admin's choice, else on. Backup codes are always on; a
+    /// provider the configuration leaves unavailable is always off.
     pub async fn system_enabled(&self, id: ProviderId) -> Result<bool, AppError> {
         let Some(p) = self.provider(id.as_str()) else {
             return Ok(false);
         };
+        if p.unavailable().is_some() {
+            return Ok(false);
+        }
         if !p.can_disable_system_wide() {
             return Ok(true);
         }

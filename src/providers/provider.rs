@@ -102,6 +102,12 @@ pub trait Provider: std::any::Any + Send + Sync {
         false
     }
 
+    /// Why the provider cannot work with this configuration (then it is off for
+    /// everyone whatever the admin chose, and pages say why); `None` when it can.
+    fn unavailable(&self) -> Option<String> {
+        None
+    }
+
     /// Whether the admin may switch it off for everyone.
     fn can_disable_system_wide(&self) -> bool {
         true

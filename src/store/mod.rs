@@ -99,6 +99,7 @@ pub struct Store {
 impl Store {
     /// Connects to `url` (`sqlite://…` or `postgres://…`). Does not migrate.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        let url = &*connect_url(url);
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -189,6 +190,33 @@ impl Store {
             .context("database migration failed")
     }
 
+    /// Opens one connection and closes it: the driver's own error (refused, TLS, password)
+    /// rather than a pool's "timed out" after its retries. For `config check`.
+    pub async fn probe(url: &str) -> anyhow::Result<()> {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let conn = sqlx::AnyConnection::connect(&connect_url(url))
+            .await
+            .context("cannot connect to the database")?;
+        conn.close().await.ok();
+        Ok(())
+    }
+
+    /// Whether migrations were ever applied here: a database twofold made, as opposed to
+    /// an empty file or PostgreSQL database.
+    pub async fn is_initialised(&self) -> anyhow::Result<bool> {
+        let found: Result<Option<i64>, sqlx::Error> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations LIMIT 1")
+                .fetch_optional(&self.writer)
+                .await;
+        match found {
+            Ok(row) => Ok(row.is_some()),
+            // No such table.
+            Err(sqlx::Error::Database(_)) => Ok(false),
+            Err(e) => Err(e).context("reading the database"),
+        }
+    }
+
     /// A cheap round trip, for `/readyz`.
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -206,20 +234,44 @@ impl Store {
     }
 }
 
-fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
+/// The URL as twofold connects with it: a PostgreSQL URL that names no `sslmode` gets
+/// `sslmode=disable`, the behaviour of every earlier version (built without TLS). libpq's
+/// default, `prefer`, encrypts without checking who answers (no protection against an
+/// active attacker) and costs a TLS handshake per connection, which under a burst of new
+/// pool connections turned some forward-auth answers into 503s; encryption is asked for
+/// explicitly with `sslmode=require`, `verify-ca` or `verify-full` (docs/configuration.md).
+pub fn connect_url(url: &str) -> std::borrow::Cow<'_, str> {
+    let postgres = url.starts_with("postgres:") || url.starts_with("postgresql:");
+    if !postgres || url.contains("sslmode=") {
+        return std::borrow::Cow::Borrowed(url);
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    std::borrow::Cow::Owned(format!("{url}{sep}sslmode=disable"))
+}
+
+/// The file of a `sqlite:` URL; `None` for another database or an in-memory one.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .split('?')
         .next()
         .unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return Ok(());
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return None;
     }
-    if let Some(dir) = std::path::Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
+    Some(std::path::PathBuf::from(path))
+}
+
+fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
+    let Some(path) = sqlite_file(url) else {
+        return Ok(());
+    };
+    let path = path.as_path();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create database folder {}", dir.display()))?;
     }
@@ -232,6 +284,31 @@ fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
     match options.open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("cannot create database file {path}")),
+        Err(e) => Err(e).with_context(|| format!("cannot create database file {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::connect_url;
+
+    #[test]
+    fn postgres_without_sslmode_connects_in_plain_as_before() {
+        assert_eq!(
+            connect_url("postgres://u@h/db"),
+            "postgres://u@h/db?sslmode=disable"
+        );
+        assert_eq!(
+            connect_url("postgres://u@h/db?application_name=x"),
+            "postgres://u@h/db?application_name=x&sslmode=disable"
+        );
+        assert_eq!(
+            connect_url("postgres://u@h/db?sslmode=require"),
+            "postgres://u@h/db?sslmode=require"
+        );
+        assert_eq!(
+            connect_url("sqlite://x.db?mode=rwc"),
+            "sqlite://x.db?mode=rwc"
+        );
     }
 }

@@ -40,6 +40,8 @@ struct ProviderRow {
     name: &'static str,
     enabled: bool,
     always_on: bool,
+    /// Why the configuration leaves it unavailable.
+    unavailable: Option<String>,
 }
 
 struct UserRow {
@@ -153,6 +155,7 @@ async fn load(
             name: p.display_name(lang.code()),
             enabled: tf.system_enabled(p.id()).await?,
             always_on: !p.can_disable_system_wide(),
+            unavailable: p.unavailable(),
         });
     }
     let q = list.q.trim();

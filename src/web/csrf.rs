@@ -37,6 +37,11 @@ pub fn ensure(key: &ServerKey, jar: CookieJar, secure: bool) -> (CookieJar, Stri
     (jar, token)
 }
 
+/// Whether the browser sent no CSRF cookie at all (as opposed to a wrong or old one).
+pub fn cookie_missing(jar: &CookieJar) -> bool {
+    jar.get(COOKIE).is_none()
+}
+
 pub fn verify(key: &ServerKey, jar: &CookieJar, submitted: &str) -> bool {
     match jar.get(COOKIE) {
         Some(c) => {

@@ -106,6 +106,13 @@ pub struct Texts {
     pub remember_me: &'static str,
     pub invalid_credentials: &'static str,
     pub form_expired: &'static str,
+    /// A provider the server's configuration leaves unavailable, on the security page.
+    pub provider_unavailable_here: &'static str,
+    /// The same on the admin page, before the reason.
+    pub provider_unavailable_admin: &'static str,
+    /// A POST without the CSRF cookie while `public_url` is plain http on another name
+    /// than localhost: the browser dropped the Secure cookies.
+    pub insecure_http: &'static str,
     /// A settings form whose input was refused (a blank name, an unknown key).
     pub not_accepted: &'static str,
     pub signed_in_as: &'static str,
@@ -223,6 +230,9 @@ static EN: Texts = Texts {
     remember_me: "Remember me",
     invalid_credentials: "Wrong username or password.",
     form_expired: "The form expired. Please try again.",
+    provider_unavailable_here: "not available on this server.",
+    provider_unavailable_admin: "unavailable with this configuration:",
+    insecure_http: "Your browser did not send back the cookies this server needs: the server is reached over plain http on a name other than localhost, and its cookies are marked Secure, so browsers keep them only over https. The administrator must serve it over https (server.public_url = https://…), or use http://localhost to try it out.",
     not_accepted: "That was not accepted: check what you entered and try again.",
     signed_in_as: "Signed in as",
     sign_out: "Sign out",
@@ -338,6 +348,9 @@ static FR: Texts = Texts {
     remember_me: "Rester connecté",
     invalid_credentials: "Nom d'utilisateur ou mot de passe incorrect.",
     form_expired: "Le formulaire a expiré. Veuillez réessayer.",
+    provider_unavailable_here: "indisponible sur ce serveur.",
+    provider_unavailable_admin: "indisponible avec cette configuration :",
+    insecure_http: "Votre navigateur n'a pas renvoyé les cookies dont ce serveur a besoin : le serveur est joint en http simple sous un autre nom que localhost, et ses cookies sont marqués Secure, que les navigateurs ne gardent qu'en https. L'administrateur doit le servir en https (server.public_url = https://…), ou utiliser http://localhost pour l'essayer.",
     not_accepted: "Cela n'a pas été accepté : vérifiez ce que vous avez saisi et réessayez.",
     signed_in_as: "Connecté en tant que",
     sign_out: "Se déconnecter",

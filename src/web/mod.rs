@@ -240,7 +240,13 @@ async fn login_submit(
 ) -> Response {
     let t = lang.texts();
     let (status, error) = if !csrf::verify(&state.key, &jar, &form.csrf) {
-        (StatusCode::FORBIDDEN, t.form_expired)
+        // No cookie at all over plain http on a public name: the browser dropped the
+        // Secure cookies, and "the form expired" would send the user round in circles.
+        if csrf::cookie_missing(&jar) && state.config.insecure_http() {
+            (StatusCode::FORBIDDEN, t.insecure_http)
+        } else {
+            (StatusCode::FORBIDDEN, t.form_expired)
+        }
     } else {
         let remember = form.remember.is_some();
         match crate::login::password_step(&state, &form.uid, &form.password, remember, &client)

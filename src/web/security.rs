@@ -54,6 +54,9 @@ struct SecurityPage<'a> {
     csrf: &'a str,
     enforced: bool,
     some_unavailable: bool,
+    /// Providers this server's configuration leaves unavailable (security keys and
+    /// passkeys on an IP address), named so that nobody looks for them.
+    unavailable_here: Vec<&'static str>,
     /// A real factor is active: backup codes can be made.
     has_factor: bool,
     backup_codes_left: i64,
@@ -74,6 +77,10 @@ async fn settings_views(
 ) -> Result<Vec<String>, AppError> {
     let mut views = Vec::new();
     for p in state.two_factor.registered() {
+        // One the configuration leaves unavailable is named in a notice instead.
+        if p.unavailable().is_some() {
+            continue;
+        }
         if !(state.two_factor.system_enabled(p.id()).await? || status.is_active(p.id())) {
             continue;
         }
@@ -119,6 +126,12 @@ async fn show_security(
         csrf: &token,
         enforced: status.enforced,
         some_unavailable: status.some_unavailable(),
+        unavailable_here: state
+            .two_factor
+            .registered()
+            .filter(|p| p.unavailable().is_some())
+            .map(|p| p.display_name(lang.code()))
+            .collect(),
         has_factor: status.has_active_factor(),
         backup_codes_left: status.backup_codes_left,
         backup_few: status.backup_codes_left <= crate::providers::backup_codes::FEW_LEFT,

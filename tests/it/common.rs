@@ -262,6 +262,11 @@ impl Server {
         std::fs::read_to_string(&self.stdout).unwrap_or_default()
     }
 
+    /// The server's data folder (`TWOFOLD_SERVER_DATA_DIR`).
+    pub fn data_dir(&self) -> PathBuf {
+        self.stdout.parent().unwrap().to_path_buf()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -299,17 +304,26 @@ pub fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-/// The bootstrap admin password the server printed on first start.
+/// The bootstrap admin password: tests run without a terminal, so the server wrote it
+/// to a file in its data folder (never to stdout or the log, checked here each time).
 pub fn bootstrap_password(server: &Server) -> String {
-    server
-        .stdout()
+    let file = server.data_dir().join("first-admin-password.txt");
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("no bootstrap password file {}: {e}", file.display()));
+    let password = text
         .lines()
         .find_map(|l| {
             l.trim()
                 .strip_prefix("password: ")
                 .map(|p| p.trim().to_string())
         })
-        .expect("no bootstrap password printed")
+        .expect("no password in the bootstrap file");
+    let printed = format!("{}\n{}", server.stdout(), server.stderr());
+    assert!(
+        !printed.contains(&password),
+        "the bootstrap password was printed to the log: {printed}"
+    );
+    password
 }
 
 /// The CSRF token of the first form on a page.

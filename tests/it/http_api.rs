@@ -11,7 +11,37 @@ both!(
     unknown_user_and_wrong_password_get_the_same_answer,
     bad_requests_get_clear_errors_and_create_nothing,
     disabling_a_user_ends_their_sessions,
+    defect_17_6_the_first_password_is_kept_out_of_the_journal,
 );
+
+/// Under systemd stdout is the journal: without a terminal the first administrator
+/// password goes to a private file whose path is logged, never to stdout or stderr.
+async fn defect_17_6_the_first_password_is_kept_out_of_the_journal(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let file = db.dir.path().join("first-admin-password.txt");
+    let text = std::fs::read_to_string(&file).expect("the password file");
+    assert!(text.contains("user:     admin"), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(
+        server.stderr().contains("first-admin-password.txt"),
+        "the log names the file: {}",
+        server.stderr()
+    );
+    // bootstrap_password also checks that stdout and the log do not hold it.
+    let password = bootstrap_password(&server);
+    assert!(
+        !server.stdout().contains("password:"),
+        "{}",
+        server.stdout()
+    );
+    assert!(password.len() >= 20);
+}
 
 async fn first_start_bootstraps_an_admin_who_can_log_in(backend: Backend) {
     let db = TestDb::new(backend).await;

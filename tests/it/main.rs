@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod deployment;
 mod devices;
+mod first_start;
 mod http_api;
 mod instances;
 mod metrics;

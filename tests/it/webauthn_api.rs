@@ -366,9 +366,16 @@ async fn defect_16_1_passkeys_are_named_when_the_password_changes(backend: Backe
     };
     add_passkey("Phone").await;
     // The password page names it and offers to remove it with the change.
-    let page = alice.get(server.url("/settings/password")).send().await.unwrap();
+    let page = alice
+        .get(server.url("/settings/password"))
+        .send()
+        .await
+        .unwrap();
     let html = page.text().await.unwrap();
-    assert!(html.contains("id=\"remove-passkeys\"") && html.contains("Phone"), "{html}");
+    assert!(
+        html.contains("id=\"remove-passkeys\"") && html.contains("Phone"),
+        "{html}"
+    );
     let change = |current: &'static str, new: &'static str, remove: bool| {
         let (alice, server) = (&alice, &server);
         async move {

@@ -44,7 +44,9 @@ const PASSKEY: &str = "passkey";
 
 pub struct WebauthnProvider {
     store: Store,
-    webauthn: Arc<Webauthn>,
+    /// The relying party; `Err(why)` when the settings name none WebAuthn accepts (an
+    /// IP address as host): the provider is then unavailable, everything else works.
+    webauthn: Result<Arc<Webauthn>, String>,
     /// With `attestation = "direct"`: the authenticator models a security key must be.
     attestation: Option<AttestationCaList>,
 }
@@ -104,6 +106,67 @@ pub fn build(ctx: &super::Context<'_>) -> anyhow::Result<Arc<dyn Provider>> {
     )?))
 }
 
+/// The relying party the settings describe, or why there is none. WebAuthn binds keys to
+/// a domain name: a `public_url` with an IP address (or an `rp_id` that is no domain of
+/// the origin) has none, and browsers refuse such a relying party anyway.
+pub fn relying_party(
+    config: &crate::config::Config,
+    own: &config::WebauthnConfig,
+) -> Result<Webauthn, String> {
+    let (rp_id, origin) = rp_settings(config, own)?;
+    let why = |e: WebauthnError| {
+        let needs = if origin
+            .host()
+            .is_some_and(|h| !matches!(h, url::Host::Domain(_)))
+        {
+            "WebAuthn needs a domain name, and the origin's host is an IP address; use a name (e.g. http://localhost:PORT to try it out, or https://auth.example.org)"
+        } else {
+            "rp_id must be the origin's host or a parent domain of it"
+        };
+        format!("relying party {rp_id} / {origin} is refused ({e}): {needs}")
+    };
+    WebauthnBuilder::new(&rp_id, &origin)
+        .map_err(why)?
+        .rp_name(&own.rp_name)
+        .build()
+        .map_err(why)
+}
+
+/// The relying-party id and origin: the settings, else from `server.public_url`.
+fn rp_settings(
+    config: &crate::config::Config,
+    own: &config::WebauthnConfig,
+) -> Result<(String, Url), String> {
+    let public = Url::parse(&config.server.public_url).map_err(|e| e.to_string())?;
+    let origin = match own.rp_origin.as_str() {
+        "" => public.clone(),
+        o => Url::parse(o).map_err(|e| format!("rp_origin: {e}"))?,
+    };
+    let rp_id = match own.rp_id.as_str() {
+        "" => public.host_str().unwrap_or("localhost").to_string(),
+        id => id.to_string(),
+    };
+    Ok((rp_id, origin))
+}
+
+/// The relying-party id and origin the configuration gives, for `config check`; why
+/// there is none otherwise.
+pub fn relying_party_of(config: &crate::config::Config) -> Result<(String, String), String> {
+    let own: config::WebauthnConfig = config.section(config::SECTION).map_err(|e| e.to_string())?;
+    relying_party(config, &own)?;
+    let (rp_id, origin) = rp_settings(config, &own)?;
+    Ok((rp_id, origin.as_str().trim_end_matches('/').to_string()))
+}
+
+/// Why security keys and passkeys are unavailable with this configuration, if they are.
+pub fn unavailable_because(config: &crate::config::Config) -> Option<String> {
+    let own: config::WebauthnConfig = match config.section(config::SECTION) {
+        Ok(own) => own,
+        Err(e) => return Some(e.to_string()),
+    };
+    relying_party(config, &own).err()
+}
+
 /// The `[webauthn]` section.
 pub fn config_section() -> Option<crate::config::Section> {
     Some(config::section())
@@ -111,28 +174,22 @@ pub fn config_section() -> Option<crate::config::Section> {
 
 impl WebauthnProvider {
     pub fn new(store: Store, config: &crate::config::Config) -> anyhow::Result<Self> {
-        let public = Url::parse(&config.server.public_url)?;
         let own: config::WebauthnConfig = config.section(config::SECTION)?;
-        let origin = match own.rp_origin.as_str() {
-            "" => public.clone(),
-            o => Url::parse(o)?,
-        };
-        let rp_id = match own.rp_id.as_str() {
-            "" => public.host_str().unwrap_or("localhost").to_string(),
-            id => id.to_string(),
-        };
-        let webauthn = WebauthnBuilder::new(&rp_id, &origin)
-            .map_err(|e| anyhow::anyhow!("webauthn relying party {rp_id} / {origin}: {e}"))?
-            .rp_name(&own.rp_name)
-            .build()
-            .map_err(|e| anyhow::anyhow!("webauthn: {e}"))?;
         let attestation = own
             .attestation_cas()
             .map_err(|e| anyhow::anyhow!("webauthn: {e}"))?;
         Ok(Self {
             store,
-            webauthn: Arc::new(webauthn),
+            webauthn: relying_party(config, &own).map(Arc::new),
             attestation,
+        })
+    }
+
+    /// The relying party, or an error for a provider that is unavailable (the pages
+    /// never offer it then; this guards any path that would reach it anyway).
+    fn rp(&self) -> Result<&Webauthn, AppError> {
+        self.webauthn.as_deref().map_err(|why| {
+            AppError::NotFound(format!("security keys and passkeys are unavailable: {why}"))
         })
     }
 
@@ -260,7 +317,7 @@ impl WebauthnProvider {
     ) -> Result<serde_json::Value, AppError> {
         let exclude = self.all_ids(uid).await?;
         let (options, state) = self
-            .webauthn
+            .rp()?
             .start_securitykey_registration(
                 user_handle(uid),
                 uid,
@@ -291,9 +348,7 @@ impl WebauthnProvider {
             .take(session_id, REGISTER, now)
             .await?
             .ok_or_else(no_registration)?;
-        let key = self
-            .webauthn
-            .finish_securitykey_registration(&credential, &state)
+        let key = self.rp()?.finish_securitykey_registration(&credential, &state)
             .map_err(|e| {
                 let refused_model = self.attestation.is_some()
                     && matches!(
@@ -340,6 +395,10 @@ fn listed(r: &WebauthnCredentialRow) -> Credential {
 
 #[async_trait]
 impl Provider for WebauthnProvider {
+    fn unavailable(&self) -> Option<String> {
+        self.webauthn.as_ref().err().cloned()
+    }
+
     /// A security key, or with `sign_in` a passkey.
     async fn begin_enrollment(&self, e: &Enrollment<'_>) -> Result<serde_json::Value, AppError> {
         if e.sign_in {
@@ -522,7 +581,7 @@ impl Provider for WebauthnProvider {
             return Err(AppError::BadRequest("no security key is registered".into()));
         }
         let (options, state) = self
-            .webauthn
+            .rp()?
             .start_securitykey_authentication(&keys)
             .map_err(internal)?;
         self.keep(attempt.session_id, LOGIN, &state, attempt.now)
@@ -543,7 +602,7 @@ impl Provider for WebauthnProvider {
         };
         // Wrong signature, unknown key (another user's included), counter regression: no.
         let Ok(result) = self
-            .webauthn
+            .rp()?
             .finish_securitykey_authentication(&credential, &state)
         else {
             return Ok(Outcome::Failed);

@@ -34,7 +34,7 @@ impl WebauthnProvider {
     ) -> Result<serde_json::Value, AppError> {
         let exclude = self.all_ids(uid).await?;
         let (options, state) = self
-            .webauthn
+            .rp()?
             .start_passkey_registration(user_handle(uid), uid, display_name, Some(exclude))
             .map_err(internal)?;
         self.keep(session_id, PASSKEY_REGISTER, &state, now).await?;
@@ -57,7 +57,7 @@ impl WebauthnProvider {
             .await?
             .ok_or_else(no_registration)?;
         let passkey = self
-            .webauthn
+            .rp()?
             .finish_passkey_registration(&credential, &state)
             .map_err(|e| AppError::BadRequest(format!("the passkey was not registered: {e}")))?;
         self.store_credential(
@@ -79,7 +79,7 @@ impl WebauthnProvider {
         now: i64,
     ) -> Result<serde_json::Value, AppError> {
         let (options, state) = self
-            .webauthn
+            .rp()?
             .start_discoverable_authentication()
             .map_err(internal)?;
         self.keep(ceremony, PASSKEY_LOGIN, &state, now).await?;
@@ -104,9 +104,7 @@ impl WebauthnProvider {
         else {
             return Ok(None);
         };
-        let Ok((handle, raw_id)) = self
-            .webauthn
-            .identify_discoverable_authentication(&credential)
+        let Ok((handle, raw_id)) = self.rp()?.identify_discoverable_authentication(&credential)
         else {
             return Ok(None);
         };
@@ -123,7 +121,7 @@ impl WebauthnProvider {
         }
         let mut passkey: Passkey = serde_json::from_str(&row.credential).map_err(internal)?;
         let Ok(result) =
-            self.webauthn
+            self.rp()?
                 .finish_discoverable_authentication_v2(&credential, state, &passkey)
         else {
             return Ok(None);
