@@ -200,6 +200,11 @@ impl Store {
         (self.pool.size(), self.pool.num_idle())
     }
 
+    /// After [`Store::close`]: background tasks stop quietly instead of reporting errors.
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
     pub async fn close(&self) {
         self.writer.close().await;
         self.pool.close().await;

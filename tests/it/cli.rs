@@ -280,3 +280,44 @@ async fn completions_man_pages_and_healthcheck() {
     let out = crate::common::run_cli(&env, &["healthcheck"], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// Issue 17.15: `completions bash | head -1` panicked on the closed pipe; the server's log
+/// carried colour codes into a file; a clean shutdown logged a WARN about the change log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_17_15_closed_pipes_plain_logs_and_a_quiet_shutdown() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    for args in [&["completions", "bash"][..], &["man"][..]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twofold"))
+            .args(args)
+            .env_clear()
+            .envs(db.env())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before anything is read, as `head` does after its line.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+
+    let server = Server::start(&db).await;
+    let ansi = server.stderr().contains('\u{1b}');
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // (Under load the signal can come before the server's handler is installed, and
+    // the default action ends it without a word: then there is no shutdown to check.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !server.stderr().contains("shutting down") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let log = server.stderr();
+    assert!(!log.contains("WARN") && !log.contains("ERROR"), "{log}");
+    assert!(!ansi, "colour codes in a log file: {log:?}");
+}
