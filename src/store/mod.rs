@@ -131,8 +131,11 @@ impl Store {
                     // under a millisecond) a little longer than a reader waits.
                     .acquire_timeout(std::time::Duration::from_secs(3))
                     .connect_with(options.clone())
-                    .await
-                    .context("cannot connect to the database")?;
+                    .await;
+                let writer = match writer {
+                    Ok(w) => w,
+                    Err(e) => return Err(connect_error(url, &options, e).await),
+                };
                 // WAL lets readers proceed during a write; the mode is stored in the file.
                 sqlx::query("PRAGMA journal_mode=WAL")
                     .execute(&writer)
@@ -146,9 +149,12 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(std::time::Duration::from_secs(1))
-            .connect_with(options)
-            .await
-            .context("cannot connect to the database")?;
+            .connect_with(options.clone())
+            .await;
+        let pool = match pool {
+            Ok(p) => p,
+            Err(e) => return Err(connect_error(url, &options, e).await),
+        };
         let writer = writer.unwrap_or_else(|| pool.clone());
         Ok(Self {
             pool,
@@ -239,4 +245,44 @@ fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e).with_context(|| format!("cannot create database file {path}")),
     }
+}
+
+/// Where a database URL points, for messages: host and port, or the SQLite file; never
+/// the user name or password.
+fn database_target(url: &str) -> String {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let path = path.trim_start_matches("//");
+        return path.split('?').next().unwrap_or(path).to_string();
+    }
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}:{}",
+            u.host_str().unwrap_or("localhost"),
+            u.port().unwrap_or(5432)
+        ),
+        Err(_) => "the configured URL".into(),
+    }
+}
+
+/// A failed first connection, said once and with its cause. A pool that cannot connect
+/// reports only "pool timed out" (it keeps retrying and drops the reason), so one direct
+/// attempt is made to learn why: connection refused, unknown host, bad password.
+async fn connect_error(url: &str, options: &AnyConnectOptions, e: sqlx::Error) -> anyhow::Error {
+    let cause = if matches!(e, sqlx::Error::PoolTimedOut) {
+        let direct = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            <sqlx::AnyConnection as sqlx::Connection>::connect_with(options),
+        )
+        .await;
+        match direct {
+            Ok(Err(direct)) => direct,
+            _ => e,
+        }
+    } else {
+        e
+    };
+    anyhow::Error::new(cause).context(format!(
+        "cannot connect to the database at {}",
+        database_target(url)
+    ))
 }

@@ -321,3 +321,51 @@ async fn defect_17_15_closed_pipes_plain_logs_and_a_quiet_shutdown() {
     assert!(!log.contains("WARN") && !log.contains("ERROR"), "{log}");
     assert!(!ansi, "colour codes in a log file: {log:?}");
 }
+
+/// Issue 17.14: "pool timed out" named neither the server nor the cause, and an I/O
+/// error was said twice. One line, the cause once, host and port, never the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_17_14_errors_say_the_cause_once() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut env = db.env();
+    env.retain(|(k, _)| k != "TWOFOLD_DATABASE_URL");
+    env.push((
+        "TWOFOLD_DATABASE_URL".into(),
+        format!("postgres://postgres:hunter22secret@127.0.0.1:{port}/x"),
+    ));
+    let out = crate::common::run_cli(&env, &["user", "list"], "");
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!err.contains("pool timed out"), "{err}");
+    assert!(err.to_lowercase().contains("refused"), "{err}");
+    assert!(!err.contains("hunter22secret"), "{err}");
+
+    // A PostgreSQL error: its message once, without the line of PostgreSQL's source.
+    if let Ok(admin) = std::env::var("TWOFOLD_TEST_POSTGRES_URL") {
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path("/twofold_no_such_database");
+        let mut env = db.env();
+        env.retain(|(k, _)| k != "TWOFOLD_DATABASE_URL");
+        env.push(("TWOFOLD_DATABASE_URL".into(), url.to_string()));
+        let out = crate::common::run_cli(&env, &["user", "list"], "");
+        let err = text(&out.stderr);
+        assert!(!out.status.success());
+        assert_eq!(err.matches("does not exist").count(), 1, "{err}");
+        assert!(!err.contains(" at line "), "{err}");
+    }
+
+    let out = db.cli(
+        &["--config", "/nonexistent/twofold.toml", "user", "list"],
+        "",
+    );
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
