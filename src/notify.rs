@@ -127,6 +127,8 @@ async fn poll_sqlite(store: Store) {
                     changes.set_live(true);
                 }
             }
+            // Closed at shutdown: nothing is wrong, and nothing more to read.
+            Err(_) if store.is_closed() => return,
             Err(e) => {
                 if changes.is_live() {
                     tracing::warn!(error = %e, "cannot read the change log; answering from the database only");

@@ -80,9 +80,43 @@ pub fn main() -> ExitCode {
 }
 
 fn fail(e: anyhow::Error) -> ExitCode {
-    // One line: the chain of causes joined, as `occ` does.
-    eprintln!("error: {e:#}");
+    eprintln!("error: {}", one_line(&e));
     ExitCode::FAILURE
+}
+
+/// One line: the chain of causes joined, as `occ` does, each cause once. Many errors
+/// already repeat their source's text in their own (`cannot read …: No such file…` over
+/// the `io::Error` that says `No such file…`); such a cause is not said again.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        // A database's error says its message, then its source says it again with the
+        // line of PostgreSQL's own C source that raised it ("at line 948"), which tells
+        // an operator nothing: the message alone, and nothing below it.
+        let (text, last) = match cause.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::Database(db)) => (
+                format!("error returned from database: {}", db.message()),
+                true,
+            ),
+            _ => (cause.to_string(), false),
+        };
+        let text = text.trim();
+        if last && !out.contains(text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(text);
+            break;
+        }
+        if text.is_empty() || out.contains(text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(text);
+    }
+    out
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -210,5 +244,25 @@ pub(crate) async fn server_key(config: &Config, store: &Store) -> anyhow::Result
         ServerKey::load(&path)
     } else {
         ServerKey::load_or_create(&path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn defect_17_14_each_cause_is_said_once() {
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let e = anyhow::Error::new(io).context(format!(
+            "cannot read config file /x.toml: {}",
+            std::io::Error::from(std::io::ErrorKind::NotFound)
+        ));
+        assert_eq!(
+            one_line(&e),
+            "cannot read config file /x.toml: entity not found"
+        );
+        let e = anyhow::anyhow!("refused").context("cannot connect");
+        assert_eq!(one_line(&e), "cannot connect: refused");
     }
 }

@@ -21,8 +21,21 @@ pub struct CompletionsArgs {
 /// Prints the completion script for `shell` on stdout.
 pub fn completions(args: CompletionsArgs) -> anyhow::Result<()> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "twofold", &mut std::io::stdout());
-    Ok(())
+    // Into a buffer first: clap_complete panics when its writer fails, and a reader that
+    // stops early (`| head -1`) makes stdout fail.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "twofold", &mut script);
+    write_stdout(&script)
+}
+
+/// Writes `bytes` on stdout. A reader that stopped reading (a closed pipe: `| head`) is
+/// not an error, as for any Unix tool; other failures are.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to stdout"),
+    }
 }
 
 #[derive(Args)]
@@ -36,9 +49,13 @@ pub struct ManArgs {
 pub fn man(args: ManArgs) -> anyhow::Result<()> {
     let cmd = Cli::command();
     match args.dir {
-        None => clap_mangen::Man::new(cmd)
-            .render(&mut std::io::stdout())
-            .context("writing the man page"),
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut page)
+                .context("writing the man page")?;
+            write_stdout(&page)
+        }
         Some(dir) => {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;

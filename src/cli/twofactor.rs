@@ -10,6 +10,7 @@ use crate::clock::now;
 use crate::config::Config;
 use crate::crypto::ServerKey;
 use crate::enforcement::Enforcement;
+use crate::providers::{ProviderId, SecondFactorNeed};
 use crate::state::AppState;
 
 #[derive(Subcommand)]
@@ -83,16 +84,18 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
         TwoFactorCommand::State { uid } => {
             state.accounts.get(uid.as_ref()).await?;
             let status = tf.status(uid.as_ref()).await?;
-            let active: Vec<&str> = status
-                .providers
-                .iter()
-                .filter(|p| p.active)
-                .map(|p| p.provider.as_str())
-                .collect();
-            if active.is_empty() {
-                println!("Two-factor authentication is not enabled for user {uid}");
-            } else {
-                println!("Two-factor authentication is enabled for user {uid}");
+            // Say what the next sign-in will ask, which is what an admin wants to know:
+            // backup codes alone are not a factor, and the login ignores them.
+            match status.need() {
+                SecondFactorNeed::Challenge => {
+                    println!("Two-factor authentication is enabled for user {uid}")
+                }
+                SecondFactorNeed::Setup => println!(
+                    "Two-factor authentication is not enabled for user {uid}; it is enforced, so the next sign-in asks to set up a factor"
+                ),
+                SecondFactorNeed::None => println!(
+                    "Two-factor authentication is not enabled for user {uid}: the sign-in asks for the password only"
+                ),
             }
             println!("Enforced: {}", if status.enforced { "yes" } else { "no" });
             println!("Enabled providers:");
@@ -104,6 +107,9 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
                 if p.locked {
                     notes.push("locked after too many failures");
                 }
+                if p.provider == ProviderId::BackupCodes.as_str() && !status.has_active_factor() {
+                    notes.push("not asked at sign-in while no other factor is active");
+                }
                 let extra = if notes.is_empty() {
                     String::new()
                 } else {
@@ -111,7 +117,7 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
                 };
                 println!("- {}{}", p.provider, extra);
             }
-            if status.is_active(crate::providers::ProviderId::BackupCodes) {
+            if status.is_active(ProviderId::BackupCodes) {
                 println!("Backup codes left: {}", status.backup_codes_left);
             }
             let disabled: Vec<&str> = status
@@ -176,26 +182,44 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
             }
         }
         TwoFactorCommand::Enforce(args) => {
-            let mut e: Enforcement = tf.enforcement().await?;
-            let changes =
-                args.on || args.off || !args.groups.is_empty() || !args.excluded.is_empty();
-            if changes {
-                if args.on {
-                    e.enforced = true;
-                }
-                if args.off {
-                    e.enforced = false;
-                }
-                // Like occ: groups given replace the lists; an --on alone resets them.
-                if args.on || !args.groups.is_empty() {
-                    e.groups = args.groups.iter().map(|g| g.to_string()).collect();
-                }
-                if args.on || !args.excluded.is_empty() {
-                    e.excluded = args.excluded.iter().map(|g| g.to_string()).collect();
-                }
+            let before: Enforcement = tf.enforcement().await?;
+            let lists_given = !args.groups.is_empty() || !args.excluded.is_empty();
+            // occ ignores --group and --exclude without --on; taking them silently
+            // would look like a change that did not happen, so refuse instead.
+            if lists_given && !args.on {
+                bail!(
+                    "--group and --exclude take effect only with --on (for example `twofactorauth enforce --on --group GROUP`); nothing was changed"
+                );
+            }
+            let mut e = before.clone();
+            if args.on {
+                // Like occ, --on states the whole policy: the groups given, or everyone.
+                e = Enforcement {
+                    enforced: true,
+                    groups: args.groups.iter().map(|g| g.to_string()).collect(),
+                    excluded: args.excluded.iter().map(|g| g.to_string()).collect(),
+                };
+            } else if args.off {
+                e.enforced = false;
+            }
+            if e != before {
                 tf.set_enforcement(&e, &Actor::cli(), now()).await?;
             }
             println!("{}", e.describe());
+            if args.on && before.enforced {
+                if !before.groups.is_empty() && e.groups.is_empty() {
+                    println!(
+                        "The previous selection of groups ({}) was replaced: repeat --group to keep one.",
+                        before.groups.join(", ")
+                    );
+                }
+                if !before.excluded.is_empty() && e.excluded.is_empty() {
+                    println!(
+                        "The previous exclusion of groups ({}) was replaced: repeat --exclude to keep one.",
+                        before.excluded.join(", ")
+                    );
+                }
+            }
         }
     }
     Ok(())

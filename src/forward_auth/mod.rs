@@ -477,13 +477,19 @@ async fn entry_for(
     })
 }
 
-/// 401 for HTTP Basic clients, with the reason in the body and the Basic challenge.
+/// 401 for HTTP Basic clients, with the reason in the body and the Basic challenge. The
+/// reason is also in `X-Twofold-Reason`, because a proxy's auth subrequest (nginx
+/// `auth_request`) drops the body: examples/nginx.conf answers with that header's text.
 fn basic_refusal(e: AppError) -> Response {
+    let reason = HeaderValue::from_str(&e.to_string()).ok();
     let mut r = e.into_response();
     r.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static(BASIC_CHALLENGE),
     );
+    if let Some(reason) = reason {
+        r.headers_mut().insert("x-twofold-reason", reason);
+    }
     r
 }
 

@@ -68,12 +68,16 @@ fn new_code() -> String {
     format!("{}-{}", &raw[..5], &raw[5..])
 }
 
-/// Accepts codes typed with other case, spaces or dashes.
+/// Accepts codes typed with other case, spaces or dashes (the way they are printed, or
+/// how people group them); any other character makes the answer malformed (empty), as a
+/// TOTP code with a stray character is.
 fn normalize(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    let kept = code.chars().filter(|c| !matches!(c, ' ' | '-'));
+    if kept.clone().all(|c| c.is_ascii_alphanumeric()) {
+        kept.map(|c| c.to_ascii_lowercase()).collect()
+    } else {
+        String::new()
+    }
 }
 
 #[async_trait]
@@ -148,5 +152,18 @@ mod tests {
     fn typing_variations_normalize() {
         assert_eq!(normalize("ABCDE-fghjk"), "abcdefghjk");
         assert_eq!(normalize(" abcde fghjk "), "abcdefghjk");
+        assert_eq!(normalize("abc de-fg hjk"), "abcdefghjk");
+    }
+
+    #[test]
+    fn defect_17_13_other_characters_are_not_ignored() {
+        for bad in [
+            "abcde.fghjk",
+            "abcde_fghjk",
+            "abcde\u{a0}fghjk",
+            "abcdé-fghjk",
+        ] {
+            assert_eq!(normalize(bad), "", "{bad:?}");
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! `audit_log`: security events, newest last. Written where each action happens.
+//! `audit_log`: security events, newest last. Written where each action happens; listed
+//! newest first, events of the same second in the order they were written (`seq`).
 
 use super::{Store, StoreResult};
 
@@ -52,7 +53,7 @@ impl Store {
                 sqlx::query_as::<_, AuditRow>(
                     "SELECT id, at, event, actor, target, ip, user_agent, detail FROM audit_log
                      WHERE (target = $1 OR actor = $1) AND at >= $2
-                     ORDER BY at DESC, id DESC LIMIT $3",
+                     ORDER BY at DESC, seq DESC LIMIT $3",
                 )
                 .bind(uid)
                 .bind(q.since)
@@ -63,7 +64,7 @@ impl Store {
             None => {
                 sqlx::query_as::<_, AuditRow>(
                     "SELECT id, at, event, actor, target, ip, user_agent, detail FROM audit_log
-                     WHERE at >= $1 ORDER BY at DESC, id DESC LIMIT $2",
+                     WHERE at >= $1 ORDER BY at DESC, seq DESC LIMIT $2",
                 )
                 .bind(q.since)
                 .bind(q.limit)

@@ -132,8 +132,11 @@ impl Store {
                     // under a millisecond) a little longer than a reader waits.
                     .acquire_timeout(std::time::Duration::from_secs(3))
                     .connect_with(options.clone())
-                    .await
-                    .context("cannot connect to the database")?;
+                    .await;
+                let writer = match writer {
+                    Ok(w) => w,
+                    Err(e) => return Err(connect_error(url, &options, e).await),
+                };
                 // WAL lets readers proceed during a write; the mode is stored in the file.
                 sqlx::query("PRAGMA journal_mode=WAL")
                     .execute(&writer)
@@ -147,9 +150,12 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(std::time::Duration::from_secs(1))
-            .connect_with(options)
-            .await
-            .context("cannot connect to the database")?;
+            .connect_with(options.clone())
+            .await;
+        let pool = match pool {
+            Ok(p) => p,
+            Err(e) => return Err(connect_error(url, &options, e).await),
+        };
         let writer = writer.unwrap_or_else(|| pool.clone());
         Ok(Self {
             pool,
@@ -226,6 +232,11 @@ impl Store {
     /// (connections open in the pool, of which idle), for `/metrics`.
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// After [`Store::close`]: background tasks stop quietly instead of reporting errors.
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
     }
 
     pub async fn close(&self) {
@@ -311,4 +322,44 @@ mod url_tests {
             "sqlite://x.db?mode=rwc"
         );
     }
+}
+
+/// Where a database URL points, for messages: host and port, or the SQLite file; never
+/// the user name or password.
+fn database_target(url: &str) -> String {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let path = path.trim_start_matches("//");
+        return path.split('?').next().unwrap_or(path).to_string();
+    }
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}:{}",
+            u.host_str().unwrap_or("localhost"),
+            u.port().unwrap_or(5432)
+        ),
+        Err(_) => "the configured URL".into(),
+    }
+}
+
+/// A failed first connection, said once and with its cause. A pool that cannot connect
+/// reports only "pool timed out" (it keeps retrying and drops the reason), so one direct
+/// attempt is made to learn why: connection refused, unknown host, bad password.
+async fn connect_error(url: &str, options: &AnyConnectOptions, e: sqlx::Error) -> anyhow::Error {
+    let cause = if matches!(e, sqlx::Error::PoolTimedOut) {
+        let direct = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            <sqlx::AnyConnection as sqlx::Connection>::connect_with(options),
+        )
+        .await;
+        match direct {
+            Ok(Err(direct)) => direct,
+            _ => e,
+        }
+    } else {
+        e
+    };
+    anyhow::Error::new(cause).context(format!(
+        "cannot connect to the database at {}",
+        database_target(url)
+    ))
 }

@@ -47,7 +47,13 @@ struct ProviderRow {
 struct UserRow {
     uid: String,
     enforced: bool,
-    active: Vec<String>,
+    active: Vec<ActiveMethod>,
+}
+
+/// A user's active method, and whether the page offers an admin reset for it.
+struct ActiveMethod {
+    id: String,
+    resettable: bool,
 }
 
 /// Which page of the user list, found by what (`?q=…&page=…`).
@@ -170,7 +176,12 @@ async fn load(
                 .providers
                 .into_iter()
                 .filter(|p| p.active)
-                .map(|p| p.provider)
+                .map(|p| ActiveMethod {
+                    resettable: tf
+                        .provider(&p.provider)
+                        .is_some_and(|x| x.admin_can_disable()),
+                    id: p.provider,
+                })
                 .collect(),
             uid: u.uid,
         });
@@ -228,7 +239,10 @@ fn actor_of(current: &Option<(crate::sessions::Session, String)>, client: &Clien
     Actor::client(uid, client)
 }
 
-/// Admin and CSRF checks, then the change, then the page again with the outcome.
+/// Admin and CSRF checks, then the change, then the page again with the outcome. A
+/// refused change (bad request, not found, conflict) is shown with the text `explain`
+/// gives for it, each action knowing what its refusals mean; "the form expired" is kept
+/// for the CSRF check alone.
 async fn admin_action<Fut>(
     state: &AppState,
     lang: Lang,
@@ -236,6 +250,7 @@ async fn admin_action<Fut>(
     current: Option<(crate::sessions::Session, String)>,
     csrf_token: &str,
     change: Fut,
+    explain: impl FnOnce(&AppError, &'static Texts) -> Option<&'static str>,
 ) -> Response
 where
     Fut: std::future::Future<Output = Result<(), AppError>>,
@@ -262,24 +277,19 @@ where
     }
     match change.await {
         Ok(()) => show(state, lang, jar, Some(t.saved), None, &ListQuery::default()).await,
-        Err(AppError::NotFound(_)) => {
+        Err(e @ (AppError::NotFound(_) | AppError::BadRequest(_) | AppError::Conflict(_))) => {
+            let status = if matches!(e, AppError::Conflict(_)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let text = explain(&e, t).unwrap_or(t.admin_refused);
             show(
                 state,
                 lang,
                 jar,
                 None,
-                Some((StatusCode::BAD_REQUEST, t.unknown_group)),
-                &ListQuery::default(),
-            )
-            .await
-        }
-        Err(AppError::BadRequest(_)) => {
-            show(
-                state,
-                lang,
-                jar,
-                None,
-                Some((StatusCode::BAD_REQUEST, t.form_expired)),
+                Some((status, text)),
                 &ListQuery::default(),
             )
             .await
@@ -308,12 +318,20 @@ async fn enforcement_submit(
 ) -> Response {
     let actor = actor_of(&current, &client);
     let st = state.clone();
-    admin_action(&state, lang, jar, current, &form.csrf, async move {
-        let enforced = form.enforced.is_some();
-        crate::actions::set_enforcement(&st, &actor, enforced, form.group, form.exclude, now())
-            .await
-            .map(|_| ())
-    })
+    admin_action(
+        &state,
+        lang,
+        jar,
+        current,
+        &form.csrf,
+        async move {
+            let enforced = form.enforced.is_some();
+            crate::actions::set_enforcement(&st, &actor, enforced, form.group, form.exclude, now())
+                .await
+                .map(|_| ())
+        },
+        |e, t| matches!(e, AppError::NotFound(_)).then_some(t.unknown_group),
+    )
     .await
 }
 
@@ -335,9 +353,19 @@ async fn provider_submit(
     let actor = actor_of(&current, &client);
     let tf = state.two_factor.clone();
     let (id, enabled) = (form.provider.clone(), form.enabled);
-    admin_action(&state, lang, jar, current, &form.csrf, async move {
-        tf.set_system_enabled(&id, enabled, &actor, now()).await
-    })
+    admin_action(
+        &state,
+        lang,
+        jar,
+        current,
+        &form.csrf,
+        async move { tf.set_system_enabled(&id, enabled, &actor, now()).await },
+        |e, t| match e {
+            AppError::NotFound(_) => Some(t.admin_unknown_method),
+            AppError::BadRequest(_) => Some(t.admin_always_on),
+            _ => None,
+        },
+    )
     .await
 }
 
@@ -359,10 +387,41 @@ async fn reset_submit(
     let actor = actor_of(&current, &client);
     let st = state.clone();
     let (uid, provider) = (form.uid.clone(), form.provider.clone());
-    let known = ProviderId::parse(&provider);
-    admin_action(&state, lang, jar, current, &form.csrf, async move {
-        let provider = known.ok_or_else(|| AppError::BadRequest("unknown provider".into()))?;
-        crate::actions::reset_factor(&st, &actor, &uid, provider, now()).await
-    })
+    let t = lang.texts();
+    // Which refusal it is, decided here where it is known, before the change runs.
+    let registered = ProviderId::parse(&provider).and_then(|id| {
+        state
+            .two_factor
+            .provider(id.as_str())
+            .map(|p| (id, p.admin_can_disable()))
+    });
+    let refusal = match registered {
+        None => Some(t.admin_unknown_method),
+        Some((_, false)) => Some(t.admin_not_resettable),
+        Some((_, true)) => None,
+    };
+    admin_action(
+        &state,
+        lang,
+        jar,
+        current,
+        &form.csrf,
+        async move {
+            match (registered, refusal) {
+                (Some((id, true)), None) => {
+                    crate::actions::reset_factor(&st, &actor, &uid, id, now()).await
+                }
+                _ => Err(AppError::BadRequest(format!(
+                    "provider {provider} cannot be reset"
+                ))),
+            }
+        },
+        move |e, t| match e {
+            AppError::BadRequest(_) => refusal,
+            // The provider was checked above: what is not found is the user.
+            AppError::NotFound(_) => Some(t.admin_unknown_user),
+            _ => None,
+        },
+    )
     .await
 }

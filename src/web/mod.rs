@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(security::router())
         .merge(admin::router())
         .merge(devices::router())
+        .fallback(not_found)
 }
 
 #[derive(Template)]
@@ -90,6 +91,26 @@ struct HomePage<'a> {
 #[derive(Deserialize)]
 struct HomeQuery {
     notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    lang: &'static str,
+    t: &'static Texts,
+}
+
+/// A path no route serves: a small page in the reader's language rather than an empty
+/// body. Under `/api/` the API's error body, as for every API answer.
+async fn not_found(lang: i18n::Lang, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return AppError::NotFound("route".into()).into_response();
+    }
+    let page = render(NotFoundPage {
+        lang: lang.code(),
+        t: lang.texts(),
+    });
+    (StatusCode::NOT_FOUND, page).into_response()
 }
 
 fn render(t: impl Template) -> Response {

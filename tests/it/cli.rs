@@ -280,3 +280,92 @@ async fn completions_man_pages_and_healthcheck() {
     let out = crate::common::run_cli(&env, &["healthcheck"], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// Issue 17.15: `completions bash | head -1` panicked on the closed pipe; the server's log
+/// carried colour codes into a file; a clean shutdown logged a WARN about the change log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_17_15_closed_pipes_plain_logs_and_a_quiet_shutdown() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    for args in [&["completions", "bash"][..], &["man"][..]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twofold"))
+            .args(args)
+            .env_clear()
+            .envs(db.env())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before anything is read, as `head` does after its line.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+
+    let server = Server::start(&db).await;
+    let ansi = server.stderr().contains('\u{1b}');
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // (Under load the signal can come before the server's handler is installed, and
+    // the default action ends it without a word: then there is no shutdown to check.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !server.stderr().contains("shutting down") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let log = server.stderr();
+    assert!(!log.contains("WARN") && !log.contains("ERROR"), "{log}");
+    assert!(!ansi, "colour codes in a log file: {log:?}");
+}
+
+/// Issue 17.14: "pool timed out" named neither the server nor the cause, and an I/O
+/// error was said twice. One line, the cause once, host and port, never the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_17_14_errors_say_the_cause_once() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut env = db.env();
+    env.retain(|(k, _)| k != "TWOFOLD_DATABASE_URL");
+    env.push((
+        "TWOFOLD_DATABASE_URL".into(),
+        format!("postgres://postgres:hunter22secret@127.0.0.1:{port}/x"),
+    ));
+    let out = crate::common::run_cli(&env, &["user", "list"], "");
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!err.contains("pool timed out"), "{err}");
+    assert!(err.to_lowercase().contains("refused"), "{err}");
+    assert!(!err.contains("hunter22secret"), "{err}");
+
+    // A PostgreSQL error: its message once, without the line of PostgreSQL's source.
+    if let Ok(admin) = std::env::var("TWOFOLD_TEST_POSTGRES_URL") {
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path("/twofold_no_such_database");
+        let mut env = db.env();
+        env.retain(|(k, _)| k != "TWOFOLD_DATABASE_URL");
+        env.push(("TWOFOLD_DATABASE_URL".into(), url.to_string()));
+        let out = crate::common::run_cli(&env, &["user", "list"], "");
+        let err = text(&out.stderr);
+        assert!(!out.status.success());
+        assert_eq!(err.matches("does not exist").count(), 1, "{err}");
+        assert!(!err.contains(" at line "), "{err}");
+    }
+
+    let out = db.cli(
+        &["--config", "/nonexistent/twofold.toml", "user", "list"],
+        "",
+    );
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}

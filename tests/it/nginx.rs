@@ -87,6 +87,7 @@ pub fn nginx_config(dir: &Path, port: u16, twofold: &str, id: &str) -> String {
       auth_request /_twofold;
       auth_request_set $tf_user $upstream_http_remote_user;
       auth_request_set $tf_location $upstream_http_location;
+      auth_request_set $tf_reason $upstream_http_x_twofold_reason;
       error_page 401 = @twofold_401;
       root {dir}/www;
       dav_methods PUT DELETE MKCOL;
@@ -95,7 +96,8 @@ pub fn nginx_config(dir: &Path, port: u16, twofold: &str, id: &str) -> String {
     }}
 {auth}    location @twofold_401 {{
       if ($tf_location) {{ return 302 $tf_location; }}
-      return 401;
+      default_type text/plain;
+      return 401 "$tf_reason\n";
     }}
   }}
 "#,
@@ -259,7 +261,8 @@ async fn nginx_protects_webdav() {
     assert_eq!(r.headers()["x-remote-user"], "alice");
     assert_eq!(r.text().await.unwrap(), "buy milk\n");
 
-    // The main password of a 2FA user is refused, and the client is told why.
+    // The main password of a 2FA user is refused, and the client is told why, also
+    // through nginx (defect 17.11: nginx's own 401 page used to replace the hint).
     let r = client
         .get(dav("notes/todo.txt"))
         .basic_auth("alice", Some("password-a"))
@@ -267,6 +270,14 @@ async fn nginx_protects_webdav() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    let www: Vec<_> = r.headers().get_all("www-authenticate").iter().collect();
+    assert_eq!(www.len(), 1, "{www:?}");
+    assert!(www[0].to_str().unwrap().starts_with("Basic"), "{www:?}");
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("create an app password"),
+        "defect_17_11: through nginx: {body}"
+    );
     let r = client
         .get(server.url("/api/v1/forward-auth/nginx"))
         .header("x-original-url", dav("notes/todo.txt"))

@@ -56,6 +56,7 @@ both!(
     migrations_are_idempotent,
     a_factor_locks_after_100_failures,
     concurrent_backup_code_use_has_one_winner,
+    defect_17_10_the_audit_trail_keeps_the_order_of_one_second,
 );
 
 async fn users_round_trip(backend: Backend) {
@@ -587,4 +588,41 @@ async fn parallel_attempts_on_one_counter_all_count(backend: Backend) {
     tats.sort();
     let expected: Vec<i64> = (1..=16).map(|k| NOW + k * ADDRESS.interval_secs).collect();
     assert_eq!(tats, expected);
+}
+
+/// Issue 17.10: timestamps are whole seconds and ids random UUIDs, so events of the same
+/// second were listed in random order. They now come back in the order they were written
+/// (newest first), for the whole trail and for one user's.
+async fn defect_17_10_the_audit_trail_keeps_the_order_of_one_second(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let details: Vec<String> = (0..30).map(|i| format!("step-{i:02}")).collect();
+    for d in &details {
+        store
+            .insert_audit(&twofold::store::AuditRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                at: NOW,
+                event: "login_failed".into(),
+                actor: "alice".into(),
+                target: "alice".into(),
+                ip: String::new(),
+                user_agent: String::new(),
+                detail: d.clone(),
+            })
+            .await
+            .unwrap();
+    }
+    let newest_first: Vec<String> = details.iter().rev().cloned().collect();
+    for user in [None, Some("alice".to_string())] {
+        let rows = store
+            .audit(&twofold::store::AuditQuery {
+                user: user.clone(),
+                since: 0,
+                limit: 100,
+            })
+            .await
+            .unwrap();
+        let got: Vec<String> = rows.into_iter().map(|r| r.detail).collect();
+        assert_eq!(got, newest_first, "{user:?}");
+    }
 }

@@ -20,6 +20,8 @@ both!(
     disabled_provider_warns_and_never_lets_in_single_factor,
     admin_commands_mirror_occ,
     challenge_is_throttled,
+    defect_17_9_state_says_what_the_sign_in_asks,
+    defect_17_16_enforce_flags_do_what_they_say,
 );
 
 /// A TOTP code from oathtool, the reference implementation, `offset` seconds from now.
@@ -744,5 +746,113 @@ async fn challenge_is_throttled(backend: Backend) {
             .unwrap()
             .status(),
         401
+    );
+}
+
+/// Issue 17.9: after `disable USER totp`, backup codes are left, but the sign-in asks for
+/// the password only; `state` must say so rather than "enabled".
+async fn defect_17_9_state_says_what_the_sign_in_asks(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let (http, _) = enroll_totp(&server, "alice", "password-a").await;
+    let r = http
+        .post(server.url("/api/v1/2fa/backup-codes"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let out = db.cli(&["twofactorauth", "disable", "alice", "totp"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    assert_eq!(
+        stage_after_password(&server, "alice", "password-a").await,
+        "authenticated"
+    );
+    let said = text(&db.cli(&["twofactorauth", "state", "alice"], "").stdout);
+    assert!(
+        said.contains("Two-factor authentication is not enabled for user alice"),
+        "{said}"
+    );
+    assert!(said.contains("password only"), "{said}");
+    assert!(
+        said.contains("- backup_codes (not asked at sign-in while no other factor is active)"),
+        "{said}"
+    );
+
+    // Enforced: the sign-in asks to set up a factor, and `state` says that.
+    assert!(
+        db.cli(&["twofactorauth", "enforce", "--on"], "")
+            .status
+            .success()
+    );
+    assert_eq!(
+        stage_after_password(&server, "alice", "password-a").await,
+        "setup_required"
+    );
+    let said = text(&db.cli(&["twofactorauth", "state", "alice"], "").stdout);
+    assert!(
+        said.contains("not enabled for user alice; it is enforced"),
+        "{said}"
+    );
+    assert!(said.contains("asks to set up a factor"), "{said}");
+}
+
+/// Issue 17.16: `--group` without `--on` changed lists nobody saw; `--on` alone replaced
+/// the groups without a word.
+async fn defect_17_16_enforce_flags_do_what_they_say(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    for g in ["family", "guests"] {
+        assert!(db.cli(&["group", "add", g], "").status.success());
+    }
+    for args in [
+        vec!["twofactorauth", "enforce", "--group", "family"],
+        vec!["twofactorauth", "enforce", "--exclude", "guests"],
+        vec!["twofactorauth", "enforce", "--off", "--group", "family"],
+    ] {
+        let out = db.cli(&args, "");
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("only with --on"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let said = text(&db.cli(&["twofactorauth", "enforce"], "").stdout);
+    assert_eq!(said.trim(), "Two-factor authentication is not enforced.");
+    assert_eq!(
+        sql_count(
+            &db,
+            "SELECT COUNT(*) FROM audit_log WHERE event = 'enforcement_changed'"
+        )
+        .await,
+        0,
+        "nothing was recorded as changed"
+    );
+
+    let out = db.cli(
+        &[
+            "twofactorauth",
+            "enforce",
+            "--on",
+            "--group",
+            "family",
+            "--exclude",
+            "guests",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = db.cli(&["twofactorauth", "enforce", "--on"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("enforced for all users."), "{said}");
+    assert!(
+        said.contains("selection of groups (family) was replaced"),
+        "{said}"
+    );
+    assert!(
+        said.contains("exclusion of groups (guests) was replaced"),
+        "{said}"
     );
 }

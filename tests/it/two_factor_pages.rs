@@ -14,6 +14,7 @@ both!(
     admin_sets_enforcement_from_web_and_api,
     password_step_is_throttled,
     the_admin_user_list_is_paged_and_searchable,
+    defect_17_8_admin_page_refusals_say_what_they_are,
 );
 
 fn secret_of(html: &str) -> String {
@@ -559,5 +560,96 @@ async fn the_admin_user_list_is_paged_and_searchable(backend: Backend) {
         r.status(),
         400,
         "a page that is not a number is a clear error"
+    );
+}
+
+/// Issue 17.8: the admin page answered every refusal with "The form expired" (and every
+/// not-found with "unknown group"), and offered a Reset for backup codes that can never
+/// work. Each refusal now says what it is, and only resettable methods get a button.
+async fn defect_17_8_admin_page_refusals_say_what_they_are(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let out = db.cli(
+        &["user", "add", "--admin", "root", "--password-stdin"],
+        "password-r\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let server = Server::start(&db).await;
+    let (alice, _) = crate::two_factor::enroll_totp(&server, "alice", "password-a").await;
+    let r = alice
+        .post(server.url("/api/v1/2fa/backup-codes"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
+    let admin = browser();
+    page_login(&admin, &server, "root", "password-r").await;
+    let html = get(&admin, &server, "/admin/security?q=alice").await;
+    assert!(html.contains("value=\"totp\""), "{html}");
+    assert!(
+        !html.contains("value=\"backup_codes\""),
+        "no Reset for backup codes"
+    );
+    assert!(html.contains("backup_codes"), "still listed as active");
+    let csrf = csrf_of(&html);
+
+    let post = |path: &'static str, form: Vec<(&'static str, &'static str)>| {
+        let admin = admin.clone();
+        let url = server.url(path);
+        let csrf = csrf.clone();
+        async move {
+            let mut form: Vec<(&str, &str)> = form;
+            form.push(("csrf", &csrf));
+            let r = admin.post(url).form(&form).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    for (path, form, status, want) in [
+        (
+            "/admin/security/reset",
+            vec![("uid", "alice"), ("provider", "backup_codes")],
+            400,
+            "An administrator cannot reset this method",
+        ),
+        (
+            "/admin/security/reset",
+            vec![("uid", "nobody"), ("provider", "totp")],
+            400,
+            "This user no longer exists",
+        ),
+        (
+            "/admin/security/reset",
+            vec![("uid", "alice"), ("provider", "sms")],
+            400,
+            "This two-factor method is not known here",
+        ),
+        (
+            "/admin/security/providers",
+            vec![("provider", "backup_codes"), ("enabled", "false")],
+            400,
+            "This method is always available",
+        ),
+    ] {
+        let (got, body) = post(path, form.clone()).await;
+        assert_eq!(got.as_u16(), status, "{path} {form:?}");
+        assert!(body.contains(want), "{path} {form:?}: {body}");
+        assert!(!body.contains("The form expired"), "{path} {form:?}");
+    }
+    assert_eq!(
+        stage_after_password(&server, "alice", "password-a").await,
+        "second_factor_pending",
+        "nothing was reset"
+    );
+    // The TOTP reset still works.
+    let (got, body) = post(
+        "/admin/security/reset",
+        vec![("uid", "alice"), ("provider", "totp")],
+    )
+    .await;
+    assert_eq!(got, StatusCode::OK, "{body}");
+    assert_eq!(
+        stage_after_password(&server, "alice", "password-a").await,
+        "authenticated"
     );
 }

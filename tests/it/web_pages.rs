@@ -156,3 +156,34 @@ async fn login_form_refuses_missing_csrf_and_bad_password(backend: Backend) {
             .is_empty()
     );
 }
+
+/// Issue 17.15: a 404 outside /api/ had an empty body. It is a small page in the reader's
+/// language; under /api/ it stays the API's JSON error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_17_15_a_missing_page_is_a_page() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = Server::start(&db).await;
+    let http = reqwest::Client::new();
+    for (lang, want) in [("en", "Page not found"), ("fr", "Page introuvable")] {
+        let r = http
+            .get(server.url("/no/such/page"))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(ct.starts_with("text/html"), "{ct}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(want), "{lang}: {body}");
+        assert!(body.contains(&format!("<html lang=\"{lang}\">")), "{body}");
+    }
+    let r = http
+        .get(server.url("/api/v1/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ct.starts_with("application/json"), "{ct}");
+}

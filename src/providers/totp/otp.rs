@@ -182,8 +182,9 @@ pub fn code_at(secret: &[u8], params: &TotpParams, now_unix: u64) -> String {
 /// Every step in the window is computed and compared in constant time, so the time taken
 /// does not tell which step matched or how much of a code was right. If the code matches
 /// several fresh steps, the newest wins, so the same code cannot be replayed against a
-/// later one. A code of the wrong length or with non-digits matches nothing; `skew` is
-/// capped at [`MAX_SKEW`]; this never panics.
+/// later one. Spaces and dashes are ignored, because apps show a code as `123 456` and
+/// people type what they see; a code of the wrong length or with any other non-digit
+/// matches nothing; `skew` is capped at [`MAX_SKEW`]; this never panics.
 pub fn verify(
     secret: &[u8],
     params: &TotpParams,
@@ -195,6 +196,7 @@ pub fn verify(
     if params.period == 0 || !(1..=MAX_DIGITS).contains(&params.digits) {
         return None;
     }
+    let code: String = code.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     if code.len() != params.digits as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -238,8 +238,11 @@ fn verify_refuses_malformed_codes() {
         "",
         &code[..5],
         &format!("{code}0"),
-        &format!(" {code}"),
         &format!("{}a", &code[..5]),
+        &format!("{}.{}", &code[..3], &code[3..]),
+        &format!("{}_{}", &code[..3], &code[3..]),
+        &format!("{}\u{a0}{}", &code[..3], &code[3..]),
+        &format!("{}\t{}", &code[..3], &code[3..]),
         "12345٣",
         "-12345",
         "+12345",
@@ -356,5 +359,30 @@ fn otpauth_uri_without_issuer_has_a_bare_label() {
     assert_eq!(
         uri,
         "otpauth://totp/bob?secret=MFRGGZDF&algorithm=SHA1&digits=6&period=30"
+    );
+}
+
+#[test]
+fn defect_17_13_verify_accepts_codes_typed_with_spaces_or_dashes() {
+    let p = TotpParams::default();
+    let now = 1_700_000_015;
+    let code = code_at(SEED_SHA1, &p, now);
+    let step = step_at(now, p.period);
+    for typed in [
+        format!("{} {}", &code[..3], &code[3..]),
+        format!("{}-{}", &code[..3], &code[3..]),
+        format!(" {code} "),
+        format!("{} {} {}", &code[..2], &code[2..4], &code[4..]),
+    ] {
+        assert_eq!(
+            verify(SEED_SHA1, &p, &typed, now, 1, None),
+            Some(step),
+            "{typed:?}"
+        );
+    }
+    // Stripping does not turn a short code into a valid one.
+    assert_eq!(
+        verify(SEED_SHA1, &p, &format!("{} -", &code[..5]), now, 1, None),
+        None
     );
 }
