@@ -299,31 +299,6 @@ fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {
     }
 }
 
-#[cfg(test)]
-mod url_tests {
-    use super::connect_url;
-
-    #[test]
-    fn postgres_without_sslmode_connects_in_plain_as_before() {
-        assert_eq!(
-            connect_url("postgres://u@h/db"),
-            "postgres://u@h/db?sslmode=disable"
-        );
-        assert_eq!(
-            connect_url("postgres://u@h/db?application_name=x"),
-            "postgres://u@h/db?application_name=x&sslmode=disable"
-        );
-        assert_eq!(
-            connect_url("postgres://u@h/db?sslmode=require"),
-            "postgres://u@h/db?sslmode=require"
-        );
-        assert_eq!(
-            connect_url("sqlite://x.db?mode=rwc"),
-            "sqlite://x.db?mode=rwc"
-        );
-    }
-}
-
 /// Where a database URL points, for messages: host and port, or the SQLite file; never
 /// the user name or password.
 fn database_target(url: &str) -> String {
@@ -362,4 +337,29 @@ async fn connect_error(url: &str, options: &AnyConnectOptions, e: sqlx::Error) -
         "cannot connect to the database at {}",
         database_target(url)
     ))
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::connect_url;
+
+    #[test]
+    fn postgres_without_sslmode_connects_in_plain_as_before() {
+        assert_eq!(
+            connect_url("postgres://u@h/db"),
+            "postgres://u@h/db?sslmode=disable"
+        );
+        assert_eq!(
+            connect_url("postgres://u@h/db?application_name=x"),
+            "postgres://u@h/db?application_name=x&sslmode=disable"
+        );
+        assert_eq!(
+            connect_url("postgres://u@h/db?sslmode=require"),
+            "postgres://u@h/db?sslmode=require"
+        );
+        assert_eq!(
+            connect_url("sqlite://x.db?mode=rwc"),
+            "sqlite://x.db?mode=rwc"
+        );
+    }
 }
