@@ -303,6 +303,8 @@ async fn defect_17_15_closed_pipes_plain_logs_and_a_quiet_shutdown() {
         assert!(err.is_empty(), "{args:?}: {err}");
     }
 
+    // A user exists: no first-start account, whose file is announced at WARN on purpose.
+    db.add_user("alice", "password-a");
     let server = Server::start(&db).await;
     let ansi = server.stderr().contains('\u{1b}');
     let sent = std::process::Command::new("kill")

@@ -802,6 +802,8 @@ async fn defect_17_9_state_says_what_the_sign_in_asks(backend: Backend) {
 /// the groups without a word.
 async fn defect_17_16_enforce_flags_do_what_they_say(backend: Backend) {
     let db = TestDb::new(backend).await;
+    // Only serve, migrate and user add create a database.
+    assert!(db.cli(&["migrate"], "").status.success());
     for g in ["family", "guests"] {
         assert!(db.cli(&["group", "add", g], "").status.success());
     }

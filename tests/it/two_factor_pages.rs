@@ -442,7 +442,7 @@ async fn admin_sets_enforcement_from_web_and_api(backend: Backend) {
         .unwrap();
     assert_eq!(
         p[0],
-        json!({"id": "totp", "enabled": false, "always_on": false})
+        json!({"id": "totp", "enabled": false, "always_on": false, "unavailable": null})
     );
     let status: Value = admin
         .get(server.url("/api/v1/admin/users/alice/2fa"))
