@@ -375,7 +375,10 @@ pub async fn change_password(
     remove_passkeys: bool,
     now: i64,
 ) -> Result<PasswordChange, AppError> {
-    state.accounts.check_new_password(&new)?;
+    let user = state.accounts.get(&session.uid).await?;
+    state
+        .accounts
+        .check_new_password(&new, &user.uid, &user.display_name)?;
     crate::login::check_password(state, &session.uid, current, client).await?;
     let revoked = state
         .accounts

@@ -62,7 +62,7 @@ pub enum UserCommand {
 pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
     let store = super::open_store(config).await?;
     let hasher = PasswordHasher::new(&config.password)?;
-    let accounts = Accounts::new(store.clone(), hasher, config.password.min_length);
+    let accounts = Accounts::new(store.clone(), hasher, crate::state::password_policy(config));
     let audit = crate::audit::Audit::new(store.clone(), config.log.audit_stdout);
     let result = dispatch(cmd, &store, &accounts, &audit).await;
     store.close().await;
