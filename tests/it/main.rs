@@ -14,6 +14,7 @@ mod instances;
 mod metrics;
 mod nginx;
 mod openapi;
+mod password_policy;
 mod security;
 mod storage;
 mod two_factor;
