@@ -199,6 +199,29 @@ impl Accounts {
         Ok(row.into())
     }
 
+    /// At a password sign-in: records whether the password the user just proved fails
+    /// the policy (it still signs in; the pages ask for a change). A password only too
+    /// long for today's maximum is not weak. Returns whether it is.
+    pub async fn note_password_strength(&self, user: &User, password: &str) -> bool {
+        let weak = match self.check_new_password(password, &user.uid, &user.display_name) {
+            Ok(()) | Err(AppError::WeakPassword(Weakness::TooLong(_))) => false,
+            Err(_) => true,
+        };
+        if let Err(e) = self.store.set_weak_password(&user.uid, weak).await {
+            tracing::warn!(error = %e, "weak-password mark not saved");
+        }
+        weak
+    }
+
+    /// Whether the user's password was found weak at their last password sign-in.
+    pub async fn has_weak_password(&self, uid: &str) -> Result<bool, AppError> {
+        Ok(self.store.weak_password(uid).await?)
+    }
+
+    pub async fn count_weak_passwords(&self) -> Result<i64, AppError> {
+        Ok(self.store.count_weak_passwords().await?)
+    }
+
     /// Best effort: a failed rehash must not fail the login it rides on.
     async fn rehash(&self, row: &UserRow, password: &str) {
         match self.hasher.hash(password.to_string()).await {

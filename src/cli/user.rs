@@ -145,6 +145,14 @@ async fn dispatch(
             } else {
                 println!("{} user(s)", users.len());
             }
+            // How many, never who or which password: the mark is set at sign-in.
+            let weak = store.count_weak_passwords().await?;
+            if weak > 0 {
+                println!(
+                    "{weak} account(s) signed in last with a password the policy now refuses; \
+                     they are asked to change it"
+                );
+            }
         }
         UserCommand::Show { uid } => {
             let user = accounts.get(uid.as_ref()).await?;

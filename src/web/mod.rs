@@ -85,6 +85,8 @@ struct HomePage<'a> {
     backup_code_used: Option<i64>,
     backup_few: bool,
     is_admin: bool,
+    /// The password failed the policy at sign-in: a banner asks for a new one.
+    weak_password: bool,
 }
 
 #[derive(Deserialize)]
@@ -305,8 +307,13 @@ async fn home_page(
     } else {
         None
     };
+    let weak_password = match state.accounts.has_weak_password(&user.uid).await {
+        Ok(w) => w,
+        Err(e) => return unavailable(lang, e),
+    };
     let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = HomePage {
+        weak_password,
         backup_few: backup_code_used.is_some_and(|n| n <= crate::providers::backup_codes::FEW_LEFT),
         backup_code_used,
         is_admin: user.is_admin,

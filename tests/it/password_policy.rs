@@ -5,7 +5,10 @@ use serde_json::{Value, json};
 
 use crate::common::{Backend, Server, TestDb, api_login, both, browser, csrf_of, run_cli, text};
 
-both!(every_place_refuses_a_weak_password_with_the_same_reason);
+both!(
+    every_place_refuses_a_weak_password_with_the_same_reason,
+    a_weak_password_still_signs_in_and_is_asked_to_change
+);
 
 /// The suite's environment with the policy's defaults back.
 const DEFAULT_POLICY: &[(&str, &str)] = &[
@@ -141,4 +144,48 @@ async fn every_place_refuses_a_weak_password_with_the_same_reason(backend: Backe
     // A strong one is taken.
     let (s, body) = change("copper-lantern-misty-harbor").await;
     assert_eq!(s, 200, "{body}");
+}
+
+async fn a_weak_password_still_signs_in_and_is_asked_to_change(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    // Set under a laxer policy (the suite's), then the default policy is in force.
+    db.add_user("alice", "password-a");
+    db.add_user("bob", "password-b");
+    let out = cli(
+        &db,
+        &["user", "add", "carol", "--password-stdin"],
+        "velvet-otter-quarry-89\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let server = Server::start_with(&db, DEFAULT_POLICY).await;
+    let home = |http: reqwest::Client| {
+        let url = server.url("/");
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let alice = browser();
+    api_login(&alice, &server, "alice", "password-a").await;
+    let html = home(alice.clone()).await;
+    assert!(html.contains("id=\"weak-password\""), "{html}");
+    assert!(html.contains("href=\"/settings/password\""));
+    let carol = browser();
+    api_login(&carol, &server, "carol", "velvet-otter-quarry-89").await;
+    assert!(!home(carol).await.contains("weak-password"));
+    // Admins see how many, never who: bob has not signed in since, so only alice.
+    let list = text(&cli(&db, &["user", "list"], "").stdout);
+    assert!(
+        list.contains("1 account(s) signed in last with a password the policy now refuses"),
+        "{list}"
+    );
+    assert!(!list.contains("password-a"));
+    // A change clears the mark.
+    let r = alice
+        .post(server.url("/api/v1/password"))
+        .json(&json!({"current_password": "password-a", "new_password": "copper-lantern-misty-harbor"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(!home(alice).await.contains("weak-password"));
+    let list = text(&cli(&db, &["user", "list"], "").stdout);
+    assert!(!list.contains("policy now refuses"), "{list}");
 }
