@@ -13,7 +13,7 @@ pub enum AppError {
     BadRequest(String),
     /// A new password the policy refuses; the weakness says why (`reason` in the body).
     #[error("password refused: {}", .0.message(false))]
-    WeakPassword(crate::accounts::Weakness),
+    WeakPassword(crate::password_weakness::Weakness),
     /// Unknown user or wrong password: deliberately one answer for both.
     #[error("invalid username or password")]
     InvalidCredentials,
@@ -120,7 +120,7 @@ impl AppError {
         use AppError::*;
         let all = vec![
             BadRequest(String::new()),
-            WeakPassword(crate::accounts::Weakness::Common),
+            WeakPassword(crate::password_weakness::Weakness::Common),
             InvalidCredentials,
             InvalidCode,
             Unauthorized,

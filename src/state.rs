@@ -35,7 +35,8 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, store: Store, key: ServerKey) -> anyhow::Result<Self> {
         let hasher = PasswordHasher::new(&config.password)?;
-        let accounts = Accounts::new(store.clone(), hasher, password_policy(&config));
+        let accounts = Accounts::new(store.clone(), hasher, password_policy(&config))
+            .with_breach_check(crate::breach::from_config(&config.password)?);
         let sessions = Sessions::new(store.clone(), key.clone(), config.session.clone());
         let audit = Audit::new(store.clone(), config.log.audit_stdout);
         let two_factor = TwoFactor::new(store.clone(), key.clone(), audit.clone(), &config)?;

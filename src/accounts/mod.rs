@@ -64,6 +64,8 @@ pub struct Accounts {
     store: Store,
     hasher: PasswordHasher,
     policy: std::sync::Arc<PasswordPolicy>,
+    /// The optional online list of breached passwords (`password.check_breached`).
+    breach: Option<std::sync::Arc<dyn crate::breach::BreachList>>,
 }
 
 impl Accounts {
@@ -72,7 +74,35 @@ impl Accounts {
             store,
             hasher,
             policy: std::sync::Arc::new(policy),
+            breach: None,
         }
+    }
+
+    /// Also refuses new passwords that `list` says were breached.
+    pub fn with_breach_check(
+        mut self,
+        list: Option<std::sync::Arc<dyn crate::breach::BreachList>>,
+    ) -> Self {
+        self.breach = list;
+        self
+    }
+
+    /// The local checks, then the online list if there is one (a list that cannot say
+    /// in time leaves the verdict to the local checks). Only for setting a password:
+    /// sign-in never asks the online list.
+    pub async fn check_new_password_online(
+        &self,
+        password: &str,
+        uid: &str,
+        display_name: &str,
+    ) -> Result<(), AppError> {
+        self.check_new_password(password, uid, display_name)?;
+        if let Some(list) = &self.breach
+            && list.contains(&policy::normalize(password)).await == Some(true)
+        {
+            return Err(AppError::WeakPassword(Weakness::Breached));
+        }
+        Ok(())
     }
 
     pub fn policy(&self) -> &PasswordPolicy {
@@ -102,7 +132,8 @@ impl Accounts {
 
     pub async fn create(&self, new: NewUser, password: String, now: i64) -> Result<User, AppError> {
         let display_for_check = new.display_name.clone().unwrap_or_default();
-        self.check_new_password(&password, new.uid.as_ref(), &display_for_check)?;
+        self.check_new_password_online(&password, new.uid.as_ref(), &display_for_check)
+            .await?;
         let password = policy::normalize(&password);
         let email = new.email.unwrap_or_default();
         if !email.is_empty() && !looks_like_email(&email) {
@@ -248,7 +279,8 @@ impl Accounts {
         keep: Option<&str>,
     ) -> Result<Revoked, AppError> {
         let user = self.get(uid).await?;
-        self.check_new_password(&password, &user.uid, &user.display_name)?;
+        self.check_new_password_online(&password, &user.uid, &user.display_name)
+            .await?;
         let hash = self.hasher.hash(policy::normalize(&password)).await?;
         self.store.set_password_hash(uid, &hash).await?;
         let sessions = match keep {

@@ -62,7 +62,8 @@ pub enum UserCommand {
 pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
     let store = super::open_store(config).await?;
     let hasher = PasswordHasher::new(&config.password)?;
-    let accounts = Accounts::new(store.clone(), hasher, crate::state::password_policy(config));
+    let accounts = Accounts::new(store.clone(), hasher, crate::state::password_policy(config))
+        .with_breach_check(crate::breach::from_config(&config.password)?);
     let audit = crate::audit::Audit::new(store.clone(), config.log.audit_stdout);
     let result = dispatch(cmd, &store, &accounts, &audit).await;
     store.close().await;

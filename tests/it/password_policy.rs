@@ -189,3 +189,130 @@ async fn a_weak_password_still_signs_in_and_is_asked_to_change(backend: Backend)
     let list = text(&cli(&db, &["user", "list"], "").stdout);
     assert!(!list.contains("policy now refuses"), "{list}");
 }
+
+/// A stand-in for the range API on 127.0.0.1: answers `listed` for every prefix after
+/// `delay`, and records each request's path and `Add-Padding` header.
+async fn mock_range_api(
+    listed: String,
+    delay: std::time::Duration,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+) {
+    use axum::extract::Request;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let record = record.clone();
+        let listed = listed.clone();
+        async move {
+            let padding = req
+                .headers()
+                .get("add-padding")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            record
+                .lock()
+                .unwrap()
+                .push((req.uri().path().to_string(), padding));
+            tokio::time::sleep(delay).await;
+            listed
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/range/"), seen)
+}
+
+fn sha1_hex(password: &str) -> String {
+    use sha1::Digest;
+    hex::encode_upper(sha1::Sha1::digest(password.as_bytes()))
+}
+
+async fn cli_with(
+    db: &TestDb,
+    extra: Vec<(String, String)>,
+    args: Vec<String>,
+    stdin: String,
+) -> (std::process::Output, std::time::Duration) {
+    let mut env = db.env();
+    env.extend(
+        DEFAULT_POLICY
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    env.extend(extra);
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let started = std::time::Instant::now();
+        let out = run_cli(&env, &args, &stdin);
+        (out, started.elapsed())
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_online_check_sends_a_prefix_refuses_a_listed_password_and_fails_open() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let breached = "correct horse battery staple";
+    let hash = sha1_hex(breached);
+    let body = format!(
+        "{}:3\r\n00D4F6E8FA6EECAD2A3AA415EEC418D38EC:0\r\n",
+        &hash[5..]
+    );
+    let (url, seen) = mock_range_api(body, std::time::Duration::ZERO).await;
+    let online = |url: &str, timeout: &str| {
+        vec![
+            (
+                "TWOFOLD_PASSWORD_CHECK_BREACHED".to_string(),
+                "true".to_string(),
+            ),
+            ("TWOFOLD_PASSWORD_HIBP_URL".to_string(), url.to_string()),
+            (
+                "TWOFOLD_PASSWORD_HIBP_TIMEOUT_MS".to_string(),
+                timeout.to_string(),
+            ),
+        ]
+    };
+    let add = |uid: &str, pw: &str| {
+        (
+            ["user", "add", uid, "--password-stdin"]
+                .map(String::from)
+                .to_vec(),
+            format!("{pw}\n"),
+        )
+    };
+    let (args, stdin) = add("alice", breached);
+    let (out, _) = cli_with(&db, online(&url, "2000"), args, stdin).await;
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("this password appears in known data breaches"),
+        "{}",
+        text(&out.stderr)
+    );
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        let (path, padding) = &seen[0];
+        // Only the 5-character prefix of the SHA-1 leaves the machine.
+        assert_eq!(path, &format!("/range/{}", &hash[..5]));
+        assert_eq!(padding, "true");
+    }
+    let (args, stdin) = add("alice", "velvet-otter-quarry-89");
+    let (out, _) = cli_with(&db, online(&url, "2000"), args, stdin).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // A service that does not answer in time: the local checks decide, promptly.
+    let (slow, _) = mock_range_api(String::new(), std::time::Duration::from_secs(20)).await;
+    let (args, stdin) = add("bob", "copper-lantern-misty-harbor");
+    let (out, took) = cli_with(&db, online(&slow, "300"), args, stdin).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    eprintln!("user add with a silent range API (timeout 300 ms): {took:?}");
+    let (args, stdin) = add("carol", "qwertyuiop");
+    let (out, _) = cli_with(&db, online(&slow, "300"), args, stdin).await;
+    assert!(text(&out.stderr).contains(COMMON), "{}", text(&out.stderr));
+}
