@@ -70,7 +70,7 @@ pub struct PasswordChanged {
     pub passkeys_remaining: Vec<String>,
 }
 
-errors!(PasswordErrors: BadRequest, Unauthorized, InvalidCredentials, CrossSite,
+errors!(PasswordErrors: BadRequest, WeakPassword, Unauthorized, InvalidCredentials, CrossSite,
     PayloadTooLarge, UnsupportedMediaType, TooManyAttempts, Busy, Unavailable, Internal);
 
 /// Changes the password, given the current one. Every other session, app password and
