@@ -141,6 +141,21 @@ async fn every_place_refuses_a_weak_password_with_the_same_reason(backend: Backe
         let html = r.text().await.unwrap();
         assert!(html.contains(reason), "{html}");
     }
+    // The live hint says the same, without changing anything.
+    let verdict = |password: &str, lang: &str| {
+        let req = http
+            .post(server.url("/api/v1/password/check"))
+            .json(&json!({"password": password, "lang": lang}));
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let v = verdict("qwertyuiop", "en").await;
+    assert_eq!(v["acceptable"], false);
+    assert_eq!(v["reason"], "common");
+    assert_eq!(v["message"], COMMON);
+    let v = verdict("short", "fr").await;
+    assert_eq!(v["message"], "trop court : au moins 10 caractères");
+    let v = verdict("copper-lantern-misty-harbor", "en").await;
+    assert_eq!((&v["acceptable"], &v["reason"]), (&json!(true), &Value::Null));
     // A strong one is taken.
     let (s, body) = change("copper-lantern-misty-harbor").await;
     assert_eq!(s, 200, "{body}");
