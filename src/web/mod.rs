@@ -120,15 +120,21 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// `/static/<provider>.js`: the script a provider's fragments need.
+/// The name of the password pages' own script, `/static/password.js`.
+pub const PASSWORD_SCRIPT: &str = "password";
+
+/// `/static/<provider>.js`: the script a provider's fragments need, or the password
+/// pages' live hint.
 async fn provider_script(
     State(state): State<AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
 ) -> Response {
-    let script = file
-        .strip_suffix(".js")
-        .and_then(|id| state.two_factor.provider(id))
-        .and_then(|p| p.script());
+    let script = match file.strip_suffix(".js") {
+        Some(PASSWORD_SCRIPT) => Some(include_str!("../../static/password.js")),
+        id => id
+            .and_then(|id| state.two_factor.provider(id))
+            .and_then(|p| p.script()),
+    };
     match script {
         Some(body) => (
             [

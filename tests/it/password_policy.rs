@@ -141,6 +141,14 @@ async fn every_place_refuses_a_weak_password_with_the_same_reason(backend: Backe
         let html = r.text().await.unwrap();
         assert!(html.contains(reason), "{html}");
     }
+    // The page loads the live hint's script, which the CSP allows by name.
+    let r = http.get(server.url("/settings/password")).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("/static/password.js"), "{csp}");
+    assert!(r.text().await.unwrap().contains("<script src=\"/static/password.js\">"));
+    let r = http.get(server.url("/static/password.js")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("/api/v1/password/check"));
     // The live hint says the same, without changing anything.
     let verdict = |password: &str, lang: &str| {
         let req = http
@@ -155,7 +163,10 @@ async fn every_place_refuses_a_weak_password_with_the_same_reason(backend: Backe
     let v = verdict("short", "fr").await;
     assert_eq!(v["message"], "trop court : au moins 10 caractères");
     let v = verdict("copper-lantern-misty-harbor", "en").await;
-    assert_eq!((&v["acceptable"], &v["reason"]), (&json!(true), &Value::Null));
+    assert_eq!(
+        (&v["acceptable"], &v["reason"]),
+        (&json!(true), &Value::Null)
+    );
     // A strong one is taken.
     let (s, body) = change("copper-lantern-misty-harbor").await;
     assert_eq!(s, 200, "{body}");
