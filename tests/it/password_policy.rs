@@ -142,11 +142,27 @@ async fn every_place_refuses_a_weak_password_with_the_same_reason(backend: Backe
         assert!(html.contains(reason), "{html}");
     }
     // The page loads the live hint's script, which the CSP allows by name.
-    let r = http.get(server.url("/settings/password")).send().await.unwrap();
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let r = http
+        .get(server.url("/settings/password"))
+        .send()
+        .await
+        .unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.contains("/static/password.js"), "{csp}");
-    assert!(r.text().await.unwrap().contains("<script src=\"/static/password.js\">"));
-    let r = http.get(server.url("/static/password.js")).send().await.unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("<script src=\"/static/password.js\">")
+    );
+    let r = http
+        .get(server.url("/static/password.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("/api/v1/password/check"));
     // The live hint says the same, without changing anything.
