@@ -7,7 +7,8 @@ use crate::common::{Backend, Server, TestDb, api_login, both, browser, csrf_of, 
 
 both!(
     every_place_refuses_a_weak_password_with_the_same_reason,
-    a_weak_password_still_signs_in_and_is_asked_to_change
+    a_weak_password_still_signs_in_and_is_asked_to_change,
+    a_hash_made_before_nfkc_still_signs_in_and_is_rehashed
 );
 
 /// The suite's environment with the policy's defaults back.
@@ -357,4 +358,41 @@ async fn the_online_check_sends_a_prefix_refuses_a_listed_password_and_fails_ope
     let (args, stdin) = add("carol", "qwertyuiop");
     let (out, _) = cli_with(&db, online(&slow, "300"), args, stdin).await;
     assert!(text(&out.stderr).contains(COMMON), "{}", text(&out.stderr));
+}
+
+/// Hashes made before NFKC were of the password as typed: a non-ASCII one still signs
+/// in, is rehashed in NFKC, and then any spelling of it does.
+async fn a_hash_made_before_nfkc_still_signs_in_and_is_rehashed(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let store = db.store().await;
+    let config = twofold::config::PasswordConfig {
+        argon2_memory_kib: 64,
+        argon2_iterations: 1,
+        argon2_parallelism: 1,
+        ..Default::default()
+    };
+    let hasher = twofold::accounts::PasswordHasher::new(&config).unwrap();
+    // "café" with a combining accent, and full-width digits: NFKC changes it.
+    let typed = "cafe\u{301} \u{ff11}\u{ff12}\u{ff13} horse";
+    let nfkc = "caf\u{e9} 123 horse";
+    let old = hasher.hash(typed.to_string()).await.unwrap();
+    store.set_password_hash("alice", &old).await.unwrap();
+    let accounts = twofold::accounts::Accounts::new(
+        store.clone(),
+        hasher,
+        twofold::accounts::PasswordPolicy::new(&config, ""),
+    );
+    assert!(accounts.authenticate("alice", nfkc).await.is_err());
+    accounts.authenticate("alice", typed).await.unwrap();
+    let new = store.user("alice").await.unwrap().unwrap().password_hash;
+    assert_ne!(new, old, "rehashed in NFKC");
+    accounts.authenticate("alice", nfkc).await.unwrap();
+    accounts.authenticate("alice", typed).await.unwrap();
+    assert!(
+        accounts
+            .authenticate("alice", "cafe 123 horse")
+            .await
+            .is_err()
+    );
 }
