@@ -361,6 +361,24 @@ pub async fn passkey_names(state: &AppState, uid: &str) -> Result<Vec<String>, A
         .collect())
 }
 
+/// What the policy would say of `password` as the signed-in user's new password, for the
+/// live hint beside the field: the local checks only (no online lookup per keystroke).
+pub async fn judge_new_password(
+    state: &AppState,
+    session: &Session,
+    password: &str,
+) -> Result<Option<crate::password_weakness::Weakness>, AppError> {
+    let user = state.accounts.get(&session.uid).await?;
+    match state
+        .accounts
+        .check_new_password(password, &user.uid, &user.display_name)
+    {
+        Ok(()) => Ok(None),
+        Err(AppError::WeakPassword(w)) => Ok(Some(w)),
+        Err(e) => Err(e),
+    }
+}
+
 /// The user changes their password: the current one must be right (that is the
 /// re-authentication); every other session, every app password and every pending
 /// client login flow end. Passkeys sign in without the password, so a change does not
@@ -375,7 +393,10 @@ pub async fn change_password(
     remove_passkeys: bool,
     now: i64,
 ) -> Result<PasswordChange, AppError> {
-    state.accounts.check_new_password(&new)?;
+    let user = state.accounts.get(&session.uid).await?;
+    state
+        .accounts
+        .check_new_password(&new, &user.uid, &user.display_name)?;
     crate::login::check_password(state, &session.uid, current, client).await?;
     let revoked = state
         .accounts

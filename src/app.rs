@@ -60,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .registered()
         .filter(|p| p.script().is_some())
         .map(|p| p.id().as_str())
+        // The live hint of the password pages (`/static/password.js`).
+        .chain(std::iter::once(crate::web::PASSWORD_SCRIPT))
         .collect();
     let csp = content_security_policy(
         &state.config.server.public_url,

@@ -106,7 +106,20 @@ pub struct PasswordConfig {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    /// Fewest characters (after NFKC normalization) a new password may have.
     pub min_length: usize,
+    /// Most characters a new password may have; longer ones are refused, never cut.
+    pub max_length: usize,
+    /// Lowest zxcvbn strength estimate (0 to 4) a new password must reach; 0 skips the
+    /// estimate (the list of common passwords and the name checks still apply).
+    pub min_score: u8,
+    /// Also ask the Have I Been Pwned range API whether a new password was breached
+    /// (only the first 5 hex digits of its SHA-1 are sent).
+    pub check_breached: bool,
+    /// The range API, to which the 5-digit prefix is appended.
+    pub hibp_url: String,
+    /// After this many milliseconds without an answer, the local checks decide.
+    pub hibp_timeout_ms: u64,
     /// Password hashes computed at once (each holds `argon2_memory_kib`); 0: half the
     /// cores (at least one), leaving the rest to forward-auth during a login storm.
     pub hash_workers: usize,
@@ -255,6 +268,11 @@ impl Default for PasswordConfig {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             min_length: 10,
+            max_length: 256,
+            min_score: 3,
+            check_breached: false,
+            hibp_url: "https://api.pwnedpasswords.com/range/".into(),
+            hibp_timeout_ms: 2000,
             hash_workers: 0,
             hash_queue: 32,
         }
@@ -478,6 +496,23 @@ impl Config {
         }
         if p.min_length == 0 {
             return invalid("password.min_length", "must be at least 1");
+        }
+        if p.max_length < 64 || p.max_length > 1024 || p.max_length < p.min_length {
+            return invalid(
+                "password.max_length",
+                "must be between 64 and 1024, and at least min_length",
+            );
+        }
+        if p.min_score > 4 {
+            return invalid("password.min_score", "must be between 0 and 4");
+        }
+        if p.check_breached
+            && !(p.hibp_url.starts_with("https://") || p.hibp_url.starts_with("http://"))
+        {
+            return invalid("password.hibp_url", "must start with https:// or http://");
+        }
+        if !(100..=30_000).contains(&p.hibp_timeout_ms) {
+            return invalid("password.hibp_timeout_ms", "must be between 100 and 30000");
         }
         if p.hash_workers > 256 {
             return invalid("password.hash_workers", "must be at most 256");

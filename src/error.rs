@@ -11,6 +11,9 @@ pub enum AppError {
     /// The request is malformed or a value is out of range; the message says which.
     #[error("{0}")]
     BadRequest(String),
+    /// A new password the policy refuses; the weakness says why (`reason` in the body).
+    #[error("password refused: {}", .0.message(false))]
+    WeakPassword(crate::password_weakness::Weakness),
     /// Unknown user or wrong password: deliberately one answer for both.
     #[error("invalid username or password")]
     InvalidCredentials,
@@ -66,7 +69,7 @@ pub enum AppError {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::WeakPassword(_) => StatusCode::BAD_REQUEST,
             AppError::InvalidCredentials
             | AppError::Unauthorized
             | AppError::InvalidCode
@@ -90,6 +93,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::BadRequest(_) => "bad_request",
+            AppError::WeakPassword(_) => "weak_password",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Unauthorized => "unauthorized",
             AppError::InvalidCode => "invalid_code",
@@ -116,6 +120,7 @@ impl AppError {
         use AppError::*;
         let all = vec![
             BadRequest(String::new()),
+            WeakPassword(crate::password_weakness::Weakness::Common),
             InvalidCredentials,
             InvalidCode,
             Unauthorized,
@@ -136,11 +141,11 @@ impl AppError {
         ];
         for e in &all {
             match e {
-                BadRequest(_) | InvalidCredentials | InvalidCode | Unauthorized
-                | AppPasswordRequired | Forbidden | NotFound(_) | MethodNotAllowed
-                | Conflict(_) | TooManyAttempts(_) | FactorLocked | PayloadTooLarge
-                | UnsupportedMediaType | CrossSite | ReauthRequired | Busy | Unavailable(_)
-                | Internal(_) => {}
+                BadRequest(_) | WeakPassword(_) | InvalidCredentials | InvalidCode
+                | Unauthorized | AppPasswordRequired | Forbidden | NotFound(_)
+                | MethodNotAllowed | Conflict(_) | TooManyAttempts(_) | FactorLocked
+                | PayloadTooLarge | UnsupportedMediaType | CrossSite | ReauthRequired | Busy
+                | Unavailable(_) | Internal(_) => {}
             }
         }
         all
@@ -178,6 +183,11 @@ pub(crate) struct Detail<'a> {
     code: &'a str,
     /// For people; may change between versions.
     message: String,
+    /// With `weak_password`: why, stable (`too_short`, `too_long`, `common`, `breached`,
+    /// `contains_user_name`, `contains_display_name`, `contains_service_name`,
+    /// `guessable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
 }
 
 impl IntoResponse for AppError {
@@ -192,6 +202,10 @@ impl IntoResponse for AppError {
             error: Detail {
                 code: self.code(),
                 message: self.to_string(),
+                reason: match &self {
+                    AppError::WeakPassword(w) => Some(w.code()),
+                    _ => None,
+                },
             },
         };
         let mut response = (self.status(), Json(body)).into_response();

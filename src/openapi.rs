@@ -120,6 +120,9 @@ macro_rules! errors {
             "the request conflicts with the current state; the message says how".into(),
         )
     };
+    (@one WeakPassword) => {
+        $crate::error::AppError::WeakPassword($crate::password_weakness::Weakness::Common)
+    };
     (@one TooManyAttempts) => { $crate::error::AppError::TooManyAttempts(30) };
     (@one Unavailable) => {
         $crate::error::AppError::Unavailable(anyhow::anyhow!("the database failed"))

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::accounts::{Accounts, PasswordHasher};
+use crate::accounts::{Accounts, PasswordHasher, PasswordPolicy};
 use crate::app_passwords::AppPasswords;
 use crate::audit::Audit;
 use crate::auth_cache::AuthCache;
@@ -35,7 +35,8 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, store: Store, key: ServerKey) -> anyhow::Result<Self> {
         let hasher = PasswordHasher::new(&config.password)?;
-        let accounts = Accounts::new(store.clone(), hasher, config.password.min_length);
+        let accounts = Accounts::new(store.clone(), hasher, password_policy(&config))
+            .with_breach_check(crate::breach::from_config(&config.password)?);
         let sessions = Sessions::new(store.clone(), key.clone(), config.session.clone());
         let audit = Audit::new(store.clone(), config.log.audit_stdout);
         let two_factor = TwoFactor::new(store.clone(), key.clone(), audit.clone(), &config)?;
@@ -60,6 +61,17 @@ impl AppState {
             metrics: None,
         })
     }
+}
+
+/// The password policy of `config`; the service name users know is the TOTP issuer.
+pub fn password_policy(config: &Config) -> PasswordPolicy {
+    let issuer = config
+        .section::<crate::providers::totp::config::TotpConfig>(
+            crate::providers::totp::config::SECTION,
+        )
+        .map(|t| t.issuer)
+        .unwrap_or_default();
+    PasswordPolicy::new(&config.password, &issuer)
 }
 
 impl AppState {

@@ -3,9 +3,11 @@
 
 mod names;
 mod password;
+pub mod policy;
 
 pub use names::{GroupName, Uid};
 pub use password::{PasswordHasher, Verification};
+pub use policy::{PasswordPolicy, Weakness};
 
 use serde::Serialize;
 
@@ -52,43 +54,87 @@ pub struct NewUser {
     pub is_admin: bool,
 }
 
-/// The longest password accepted: Argon2 accepts more, but hashing megabytes is a DoS.
-const MAX_PASSWORD_LEN: usize = 1024;
+/// The longest password tried at sign-in, in bytes: Argon2 accepts more, but hashing
+/// megabytes is a DoS. New passwords are bounded by the policy's `max_length`
+/// (characters, at most 1024, so at most 4096 bytes of UTF-8).
+const MAX_PASSWORD_BYTES: usize = 4096;
 
 #[derive(Clone)]
 pub struct Accounts {
     store: Store,
     hasher: PasswordHasher,
-    min_password_len: usize,
+    policy: std::sync::Arc<PasswordPolicy>,
+    /// The optional online list of breached passwords (`password.check_breached`).
+    breach: Option<std::sync::Arc<dyn crate::breach::BreachList>>,
 }
 
 impl Accounts {
-    pub fn new(store: Store, hasher: PasswordHasher, min_password_len: usize) -> Self {
+    pub fn new(store: Store, hasher: PasswordHasher, policy: PasswordPolicy) -> Self {
         Self {
             store,
             hasher,
-            min_password_len,
+            policy: std::sync::Arc::new(policy),
+            breach: None,
         }
     }
 
-    pub fn check_new_password(&self, password: &str) -> Result<(), AppError> {
-        let len = password.chars().count();
-        if len < self.min_password_len {
-            return Err(AppError::BadRequest(format!(
-                "password must be at least {} characters",
-                self.min_password_len
-            )));
-        }
-        if password.len() > MAX_PASSWORD_LEN {
-            return Err(AppError::BadRequest(format!(
-                "password must be at most {MAX_PASSWORD_LEN} bytes"
-            )));
+    /// Also refuses new passwords that `list` says were breached.
+    pub fn with_breach_check(
+        mut self,
+        list: Option<std::sync::Arc<dyn crate::breach::BreachList>>,
+    ) -> Self {
+        self.breach = list;
+        self
+    }
+
+    /// The local checks, then the online list if there is one (a list that cannot say
+    /// in time leaves the verdict to the local checks). Only for setting a password:
+    /// sign-in never asks the online list.
+    pub async fn check_new_password_online(
+        &self,
+        password: &str,
+        uid: &str,
+        display_name: &str,
+    ) -> Result<(), AppError> {
+        self.check_new_password(password, uid, display_name)?;
+        if let Some(list) = &self.breach
+            && list.contains(&policy::normalize(password)).await == Some(true)
+        {
+            return Err(AppError::WeakPassword(Weakness::Breached));
         }
         Ok(())
     }
 
+    pub fn policy(&self) -> &PasswordPolicy {
+        &self.policy
+    }
+
+    /// Checks a new password for the account `uid` (named `display_name`) against the
+    /// policy; the same verdict for the CLI, the pages and the API.
+    pub fn check_new_password(
+        &self,
+        password: &str,
+        uid: &str,
+        display_name: &str,
+    ) -> Result<(), AppError> {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(AppError::WeakPassword(Weakness::TooLong(
+                self.policy.max_length,
+            )));
+        }
+        self.policy
+            .check(
+                &policy::normalize(password),
+                policy::Context { uid, display_name },
+            )
+            .map_err(AppError::WeakPassword)
+    }
+
     pub async fn create(&self, new: NewUser, password: String, now: i64) -> Result<User, AppError> {
-        self.check_new_password(&password)?;
+        let display_for_check = new.display_name.clone().unwrap_or_default();
+        self.check_new_password_online(&password, new.uid.as_ref(), &display_for_check)
+            .await?;
+        let password = policy::normalize(&password);
         let email = new.email.unwrap_or_default();
         if !email.is_empty() && !looks_like_email(&email) {
             return Err(AppError::BadRequest(format!(
@@ -147,7 +193,7 @@ impl Accounts {
     /// The password step. Unknown user, disabled user and wrong password all give
     /// `InvalidCredentials`, after the same Argon2 work.
     pub async fn authenticate(&self, uid: &str, password: &str) -> Result<User, AppError> {
-        if password.len() > MAX_PASSWORD_LEN {
+        if password.len() > MAX_PASSWORD_BYTES {
             return Err(AppError::InvalidCredentials);
         }
         // A name no account can have (too long, control characters such as NUL, which
@@ -158,11 +204,22 @@ impl Accounts {
             self.store.user(uid).await?
         };
         let stored = row.as_ref().map(|r| r.password_hash.clone());
-        let outcome = self.hasher.verify(password.to_string(), stored).await?;
+        // Hashes are of the NFKC form. Passwords set before that were hashed as typed:
+        // for ASCII both are the same; for others, a miss in NFKC is tried as typed (also for an unknown user, so
+        // that both cost the same) and,
+        // if that matches, rehashed in NFKC (the next sign-in needs one check again).
+        let normal = policy::normalize(password);
+        let mut outcome = self.hasher.verify(normal.clone(), stored.clone()).await?;
+        if outcome == Verification::Mismatch && normal != password {
+            outcome = match self.hasher.verify(password.to_string(), stored).await? {
+                Verification::Mismatch => Verification::Mismatch,
+                _ => Verification::MatchNeedsRehash,
+            };
+        }
         let row = match (outcome, row) {
             (Verification::Mismatch, _) | (_, None) => return Err(AppError::InvalidCredentials),
             (Verification::MatchNeedsRehash, Some(row)) => {
-                self.rehash(&row, password).await;
+                self.rehash(&row, &normal).await;
                 row
             }
             (Verification::Match, Some(row)) => row,
@@ -171,6 +228,29 @@ impl Accounts {
             return Err(AppError::InvalidCredentials);
         }
         Ok(row.into())
+    }
+
+    /// At a password sign-in: records whether the password the user just proved fails
+    /// the policy (it still signs in; the pages ask for a change). A password only too
+    /// long for today's maximum is not weak. Returns whether it is.
+    pub async fn note_password_strength(&self, user: &User, password: &str) -> bool {
+        let weak = match self.check_new_password(password, &user.uid, &user.display_name) {
+            Ok(()) | Err(AppError::WeakPassword(Weakness::TooLong(_))) => false,
+            Err(_) => true,
+        };
+        if let Err(e) = self.store.set_weak_password(&user.uid, weak).await {
+            tracing::warn!(error = %e, "weak-password mark not saved");
+        }
+        weak
+    }
+
+    /// Whether the user's password was found weak at their last password sign-in.
+    pub async fn has_weak_password(&self, uid: &str) -> Result<bool, AppError> {
+        Ok(self.store.weak_password(uid).await?)
+    }
+
+    pub async fn count_weak_passwords(&self) -> Result<i64, AppError> {
+        Ok(self.store.count_weak_passwords().await?)
     }
 
     /// Best effort: a failed rehash must not fail the login it rides on.
@@ -198,9 +278,10 @@ impl Accounts {
         password: String,
         keep: Option<&str>,
     ) -> Result<Revoked, AppError> {
-        self.check_new_password(&password)?;
-        self.get(uid).await?;
-        let hash = self.hasher.hash(password).await?;
+        let user = self.get(uid).await?;
+        self.check_new_password_online(&password, &user.uid, &user.display_name)
+            .await?;
+        let hash = self.hasher.hash(policy::normalize(&password)).await?;
         self.store.set_password_hash(uid, &hash).await?;
         let sessions = match keep {
             Some(id) => self.store.delete_other_sessions(uid, id).await?,

@@ -293,6 +293,7 @@ mod tests {
             min_length: 1,
             hash_workers: 1,
             hash_queue: 4,
+            ..PasswordConfig::default()
         }
     }
 

@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(reauth))
         .routes(routes!(change_password))
+        .routes(routes!(check_password))
         .routes(routes!(activity))
         .routes(routes!(admin_activity))
 }
@@ -70,8 +71,52 @@ pub struct PasswordChanged {
     pub passkeys_remaining: Vec<String>,
 }
 
-errors!(PasswordErrors: BadRequest, Unauthorized, InvalidCredentials, CrossSite,
+errors!(PasswordErrors: BadRequest, WeakPassword, Unauthorized, InvalidCredentials, CrossSite,
     PayloadTooLarge, UnsupportedMediaType, TooManyAttempts, Busy, Unavailable, Internal);
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordCheckRequest {
+    pub password: String,
+    /// The language of `message`: `en` (default) or `fr`.
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordVerdict {
+    /// Whether the policy would accept it as the new password (local checks only).
+    pub acceptable: bool,
+    /// Why not, stable: the `reason` of a `weak_password` error.
+    pub reason: Option<&'static str>,
+    /// Why not, for people, in `lang`.
+    pub message: Option<String>,
+}
+
+errors!(PasswordCheckErrors: Unauthorized, CrossSite, PayloadTooLarge, UnsupportedMediaType,
+    Unavailable, Internal);
+
+/// What the password policy says of a candidate new password for the signed-in user,
+/// without setting it (the live hint of the password pages). The online breach check,
+/// if configured, runs only when the password is set.
+#[utoipa::path(post, path = "/api/v1/password/check", tag = "account",
+    security(("session" = [])),
+    request_body = PasswordCheckRequest,
+    responses((status = 200, description = "The verdict", body = PasswordVerdict),
+        PasswordCheckErrors))]
+async fn check_password(
+    State(state): State<AppState>,
+    AuthSession(s, _): AuthSession,
+    ApiJson(req): ApiJson<PasswordCheckRequest>,
+) -> Result<Json<PasswordVerdict>, AppError> {
+    let weakness = crate::actions::judge_new_password(&state, &s, &req.password).await?;
+    let french = req.lang.as_deref() == Some("fr");
+    Ok(Json(PasswordVerdict {
+        acceptable: weakness.is_none(),
+        reason: weakness.map(|w| w.code()),
+        message: weakness.map(|w| w.message(french)),
+    }))
+}
 
 /// Changes the password, given the current one. Every other session, app password and
 /// pending client login ends.

@@ -131,11 +131,22 @@ async fn bootstrap(
         return Ok(());
     }
     let len = config.password.min_length.max(20);
-    let password: String = rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect();
+    // Random letters and digits pass the policy but for a rare chance ("admin" or the
+    // service name inside): draw again then, rather than print a password it refuses.
+    let mut password = String::new();
+    for _ in 0..100 {
+        password = rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(len)
+            .map(char::from)
+            .collect();
+        if accounts
+            .check_new_password(&password, "admin", "Administrator")
+            .is_ok()
+        {
+            break;
+        }
+    }
     let new = NewUser {
         uid: "admin".parse().map_err(anyhow::Error::msg)?,
         display_name: Some("Administrator".into()),

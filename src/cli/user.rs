@@ -72,7 +72,8 @@ pub async fn run(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
         super::open_existing_store(config).await?
     };
     let hasher = PasswordHasher::new(&config.password)?;
-    let accounts = Accounts::new(store.clone(), hasher, config.password.min_length);
+    let accounts = Accounts::new(store.clone(), hasher, crate::state::password_policy(config))
+        .with_breach_check(crate::breach::from_config(&config.password)?);
     let audit = crate::audit::Audit::new(store.clone(), config.log.audit_stdout);
     let note = super::applies_note(config);
     let result = dispatch(cmd, &store, &accounts, &audit, &note).await;
@@ -157,6 +158,14 @@ async fn dispatch(
                 );
             } else {
                 println!("{} user(s)", users.len());
+            }
+            // How many, never who or which password: the mark is set at sign-in.
+            let weak = store.count_weak_passwords().await?;
+            if weak > 0 {
+                println!(
+                    "{weak} account(s) signed in last with a password the policy now refuses; \
+                     they are asked to change it"
+                );
             }
         }
         UserCommand::Show { uid } => {

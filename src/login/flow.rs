@@ -53,6 +53,7 @@ async fn password_login(
     client: &ClientInfo,
 ) -> Result<(String, Session), AppError> {
     let user = check_password(state, uid, password, client).await?;
+    state.accounts.note_password_strength(&user, password).await;
     let status = state.two_factor.status(&user.uid).await?;
     let stage = after_password(status.need());
     let (token, session) = state

@@ -96,6 +96,33 @@ impl Store {
         Ok(n)
     }
 
+    /// Whether the user's password failed the policy at their last password sign-in.
+    pub async fn weak_password(&self, uid: &str) -> StoreResult<bool> {
+        let weak: Option<i64> =
+            sqlx::query_scalar("SELECT weak_password FROM users WHERE uid = $1")
+                .bind(uid)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(weak.unwrap_or(0) != 0)
+    }
+
+    pub async fn set_weak_password(&self, uid: &str, weak: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET weak_password = $1 WHERE uid = $2 AND weak_password <> $1")
+            .bind(i64::from(weak))
+            .bind(uid)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// How many accounts have a password the policy refuses (never which password).
+    pub async fn count_weak_passwords(&self) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE weak_password <> 0")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
     /// Whether any user exists (at start: an empty database gets its first admin). One
     /// row read, where `COUNT(*)` read a million at that size.
     pub async fn has_users(&self) -> StoreResult<bool> {
@@ -116,11 +143,13 @@ impl Store {
     }
 
     pub async fn set_password_hash(&self, uid: &str, hash: &str) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE uid = $2")
-            .bind(hash)
-            .bind(uid)
-            .execute(&self.writer)
-            .await?;
+        // Only a password that passed the policy is set: it is not weak.
+        let done =
+            sqlx::query("UPDATE users SET password_hash = $1, weak_password = 0 WHERE uid = $2")
+                .bind(hash)
+                .bind(uid)
+                .execute(&self.writer)
+                .await?;
         self.changes.user(uid);
         not_found_if_none(done.rows_affected(), uid)
     }

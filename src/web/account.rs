@@ -2,6 +2,8 @@
 //! change the password, the security activity; and the admins' activity view. Each page
 //! parses the form, calls the use case in `actions`, and renders.
 
+use std::borrow::Cow;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -136,7 +138,7 @@ struct PasswordPage<'a> {
     changed: Option<PasswordChange>,
     /// The user's passkeys, which the form offers to remove with the change.
     passkeys: Vec<String>,
-    error: Option<&'static str>,
+    error: Option<Cow<'static, str>>,
 }
 
 async fn show_password(
@@ -145,13 +147,14 @@ async fn show_password(
     jar: CookieJar,
     session: &Session,
     changed: Option<PasswordChange>,
-    error: Option<(StatusCode, &'static str)>,
+    error: Option<(StatusCode, Cow<'static, str>)>,
 ) -> Response {
     let passkeys = match crate::actions::passkey_names(state, &session.uid).await {
         Ok(p) => p,
         Err(e) => return unavailable(lang, e),
     };
     let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
+    let status = error.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
     let page = PasswordPage {
         lang: lang.code(),
         t: lang.texts(),
@@ -160,7 +163,6 @@ async fn show_password(
         passkeys,
         error: error.map(|(_, e)| e),
     };
-    let status = error.map_or(StatusCode::OK, |(s, _)| s);
     (status, jar, render(page)).into_response()
 }
 
@@ -206,7 +208,7 @@ async fn password_submit(
             jar,
             &session,
             None,
-            Some((StatusCode::FORBIDDEN, t.form_expired)),
+            Some((StatusCode::FORBIDDEN, t.form_expired.into())),
         )
         .await;
     }
@@ -222,10 +224,14 @@ async fn password_submit(
     .await;
     let error = match result {
         Ok(done) => return show_password(&state, lang, jar, &session, Some(done), None).await,
-        Err(AppError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, t.password_wrong),
-        Err(AppError::BadRequest(_)) => (StatusCode::BAD_REQUEST, t.password_rejected),
+        Err(AppError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, t.password_wrong.into()),
+        Err(AppError::WeakPassword(w)) => (
+            StatusCode::BAD_REQUEST,
+            format!("{} {}", t.password_rejected, w.message(lang == Lang::Fr)).into(),
+        ),
+        Err(AppError::BadRequest(_)) => (StatusCode::BAD_REQUEST, t.password_rejected.into()),
         Err(AppError::TooManyAttempts(_) | AppError::Busy) => {
-            (StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts)
+            (StatusCode::TOO_MANY_REQUESTS, t.too_many_attempts.into())
         }
         Err(e) => return unavailable(lang, e),
     };

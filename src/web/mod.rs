@@ -86,6 +86,8 @@ struct HomePage<'a> {
     backup_code_used: Option<i64>,
     backup_few: bool,
     is_admin: bool,
+    /// The password failed the policy at sign-in: a banner asks for a new one.
+    weak_password: bool,
 }
 
 #[derive(Deserialize)]
@@ -139,15 +141,21 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// `/static/<provider>.js`: the script a provider's fragments need.
+/// The name of the password pages' own script, `/static/password.js`.
+pub const PASSWORD_SCRIPT: &str = "password";
+
+/// `/static/<provider>.js`: the script a provider's fragments need, or the password
+/// pages' live hint.
 async fn provider_script(
     State(state): State<AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
 ) -> Response {
-    let script = file
-        .strip_suffix(".js")
-        .and_then(|id| state.two_factor.provider(id))
-        .and_then(|p| p.script());
+    let script = match file.strip_suffix(".js") {
+        Some(PASSWORD_SCRIPT) => Some(include_str!("../../static/password.js")),
+        id => id
+            .and_then(|id| state.two_factor.provider(id))
+            .and_then(|p| p.script()),
+    };
     match script {
         Some(body) => (
             [
@@ -332,8 +340,13 @@ async fn home_page(
     } else {
         None
     };
+    let weak_password = match state.accounts.has_weak_password(&user.uid).await {
+        Ok(w) => w,
+        Err(e) => return unavailable(lang, e),
+    };
     let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = HomePage {
+        weak_password,
         backup_few: backup_code_used.is_some_and(|n| n <= crate::providers::backup_codes::FEW_LEFT),
         backup_code_used,
         is_admin: user.is_admin,

@@ -47,18 +47,20 @@ async fn user_lifecycle(backend: Backend) {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let store = db.store().await;
+    let config = twofold::config::PasswordConfig {
+        argon2_memory_kib: 64,
+        argon2_iterations: 1,
+        argon2_parallelism: 1,
+        min_length: 8,
+        min_score: 0,
+        hash_workers: 1,
+        hash_queue: 64,
+        ..Default::default()
+    };
     let accounts = twofold::accounts::Accounts::new(
         store.clone(),
-        twofold::accounts::PasswordHasher::new(&twofold::config::PasswordConfig {
-            argon2_memory_kib: 64,
-            argon2_iterations: 1,
-            argon2_parallelism: 1,
-            min_length: 8,
-            hash_workers: 1,
-            hash_queue: 64,
-        })
-        .unwrap(),
-        8,
+        twofold::accounts::PasswordHasher::new(&config).unwrap(),
+        twofold::accounts::PasswordPolicy::new(&config, ""),
     );
     assert!(accounts.authenticate("alice", "password-b").await.is_ok());
 

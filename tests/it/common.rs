@@ -111,6 +111,9 @@ impl TestDb {
             ("TWOFOLD_PASSWORD_ARGON2_MEMORY_KIB".into(), "64".into()),
             ("TWOFOLD_PASSWORD_ARGON2_ITERATIONS".into(), "1".into()),
             ("TWOFOLD_PASSWORD_MIN_LENGTH".into(), "8".into()),
+            // The suite's passwords ("password-a") are weak on purpose; the policy's own
+            // tests (tests/it/password_policy.rs) set the default score back.
+            ("TWOFOLD_PASSWORD_MIN_SCORE".into(), "0".into()),
         ]
     }
 

@@ -15,6 +15,7 @@ mod instances;
 mod metrics;
 mod nginx;
 mod openapi;
+mod password_policy;
 mod security;
 mod storage;
 mod two_factor;

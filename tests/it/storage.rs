@@ -1,7 +1,7 @@
 //! Storage, accounts and sessions against a real database: the same tests on SQLite and
 //! PostgreSQL.
 
-use twofold::accounts::{Accounts, NewUser, PasswordHasher};
+use twofold::accounts::{Accounts, NewUser, PasswordHasher, PasswordPolicy};
 use twofold::config::{PasswordConfig, SessionConfig};
 use twofold::crypto::ServerKey;
 use twofold::error::AppError;
@@ -19,10 +19,16 @@ fn accounts(store: &Store) -> Accounts {
         argon2_iterations: 1,
         argon2_parallelism: 1,
         min_length: 8,
+        min_score: 0,
         hash_workers: 1,
         hash_queue: 64,
+        ..Default::default()
     };
-    Accounts::new(store.clone(), PasswordHasher::new(&config).unwrap(), 8)
+    Accounts::new(
+        store.clone(),
+        PasswordHasher::new(&config).unwrap(),
+        PasswordPolicy::new(&config, ""),
+    )
 }
 
 fn sessions(store: &Store) -> Sessions {
@@ -113,7 +119,13 @@ async fn duplicate_user_is_a_conflict_and_changes_nothing(backend: Backend) {
         .create(new_user("carol"), "short".into(), NOW)
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::BadRequest(_)));
+    assert!(
+        matches!(
+            err,
+            AppError::WeakPassword(twofold::accounts::Weakness::TooShort(8))
+        ),
+        "{err:?}"
+    );
     let mut bad = new_user("dave");
     bad.email = Some("not-an-email".into());
     assert!(
