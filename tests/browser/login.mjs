@@ -58,6 +58,13 @@ try {
   await page.click('form[action="/settings/devices/app-passwords"] button');
   seen.appPassword = (await page.textContent('#new-app-password'))?.trim();
 
+  // The password page's live hint (static/password.js) names what is wrong as one types.
+  await page.goto(`${base}/settings/password`);
+  seen.passwordTitle = await page.title();
+  await page.fill('#new', 'qwertyuiop');
+  await page.waitForFunction(() => document.querySelector('#new-hint').textContent.trim() !== '');
+  seen.passwordHint = (await page.textContent('#new-hint'))?.trim();
+
   await page.goto(`${base}/`);
   await page.click('form[action="/logout"] button');
   await page.waitForURL(`${base}/login`);

@@ -61,6 +61,10 @@ async fn login_with_totp_in_chromium() {
     assert_eq!(seen["wrongCode"], "That code is not valid. Try again.");
     assert_eq!(seen["signedIn"], "Signed in as alice (alice)");
     assert_eq!(seen["loggedOut"], true);
+    // The live hint ran in the browser (its script allowed by the CSP) and said why.
+    assert_eq!(seen["passwordTitle"], "Change your password · twofold");
+    let hint = seen["passwordHint"].as_str().unwrap_or_default();
+    assert!(hint.contains("common"), "{hint}");
     // The app password the browser was shown works for a sync client.
     let pw = seen["appPassword"].as_str().unwrap();
     let me = reqwest::Client::new()
