@@ -97,7 +97,7 @@ fn config(dir: &Path, port: u16, id: &str, twofold: &str) -> String {
 async fn every_login_path_returns_to_the_app_in_chromium() {
     let db = TestDb::new(Backend::Sqlite).await;
     for uid in ["paula", "tom", "sam", "kim", "erin"] {
-        db.add_user(uid, &format!("password-{uid}"));
+        db.add_user(uid, &format!("secret-of-{}", uid.len()));
     }
     // Sam must set up a second factor at login.
     for args in [
@@ -112,7 +112,7 @@ async fn every_login_path_returns_to_the_app_in_chromium() {
     // cookies are `Secure`, which the test's http client would not send back to it).
     let totp = {
         let plain = Server::start(&db).await;
-        enroll_totp(&plain, "tom", "password-tom").await.1
+        enroll_totp(&plain, "tom", "secret-of-3").await.1
     };
 
     // nginx first: twofold's public URL carries nginx's port. Then twofold, then nginx
@@ -153,7 +153,7 @@ async fn every_login_path_returns_to_the_app_in_chromium() {
         .iter()
         .map(|uid| {
             let totp = (*uid == "tom").then_some(totp.as_str());
-            let user = json!({"password": format!("password-{uid}"), "totp": totp});
+            let user = json!({"password": format!("secret-of-{}", uid.len()), "totp": totp});
             (uid.to_string(), user)
         })
         .collect();

@@ -339,7 +339,7 @@ async fn defect_17_5_commands_in_the_wrong_folder_create_nothing() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"password-c\n")
+        .write_all(b"Violet-Harbor-Quartz-1987\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
