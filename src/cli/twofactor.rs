@@ -148,13 +148,7 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
             if provider.trim().is_empty() {
                 bail!("name the provider to clean up");
             }
-            let mut holders = state.store.uids_with_provider(&provider).await?;
-            if let Some(p) = tf.provider(&provider) {
-                holders.extend(p.holders().await?);
-            }
-            holders.sort();
-            holders.dedup();
-            let n = holders.len();
+            let n = tf.cleanup_targets(&provider).await?.len();
             if n == 0 {
                 println!("No user has provider {provider}: nothing to clean up.");
                 return Ok(());

@@ -498,6 +498,18 @@ impl TwoFactor {
         provider.admin_enable(uid).await
     }
 
+    /// The users `cleanup` would reach: those with a per-user state row for `provider`,
+    /// and those holding something of it that has none (passkeys).
+    pub async fn cleanup_targets(&self, provider: &str) -> Result<Vec<String>, AppError> {
+        let mut uids = self.store.uids_with_provider(provider).await?;
+        if let Some(p) = self.provider(provider) {
+            uids.extend(p.holders().await?);
+            uids.sort();
+            uids.dedup();
+        }
+        Ok(uids)
+    }
+
     /// Removes every user's association with `provider`, known or not (a provider that
     /// was removed from the product leaves rows behind). Calls `progress(done, total)`.
     pub async fn cleanup(
@@ -505,12 +517,7 @@ impl TwoFactor {
         provider: &str,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<usize, AppError> {
-        let mut uids = self.store.uids_with_provider(provider).await?;
-        if let Some(p) = self.provider(provider) {
-            uids.extend(p.holders().await?);
-            uids.sort();
-            uids.dedup();
-        }
+        let uids = self.cleanup_targets(provider).await?;
         let total = uids.len();
         for (i, uid) in uids.iter().enumerate() {
             match self.provider(provider) {
