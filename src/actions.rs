@@ -157,7 +157,10 @@ pub async fn finish_enrollment(
             answer,
         )
         .await?;
-    if session.stage == Stage::Authenticated && !purpose.sign_in {
+    if session.stage == Stage::Authenticated
+        && !purpose.sign_in
+        && provider.enrollment_proves_possession()
+    {
         state.sessions.second_factor_proved(session).await?;
     }
     state

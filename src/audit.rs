@@ -36,6 +36,15 @@ pub enum Event {
     ProviderChanged,
     ThrottleTriggered,
     ClientLoginGranted,
+    /// A push prompt was sent to the user's other devices.
+    PushRequested,
+    PushApproved,
+    /// Rejected by an approver (or a wrong number picked).
+    PushRejected,
+    /// A push prompt ran out with no decision.
+    PushExpired,
+    /// Too many prompts rejected or run out: push paused for the user.
+    PushPaused,
 }
 
 impl Event {
@@ -61,6 +70,11 @@ impl Event {
             Event::ProviderChanged => "provider_changed",
             Event::ThrottleTriggered => "throttle_triggered",
             Event::ClientLoginGranted => "client_login_granted",
+            Event::PushRequested => "push_requested",
+            Event::PushApproved => "push_approved",
+            Event::PushRejected => "push_rejected",
+            Event::PushExpired => "push_expired",
+            Event::PushPaused => "push_paused",
         }
     }
 }

@@ -171,8 +171,13 @@ impl Inner {
     }
 
     fn forget(&self, change: &Change) {
+        // A push prompt changes nothing about who may pass.
+        if matches!(change, Change::Approval(_)) {
+            return;
+        }
         let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
         match change {
+            Change::Approval(_) => {}
             Change::All => {
                 self.flushed.fetch_max(n, Ordering::SeqCst);
                 self.entries.invalidate_all();

@@ -62,6 +62,19 @@ impl FromRequestParts<AppState> for MaybeSession {
 /// forwardfor`) rather than appending to the client's puts it last.
 pub struct Client(pub ClientInfo);
 
+/// Where forward-auth wants the browser back, kept across the login steps.
+pub const RETURN_COOKIE: &str = "twofold_rd";
+
+/// The host of the app a login is for (its return URL, if that is one twofold may send
+/// the browser to); empty when the login is for twofold itself.
+pub fn return_app(state: &AppState, jar: &CookieJar) -> String {
+    jar.get(RETURN_COOKIE)
+        .and_then(|c| state.safe_return_url(c.value()))
+        .and_then(|u| url::Url::parse(&u).ok())
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 

@@ -10,7 +10,8 @@
 //!   user in `auth_changes`, read here every [`SQLITE_POLL`]; changes the server makes
 //!   itself reach the cache synchronously through [`crate::store::changes`].
 //!
-//! Push approval will reuse this port for "this attempt was approved".
+//! Push approvals use the same port: `NOTIFY twofold_push, '<uid>'` when a prompt is opened
+//! or decided, so that a login waiting on one instance hears an approval given on another.
 
 use std::time::Duration;
 
@@ -50,7 +51,12 @@ async fn listen_postgres(store: Store, url: String) {
                 // `Ok(None)`: the connection was lost; what was sent meanwhile is gone:
                 // down until a new LISTEN.
                 while let Some(n) = next_notification(&mut listener).await {
-                    changes.emit(&Change::User(n.payload().to_string()));
+                    let uid = n.payload().to_string();
+                    changes.emit(&if n.channel() == crate::store::push_approvals::CHANNEL {
+                        Change::Approval(uid)
+                    } else {
+                        Change::User(uid)
+                    });
                 }
                 changes.set_live(false);
                 tracing::warn!("lost the change feed; answering from the database only");
@@ -100,7 +106,9 @@ async fn connect_listener(url: &str) -> Result<sqlx::postgres::PgListener, sqlx:
     // look live (the cache answering) for as long as that takes, while every change is
     // missed. Reported at once instead, the feed is down before anything is missed.
     listener.eager_reconnect(false);
-    listener.listen(CHANNEL).await?;
+    listener
+        .listen_all([CHANNEL, crate::store::push_approvals::CHANNEL])
+        .await?;
     Ok(listener)
 }
 

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod approvals;
 mod credentials;
 mod devices;
 mod login_flow;
@@ -39,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(devices::router())
         .merge(login_flow::router())
+        .merge(approvals::router())
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -39,6 +39,14 @@ pub struct ChallengeOptions {
     /// provider without a first half.
     #[schema(value_type = Option<Object>)]
     pub options: Option<serde_json::Value>,
+    /// `push`: the waiting request's id, the number to show, and when it expires (also
+    /// inside `options`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -61,6 +69,8 @@ errors!(ChallengeBeginErrors: BadRequest, Unauthorized, NotFound, CrossSite, Pay
         ChallengeBeginErrors))]
 async fn challenge_begin(
     State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
     MaybeSession(current): MaybeSession,
     ApiJson(req): ApiJson<BeginRequest>,
 ) -> Result<impl IntoResponse, AppError> {
@@ -74,13 +84,23 @@ async fn challenge_begin(
         .ok_or(AppError::Unauthorized)?;
     let provider = ProviderId::parse(&req.provider)
         .ok_or_else(|| AppError::BadRequest(format!("unknown provider {:?}", req.provider)))?;
+    let app = crate::http::return_app(&state, &jar);
     let attempt = Attempt {
         uid: &session.uid,
         session_id: &session.id,
         now: now(),
+        ip: &client.ip,
+        user_agent: &client.user_agent,
+        app: &app,
     };
     let options = state.two_factor.begin_challenge(&attempt, provider).await?;
-    Ok(Json(ChallengeOptions { options }))
+    let field = |name: &str| options.as_ref().and_then(|o| o.get(name)).cloned();
+    Ok(Json(ChallengeOptions {
+        approval_id: field("approval_id").and_then(|v| v.as_str().map(str::to_string)),
+        number: field("number").and_then(|v| v.as_i64()),
+        expires_at: field("expires_at").and_then(|v| v.as_i64()),
+        options,
+    }))
 }
 
 errors!(SessionErrors: Unauthorized, Unavailable);
@@ -131,6 +151,9 @@ async fn login_providers(
 #[serde(deny_unknown_fields)]
 pub struct ChallengeRequest {
     pub provider: String,
+    /// The code or the ceremony's answer; none for `push` (its answer comes from
+    /// another device).
+    #[serde(default)]
     pub code: String,
 }
 
@@ -162,9 +185,11 @@ async fn login_challenge(
 ) -> Result<impl IntoResponse, AppError> {
     let provider = parse_provider(&req.provider)?;
     let (session, token) = current.ok_or(AppError::Unauthorized)?;
-    let (token, session) =
-        crate::login::challenge_step(&state, &session, &token, provider, &req.code, &client)
-            .await?;
+    let app = crate::http::return_app(&state, &jar);
+    let (token, session) = crate::login::challenge_step(
+        &state, &session, &token, provider, &req.code, &client, &app,
+    )
+    .await?;
     let jar = with_login_cookies(&state, jar, token, &session);
     Ok((
         jar,

@@ -150,6 +150,7 @@ pub async fn challenge_step(
     provider: ProviderId,
     code: &str,
     client: &ClientInfo,
+    app: &str,
 ) -> Result<(String, Session), AppError> {
     let stage = next(session.stage, Event::ChallengePassed).map_err(|_| {
         AppError::BadRequest("this session is not waiting for a second factor".into())
@@ -161,6 +162,9 @@ pub async fn challenge_step(
                 uid: &session.uid,
                 session_id: &session.id,
                 now: now(),
+                ip: &client.ip,
+                user_agent: &client.user_agent,
+                app,
             },
             provider,
             code,

@@ -129,6 +129,7 @@ async fn another_round_keeps_the_login_waiting_and_counts_no_failure() {
         ProviderId::Totp,
         "second",
         &client,
+        "",
     )
     .await;
     assert!(matches!(skipped, Err(AppError::InvalidCode)), "{skipped:?}");
@@ -137,7 +138,7 @@ async fn another_round_keeps_the_login_waiting_and_counts_no_failure() {
     // A right first round: still waiting, same session and token, nothing counted.
     let (token, session) = start(&client).await;
     let (after, waiting) =
-        super::challenge_step(&state, &session, &token, ProviderId::Totp, "first", &client)
+        super::challenge_step(&state, &session, &token, ProviderId::Totp, "first", &client, "")
             .await
             .unwrap();
     assert_eq!(waiting.stage, Stage::SecondFactorPending);
@@ -156,6 +157,7 @@ async fn another_round_keeps_the_login_waiting_and_counts_no_failure() {
         ProviderId::Totp,
         "second",
         &client,
+        "",
     )
     .await
     .unwrap();

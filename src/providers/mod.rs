@@ -6,6 +6,7 @@
 
 pub mod backup_codes;
 mod provider;
+pub mod push;
 mod registry;
 pub mod totp;
 pub mod webauthn;
@@ -135,6 +136,9 @@ pub struct TwoFactor {
     providers: Vec<Arc<dyn Provider>>,
     pub totp: Arc<totp::Totp>,
     pub backup_codes: Arc<backup_codes::BackupCodes>,
+    /// Push approvals: the approvers' side (lists, decisions, the live feed) is more
+    /// than the provider interface.
+    pub push: Arc<push::Push>,
 }
 
 impl TwoFactor {
@@ -148,10 +152,13 @@ impl TwoFactor {
             store: &store,
             key: &key,
             config,
+            audit: &audit,
         })?;
         let totp = registry::typed::<totp::Totp>(&providers)?;
         let backup_codes = registry::typed::<backup_codes::BackupCodes>(&providers)?;
+        let push = registry::typed::<push::Push>(&providers)?;
         Ok(Self {
+            push,
             throttle: Throttle::new(store.clone(), audit.clone()),
             audit,
             store,
@@ -381,6 +388,9 @@ impl TwoFactor {
                     .await?;
             }
             tracing::info!(uid, provider = id.as_str(), "second factor passed");
+            for p in &self.providers {
+                p.attempt_finished(attempt).await?;
+            }
             Ok(Outcome::Passed)
         } else {
             reservation.failed();

@@ -15,6 +15,11 @@ pub struct Attempt<'a> {
     pub uid: &'a str,
     pub session_id: &'a str,
     pub now: i64,
+    /// Where the login comes from, as an approver on another device is shown it.
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    /// The host of the app the login is for (its return URL); empty for twofold itself.
+    pub app: &'a str,
 }
 
 /// Who is setting up a factor, from which session (signed in, or in "setup required").
@@ -138,6 +143,19 @@ pub trait Provider: std::any::Any + Send + Sync {
         Ok(Vec::new())
     }
 
+    /// Whether finishing an enrollment proves the user holds the factor (a first code, a
+    /// key's answer), so that the session counts a second factor. Not for a factor whose
+    /// setup only switches it on (push approvals).
+    fn enrollment_proves_possession(&self) -> bool {
+        true
+    }
+
+    /// The login attempt went on (a challenge passed, with any provider): a provider
+    /// that keeps something open for it (a prompt on other devices) closes it.
+    async fn attempt_finished(&self, _attempt: &Attempt<'_>) -> Result<(), AppError> {
+        Ok(())
+    }
+
     /// Checks a challenge response. Must be single use: the same response is refused
     /// the second time, also under concurrency.
     async fn verify(&self, uid: &str, response: &str, now: i64) -> Result<bool, AppError>;
@@ -234,9 +252,14 @@ pub trait Provider: std::any::Any + Send + Sync {
     }
 
     /// The challenge page's fragment for a provider answered in the browser (a button
-    /// that runs a ceremony); `None` for one answered with a typed code.
-    fn challenge_view(&self, _view: &View<'_>) -> Option<String> {
-        None
+    /// that runs a ceremony, a prompt waiting on another device); `None` for one answered
+    /// with a typed code.
+    async fn challenge_view(
+        &self,
+        _view: &View<'_>,
+        _attempt: &Attempt<'_>,
+    ) -> Result<Option<String>, AppError> {
+        Ok(None)
     }
 
     /// The "setup required" page's fragment: a browser ceremony's form, or the

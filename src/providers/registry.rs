@@ -17,6 +17,7 @@ pub struct Context<'a> {
     pub store: &'a Store,
     pub key: &'a ServerKey,
     pub config: &'a Config,
+    pub audit: &'a crate::audit::Audit,
 }
 
 macro_rules! registry {
@@ -55,6 +56,7 @@ registry! {
     Totp = "totp" => totp,
     BackupCodes = "backup_codes" => backup_codes,
     Webauthn = "webauthn" => webauthn,
+    Push = "push" => push,
 }
 
 /// The provider of type `T` among `providers`, for the few places that need more than

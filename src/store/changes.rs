@@ -16,6 +16,9 @@ pub enum Change {
     /// Anything may have changed (a group deleted, or changes missed while the feed was
     /// down).
     All,
+    /// A push approval of this user was opened or decided: nothing about who may pass,
+    /// but a waiting login or an approver's page may have to look again.
+    Approval(String),
 }
 
 type Listener = Arc<dyn Fn(&Change) + Send + Sync>;

@@ -185,8 +185,7 @@ async fn login_done(
     }
 }
 
-/// Where forward-auth wants the browser back, kept across the login steps.
-const RETURN_COOKIE: &str = "twofold_rd";
+use crate::http::RETURN_COOKIE;
 
 #[derive(Deserialize)]
 struct LoginQuery {

@@ -20,7 +20,7 @@ use crate::clock::now;
 use crate::error::AppError;
 use crate::http::{Client, MaybeSession, with_login_cookies};
 use crate::login::Stage;
-use crate::providers::{EnrollmentAnswer, ProviderId, View};
+use crate::providers::{Attempt, EnrollmentAnswer, ProviderId, View};
 use crate::sessions::Session;
 use crate::state::AppState;
 
@@ -97,9 +97,18 @@ async fn show_challenge(
         let Ok(p) = state.two_factor.get(id) else {
             continue;
         };
-        match p.challenge_view(&view) {
-            Some(fragment) => views.push(fragment),
-            None => usable.push(id),
+        let attempt = Attempt {
+            uid: &session.uid,
+            session_id: &session.id,
+            now: now(),
+            ip: &session.ip,
+            user_agent: &session.user_agent,
+            app: "",
+        };
+        match p.challenge_view(&view, &attempt).await {
+            Ok(Some(fragment)) => views.push(fragment),
+            Ok(None) => usable.push(id),
+            Err(e) => return unavailable(lang, e),
         }
     }
     // Last used comes first in `usable`; a choice the user just made wins.
@@ -182,9 +191,23 @@ async fn challenge_submit(
         let err = Some((StatusCode::BAD_REQUEST, t.invalid_code));
         return show_challenge(&state, lang, jar, &session, None, err).await;
     };
-    match crate::login::challenge_step(&state, &session, &token, provider, &form.code, &client)
-        .await
+    let app = crate::http::return_app(&state, &jar);
+    match crate::login::challenge_step(
+        &state,
+        &session,
+        &token,
+        provider,
+        &form.code,
+        &client,
+        &app,
+    )
+    .await
     {
+        // Not finished: waiting for an approval on another device (the page shows it).
+        Ok((token, session)) if session.stage != Stage::Authenticated => {
+            let jar = with_login_cookies(&state, jar, token, &session);
+            (jar, Redirect::to("/login/challenge")).into_response()
+        }
         Ok((token, session)) => {
             let jar = with_login_cookies(&state, jar, token, &session);
             let to = if provider == ProviderId::BackupCodes {
@@ -193,6 +216,10 @@ async fn challenge_submit(
                 "/"
             };
             super::after_login(&state, jar, to).into_response()
+        }
+        Err(AppError::InvalidCode) if provider == ProviderId::Push => {
+            let err = Some((StatusCode::UNAUTHORIZED, t.push_refused));
+            show_challenge(&state, lang, jar, &session, Some(&form.provider), err).await
         }
         Err(e) => match code_error(t, &e) {
             Some(err) => {

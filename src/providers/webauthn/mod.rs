@@ -496,8 +496,12 @@ impl Provider for WebauthnProvider {
         Some(include_str!("ceremony.js"))
     }
 
-    fn challenge_view(&self, view: &View<'_>) -> Option<String> {
-        views::challenge(view)
+    async fn challenge_view(
+        &self,
+        view: &View<'_>,
+        _attempt: &super::Attempt<'_>,
+    ) -> Result<Option<String>, AppError> {
+        Ok(views::challenge(view))
     }
 
     async fn setup_view(

@@ -1,0 +1,352 @@
+//! Push approvals over the API: the approver's side (list, live stream, decide), for a
+//! browser session that holds two factors or a client with a two-factor app password;
+//! and the waiting login's live stream of its own prompt.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::audit::Actor;
+use crate::clock::now;
+use crate::error::AppError;
+use crate::http::{ApiJson, Client, MaybeSession};
+use crate::login::Stage;
+use crate::openapi::errors;
+use crate::providers::push::{Approval, Approver, Decided, Push, Waiting, hub};
+use crate::sessions::ClientInfo;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(stream))
+        .routes(routes!(decide))
+        .routes(routes!(login_events))
+}
+
+/// A stream looks again at least this often (a session revoked meanwhile ends it).
+const RECHECK: Duration = Duration::from_secs(20);
+/// A stream ends after this long; `EventSource` reconnects by itself.
+const STREAM_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// Who may decide the user's prompts: a fully signed-in session, or HTTP Basic with an
+/// app password. Whether it holds two factors is checked by the decision itself.
+enum Credentials {
+    Session { token: String },
+    AppPassword { uid: String, password: String },
+}
+
+struct ApproverClient {
+    uid: String,
+    /// The session's or app password's id.
+    id: String,
+    second_factor: bool,
+    via_session: bool,
+    credentials: Credentials,
+    client: ClientInfo,
+}
+
+impl ApproverClient {
+    fn approver(&self) -> Approver<'_> {
+        if self.via_session {
+            Approver::Session {
+                id: &self.id,
+                second_factor: self.second_factor,
+            }
+        } else {
+            Approver::AppPassword {
+                id: &self.id,
+                second_factor: self.second_factor,
+            }
+        }
+    }
+
+    /// The viewer's own session (its own prompt is never shown to it).
+    fn own_session(&self) -> &str {
+        if self.via_session { &self.id } else { "" }
+    }
+
+    /// Whether the credentials still hold (a long stream looks again).
+    async fn still_valid(&self, state: &AppState) -> bool {
+        let now = now();
+        match &self.credentials {
+            Credentials::Session { token } => matches!(
+                state.sessions.find(token, now).await,
+                Ok(Some(s)) if s.stage == Stage::Authenticated && s.id == self.id
+            ),
+            Credentials::AppPassword { uid, password } => matches!(
+                state.app_passwords.verify(uid, password, &self.client, now).await,
+                Ok(Some(a)) if a.id == self.id
+            ),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ApproverClient {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Ok(Client(client)) = Client::from_request_parts(parts, state).await;
+        let basic = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::app_passwords::parse_basic);
+        if let Some((uid, password)) = basic {
+            let now = now();
+            let app = state
+                .app_passwords
+                .verify(&uid, &password, &client, now)
+                .await?
+                .ok_or(AppError::InvalidCredentials)?;
+            let user = match state.accounts.get(&uid).await {
+                Ok(u) if u.enabled => u,
+                Ok(_) | Err(AppError::NotFound(_)) => return Err(AppError::InvalidCredentials),
+                Err(e) => return Err(e),
+            };
+            return Ok(Self {
+                uid: user.uid,
+                id: app.id,
+                second_factor: app.second_factor,
+                via_session: false,
+                credentials: Credentials::AppPassword { uid, password },
+                client,
+            });
+        }
+        match MaybeSession::from_request_parts(parts, state).await?.0 {
+            Some((s, token)) if s.stage == Stage::Authenticated => Ok(Self {
+                uid: s.uid,
+                id: s.id,
+                second_factor: s.second_factor,
+                via_session: true,
+                credentials: Credentials::Session { token },
+                client,
+            }),
+            _ => Err(AppError::Unauthorized),
+        }
+    }
+}
+
+errors!(ListErrors: Unauthorized, InvalidCredentials, Forbidden, Unavailable, Internal);
+
+/// The sign-in requests waiting for the user's approval (not the caller's own login).
+/// For a session or app password that holds two factors.
+#[utoipa::path(get, path = "/api/v1/approvals", tag = "push",
+    security(("session" = []), ("app_password" = [])),
+    responses((status = 200, description = "Waiting requests, oldest first",
+        body = Vec<Approval>), ListErrors))]
+async fn list(
+    State(state): State<AppState>,
+    who: ApproverClient,
+) -> Result<Json<Vec<Approval>>, AppError> {
+    if !who.second_factor {
+        return Err(AppError::Forbidden);
+    }
+    Ok(Json(
+        state
+            .two_factor
+            .push
+            .pending_for(&who.uid, who.own_session(), now())
+            .await?,
+    ))
+}
+
+/// The same list, live: server-sent events named `approvals`, each the whole list as
+/// JSON, sent at once and again whenever it changes (on any instance).
+#[utoipa::path(get, path = "/api/v1/approvals/stream", tag = "push",
+    security(("session" = []), ("app_password" = [])),
+    responses((status = 200, description = "text/event-stream of `approvals` events",
+        content_type = "text/event-stream", body = String), ListErrors))]
+async fn stream(
+    State(state): State<AppState>,
+    who: ApproverClient,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    if !who.second_factor {
+        return Err(AppError::Forbidden);
+    }
+    let push = state.two_factor.push.clone();
+    // Subscribed before the first read: nothing decided in between is missed.
+    let rx = push.hub().subscribe();
+    let end = tokio::time::Instant::now() + STREAM_LIFETIME;
+    let seed = (state, push, who, rx, None::<String>, end);
+    let events = futures_util::stream::unfold(
+        seed,
+        |(state, push, who, mut rx, last, end)| async move {
+            let mut first = last.is_none();
+            loop {
+                if !first {
+                    let next = next_expiry_or(&push, &who, RECHECK).await;
+                    hub::changed_for(&mut rx, &who.uid, next.min(end)).await;
+                    if tokio::time::Instant::now() >= end || !who.still_valid(&state).await {
+                        return None;
+                    }
+                }
+                first = false;
+                // The database failed: end the stream (the client reconnects).
+                let list = push
+                    .pending_for(&who.uid, who.own_session(), now())
+                    .await
+                    .ok()?;
+                let json = serde_json::to_string(&list).ok()?;
+                if last.as_deref() != Some(json.as_str()) {
+                    let event = Event::default().event("approvals").data(json.clone());
+                    return Some((Ok(event), (state, push, who, rx, Some(json), end)));
+                }
+            }
+        },
+    );
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// When the stream must look again at the latest: the next prompt's expiry, or `max`.
+async fn next_expiry_or(
+    push: &Push,
+    who: &ApproverClient,
+    max: Duration,
+) -> tokio::time::Instant {
+    let now_s = now();
+    let soonest = push
+        .pending_for(&who.uid, who.own_session(), now_s)
+        .await
+        .ok()
+        .and_then(|l| l.iter().map(|a| a.expires_at).min());
+    let wait = match soonest {
+        Some(at) => Duration::from_secs(u64::try_from((at - now_s).max(0)).unwrap_or(0) + 1),
+        None => max,
+    };
+    tokio::time::Instant::now() + wait.min(max)
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    Approve,
+    Reject,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    pub decision: DecisionKind,
+    /// The number picked among the three shown; needed to approve.
+    #[serde(default)]
+    pub number: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DecisionResponse {
+    /// `approved`; `rejected`; or `wrong_number`: the number picked was not the one the
+    /// signing-in screen shows, and the request is rejected.
+    pub decision: Decided,
+}
+
+errors!(DecideErrors: BadRequest, Unauthorized, InvalidCredentials, Forbidden, NotFound,
+    Conflict, CrossSite, PayloadTooLarge, UnsupportedMediaType, Unavailable, Internal);
+
+/// Approves (with the number shown on the signing-in screen) or rejects a waiting sign-in
+/// request. A wrong number rejects it. The caller's own login, a request already decided
+/// or expired, and a caller without two factors are refused; nothing is decided then.
+#[utoipa::path(post, path = "/api/v1/approvals/{id}", tag = "push",
+    security(("session" = []), ("app_password" = [])),
+    params(("id" = String, Path, description = "The request's id")),
+    request_body = DecisionRequest,
+    responses((status = 200, description = "Decided", body = DecisionResponse), DecideErrors))]
+async fn decide(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    who: ApproverClient,
+    ApiJson(req): ApiJson<DecisionRequest>,
+) -> Result<Json<DecisionResponse>, AppError> {
+    if id.len() > 64 {
+        return Err(AppError::NotFound("approval".into()));
+    }
+    let actor = Actor::client(&who.uid, &who.client);
+    let decision = state
+        .two_factor
+        .push
+        .decide(
+            &who.uid,
+            who.approver(),
+            &id,
+            matches!(req.decision, DecisionKind::Approve),
+            req.number,
+            &actor,
+            now(),
+        )
+        .await?;
+    Ok(Json(DecisionResponse { decision }))
+}
+
+#[derive(Serialize)]
+struct WaitingEvent {
+    state: Waiting,
+}
+
+errors!(WaitErrors: Unauthorized, Unavailable, Internal);
+
+/// The waiting login's own prompt, live: server-sent events named `push` with
+/// `{"state": "none" | "pending" | "approved" | "rejected" | "expired"}`, sent at once and
+/// whenever it changes. After `approved`, `rejected` or `expired` the stream ends: then
+/// `POST /api/v1/login/challenge {"provider":"push"}` finishes (or refuses) the login.
+#[utoipa::path(get, path = "/api/v1/login/challenge/events", tag = "push",
+    security(("session" = [])),
+    responses((status = 200, description = "text/event-stream of `push` events",
+        content_type = "text/event-stream", body = String), WaitErrors))]
+async fn login_events(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let (session, _) = current
+        .filter(|(s, _)| {
+            matches!(
+                s.stage,
+                Stage::SecondFactorPending | Stage::AwaitingApproval
+            )
+        })
+        .ok_or(AppError::Unauthorized)?;
+    let push = state.two_factor.push.clone();
+    let rx = push.hub().subscribe();
+    let end = tokio::time::Instant::now() + STREAM_LIFETIME;
+    let seed = (push, session.uid, session.id, rx, None::<Waiting>, end, false);
+    let events = futures_util::stream::unfold(
+        seed,
+        |(push, uid, sid, mut rx, last, end, done)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                let now_s = now();
+                let waiting = push.waiting(&sid, now_s).await.ok()?;
+                if last != Some(waiting) {
+                    let terminal = matches!(
+                        waiting,
+                        Waiting::Approved | Waiting::Rejected | Waiting::Expired
+                    );
+                    let data = serde_json::to_string(&WaitingEvent { state: waiting }).ok()?;
+                    let event = Event::default().event("push").data(data);
+                    return Some((Ok(event), (push, uid, sid, rx, Some(waiting), end, terminal)));
+                }
+                let expiry = match push.prompt_of(&sid, now_s).await.ok()? {
+                    Some(p) => tokio::time::Instant::now()
+                        + Duration::from_secs(u64::try_from((p.expires_at - now_s).max(0)).unwrap_or(0) + 1),
+                    None => tokio::time::Instant::now() + RECHECK,
+                };
+                hub::changed_for(&mut rx, &uid, expiry.min(end)).await;
+                if tokio::time::Instant::now() >= end {
+                    return None;
+                }
+            }
+        },
+    );
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
