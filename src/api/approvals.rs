@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::http::{ApiJson, Client, MaybeSession};
 use crate::login::Stage;
 use crate::openapi::errors;
-use crate::providers::push::{Approval, Approver, Decided, Push, Waiting, hub};
+use crate::providers::push::{Approval, Approver, Decided, Decision, Push, Waiting, hub};
 use crate::sessions::ClientInfo;
 use crate::state::AppState;
 
@@ -179,9 +179,8 @@ async fn stream(
     let rx = push.hub().subscribe();
     let end = tokio::time::Instant::now() + STREAM_LIFETIME;
     let seed = (state, push, who, rx, None::<String>, end);
-    let events = futures_util::stream::unfold(
-        seed,
-        |(state, push, who, mut rx, last, end)| async move {
+    let events =
+        futures_util::stream::unfold(seed, |(state, push, who, mut rx, last, end)| async move {
             let mut first = last.is_none();
             loop {
                 if !first {
@@ -203,17 +202,12 @@ async fn stream(
                     return Some((Ok(event), (state, push, who, rx, Some(json), end)));
                 }
             }
-        },
-    );
+        });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
 /// When the stream must look again at the latest: the next prompt's expiry, or `max`.
-async fn next_expiry_or(
-    push: &Push,
-    who: &ApproverClient,
-    max: Duration,
-) -> tokio::time::Instant {
+async fn next_expiry_or(push: &Push, who: &ApproverClient, max: Duration) -> tokio::time::Instant {
     let now_s = now();
     let soonest = push
         .pending_for(&who.uid, who.own_session(), now_s)
@@ -278,8 +272,10 @@ async fn decide(
             &who.uid,
             who.approver(),
             &id,
-            matches!(req.decision, DecisionKind::Approve),
-            req.number,
+            Decision {
+                approve: matches!(req.decision, DecisionKind::Approve),
+                number: req.number,
+            },
             &actor,
             now(),
         )
@@ -317,7 +313,15 @@ async fn login_events(
     let push = state.two_factor.push.clone();
     let rx = push.hub().subscribe();
     let end = tokio::time::Instant::now() + STREAM_LIFETIME;
-    let seed = (push, session.uid, session.id, rx, None::<Waiting>, end, false);
+    let seed = (
+        push,
+        session.uid,
+        session.id,
+        rx,
+        None::<Waiting>,
+        end,
+        false,
+    );
     let events = futures_util::stream::unfold(
         seed,
         |(push, uid, sid, mut rx, last, end, done)| async move {
@@ -334,11 +338,18 @@ async fn login_events(
                     );
                     let data = serde_json::to_string(&WaitingEvent { state: waiting }).ok()?;
                     let event = Event::default().event("push").data(data);
-                    return Some((Ok(event), (push, uid, sid, rx, Some(waiting), end, terminal)));
+                    return Some((
+                        Ok(event),
+                        (push, uid, sid, rx, Some(waiting), end, terminal),
+                    ));
                 }
                 let expiry = match push.prompt_of(&sid, now_s).await.ok()? {
-                    Some(p) => tokio::time::Instant::now()
-                        + Duration::from_secs(u64::try_from((p.expires_at - now_s).max(0)).unwrap_or(0) + 1),
+                    Some(p) => {
+                        tokio::time::Instant::now()
+                            + Duration::from_secs(
+                                u64::try_from((p.expires_at - now_s).max(0)).unwrap_or(0) + 1,
+                            )
+                    }
                     None => tokio::time::Instant::now() + RECHECK,
                 };
                 hub::changed_for(&mut rx, &uid, expiry.min(end)).await;

@@ -186,10 +186,9 @@ async fn login_challenge(
     let provider = parse_provider(&req.provider)?;
     let (session, token) = current.ok_or(AppError::Unauthorized)?;
     let app = crate::http::return_app(&state, &jar);
-    let (token, session) = crate::login::challenge_step(
-        &state, &session, &token, provider, &req.code, &client, &app,
-    )
-    .await?;
+    let (token, session) =
+        crate::login::challenge_step(&state, &session, &token, provider, &req.code, &client, &app)
+            .await?;
     let jar = with_login_cookies(&state, jar, token, &session);
     Ok((
         jar,

@@ -137,10 +137,17 @@ async fn another_round_keeps_the_login_waiting_and_counts_no_failure() {
 
     // A right first round: still waiting, same session and token, nothing counted.
     let (token, session) = start(&client).await;
-    let (after, waiting) =
-        super::challenge_step(&state, &session, &token, ProviderId::Totp, "first", &client, "")
-            .await
-            .unwrap();
+    let (after, waiting) = super::challenge_step(
+        &state,
+        &session,
+        &token,
+        ProviderId::Totp,
+        "first",
+        &client,
+        "",
+    )
+    .await
+    .unwrap();
     assert_eq!(waiting.stage, Stage::SecondFactorPending);
     assert!(!waiting.second_factor);
     assert_eq!(after, token, "no new token: the login has not moved");

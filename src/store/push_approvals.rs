@@ -143,19 +143,6 @@ impl Store {
         .await?)
     }
 
-    /// The session's latest prompt, whatever its state.
-    pub async fn latest_approval_of(&self, session_id: &str) -> StoreResult<Option<ApprovalRow>> {
-        Ok(sqlx::query_as::<_, ApprovalRow>(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM push_approvals WHERE session_id = $1
-             ORDER BY created_at DESC, id DESC LIMIT 1"
-        ))
-        .bind(session_id)
-        .fetch_optional(&self.writer)
-        .await?)
-    }
-
     pub async fn approval(&self, id: &str) -> StoreResult<Option<ApprovalRow>> {
         Ok(sqlx::query_as::<_, ApprovalRow>(concat!(
             "SELECT ",
@@ -233,36 +220,42 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Tells the session's login that its latest prompt was refused or ran out: the
-    /// state of the prompt it is told about (`rejected` or `expired`), once; `None` when
-    /// there is nothing to tell.
-    pub async fn settle_refusal(&self, session_id: &str, now: i64) -> StoreResult<Option<String>> {
-        self.expire_open_approvals(session_id, now).await?;
-        let told: Option<String> = sqlx::query_scalar(
-            "UPDATE push_approvals SET state = CASE state WHEN 'rejected' THEN 'refused'
-                                                          ELSE 'expired_told' END
-             WHERE id = (SELECT id FROM push_approvals WHERE session_id = $1
-                         ORDER BY created_at DESC, id DESC LIMIT 1)
-               AND state IN ('rejected', 'expired')
-             RETURNING uid",
+    /// A refusal the session's login has not been told of: `rejected` or `expired`.
+    pub async fn untold_refusal(&self, session_id: &str, now: i64) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT CASE WHEN state = 'rejected' THEN 'rejected' ELSE 'expired' END
+             FROM push_approvals
+             WHERE session_id = $1 AND (state IN ('rejected', 'expired')
+                                        OR (state = 'pending' AND expires_at <= $2))
+             LIMIT 1",
         )
         .bind(session_id)
+        .bind(now)
         .fetch_optional(&self.writer)
+        .await?)
+    }
+
+    /// Tells the session's login that its prompt was refused or ran out: what it is told
+    /// (`rejected` before `expired`), once; `None` when there is nothing to tell. Every
+    /// refusal not yet told is told at once (a login has one prompt open at a time, but
+    /// an earlier refusal may still be untold when the next prompt is refused).
+    pub async fn settle_refusal(&self, session_id: &str, now: i64) -> StoreResult<Option<String>> {
+        self.expire_open_approvals(session_id, now).await?;
+        let told: Vec<(String, String)> = sqlx::query_as(
+            "UPDATE push_approvals SET state = CASE state WHEN 'rejected' THEN 'refused'
+                                                          ELSE 'expired_told' END
+             WHERE session_id = $1 AND state IN ('rejected', 'expired')
+             RETURNING uid, state",
+        )
+        .bind(session_id)
+        .fetch_all(&self.writer)
         .await?;
-        let Some(uid) = told else {
+        let Some((uid, _)) = told.first() else {
             return Ok(None);
         };
-        let state = self
-            .latest_approval_of(session_id)
-            .await?
-            .map(|r| r.state)
-            .unwrap_or_default();
-        self.approvals_changed(&uid).await;
-        Ok(Some(if state == "refused" {
-            "rejected".into()
-        } else {
-            "expired".into()
-        }))
+        self.approvals_changed(uid).await;
+        let rejected = told.iter().any(|(_, state)| state == "refused");
+        Ok(Some(if rejected { "rejected" } else { "expired" }.into()))
     }
 
     /// Closes the session's open prompts: its login went on another way.

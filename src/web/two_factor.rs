@@ -193,13 +193,7 @@ async fn challenge_submit(
     };
     let app = crate::http::return_app(&state, &jar);
     match crate::login::challenge_step(
-        &state,
-        &session,
-        &token,
-        provider,
-        &form.code,
-        &client,
-        &app,
+        &state, &session, &token, provider, &form.code, &client, &app,
     )
     .await
     {

@@ -16,6 +16,7 @@ mod metrics;
 mod nginx;
 mod openapi;
 mod password_policy;
+mod push;
 mod security;
 mod storage;
 mod two_factor;

@@ -419,6 +419,9 @@ fn attempt(now: i64) -> twofold::providers::Attempt<'static> {
         uid: "alice",
         session_id: "test-session",
         now,
+        ip: "192.0.2.1",
+        user_agent: "test",
+        app: "",
     }
 }
 

@@ -36,7 +36,11 @@ impl Hub {
 }
 
 /// Waits until something about `uid`'s prompts may have changed, or `deadline`.
-pub async fn changed_for(rx: &mut broadcast::Receiver<Wake>, uid: &str, deadline: tokio::time::Instant) {
+pub async fn changed_for(
+    rx: &mut broadcast::Receiver<Wake>,
+    uid: &str,
+    deadline: tokio::time::Instant,
+) {
     loop {
         let next = tokio::time::timeout_at(deadline, rx.recv()).await;
         match next {

@@ -79,9 +79,8 @@ pub enum Approver<'a> {
 impl Approver<'_> {
     fn second_factor(&self) -> bool {
         match self {
-            Approver::Session { second_factor, .. } | Approver::AppPassword { second_factor, .. } => {
-                *second_factor
-            }
+            Approver::Session { second_factor, .. }
+            | Approver::AppPassword { second_factor, .. } => *second_factor,
         }
     }
 
@@ -98,6 +97,14 @@ impl Approver<'_> {
             Approver::AppPassword { id, .. } => format!("app_password:{}", &id[..id.len().min(8)]),
         }
     }
+}
+
+/// An approver's answer: approve (with the number picked, which must be the one the
+/// login shows), or reject.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision {
+    pub approve: bool,
+    pub number: Option<i64>,
 }
 
 /// What a decision came to.
@@ -205,11 +212,7 @@ impl Push {
     /// begin): never a second one.
     pub async fn open(&self, attempt: &Attempt<'_>) -> Result<Prompt, AppError> {
         let now = attempt.now;
-        if let Some(row) = self
-            .store
-            .open_approval_of(attempt.session_id, now)
-            .await?
-        {
+        if let Some(row) = self.store.open_approval_of(attempt.session_id, now).await? {
             return Ok(prompt(&row));
         }
         if let Some(until) = self.paused_until(attempt.uid, now).await? {
@@ -263,11 +266,13 @@ impl Push {
                 Waiting::Pending
             });
         }
-        Ok(match self.store.latest_approval_of(session_id).await? {
-            Some(r) if r.state == "rejected" => Waiting::Rejected,
-            Some(r) if matches!(r.state.as_str(), "pending" | "expired") => Waiting::Expired,
-            _ => Waiting::None,
-        })
+        Ok(
+            match self.store.untold_refusal(session_id, now).await?.as_deref() {
+                Some("rejected") => Waiting::Rejected,
+                Some(_) => Waiting::Expired,
+                None => Waiting::None,
+            },
+        )
     }
 
     /// The attempt's open prompt, if any.
@@ -297,17 +302,17 @@ impl Push {
             .collect())
     }
 
-    /// Decides one of `uid`'s prompts. `number`: the one picked, needed to approve.
+    /// Decides one of `uid`'s prompts.
     pub async fn decide(
         &self,
         uid: &str,
         approver: Approver<'_>,
         id: &str,
-        approve: bool,
-        number: Option<i64>,
+        decision: Decision,
         actor: &Actor,
         now: i64,
     ) -> Result<Decided, AppError> {
+        let Decision { approve, number } = decision;
         if !approver.second_factor() {
             return Err(AppError::Forbidden);
         }
