@@ -75,3 +75,68 @@ async fn login_with_totp_in_chromium() {
         .unwrap();
     assert_eq!(me.status(), 200);
 }
+
+/// Push approval between two Chromium "devices" (tests/browser/push.mjs): the waiting
+/// login goes on by itself once the other device picks the right number; a rejection
+/// is shown on the waiting page; the banner speaks the approver's language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_approval_between_two_chromium_devices() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let (http, secret) = crate::two_factor::enroll_totp(&server, "alice", "password-a").await;
+    // An app password made with two factors is one more way to approve: push can go on.
+    let r = http
+        .post(server.url("/api/v1/app-passwords"))
+        .json(&json!({"name": "phone app"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http
+        .post(server.url("/api/v1/2fa/push/enroll/finish"))
+        .json(&json!({"answer": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/push.mjs");
+    let out = Command::new("node")
+        .arg(script)
+        .env(
+            "TWOFOLD_BASE",
+            server.url("").replace("127.0.0.1", "localhost"),
+        )
+        .env("TWOFOLD_UID", "alice")
+        .env("TWOFOLD_PASSWORD", "password-a")
+        .env("TWOFOLD_TOTP_SECRET", &secret)
+        .output()
+        .expect("node is installed");
+    assert!(
+        out.status.success(),
+        "browser run failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let seen: Value = serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(seen["sameAfterReload"], true, "{seen}");
+    assert_eq!(
+        seen["bannerTitle"],
+        "Quelqu'un se connecte à votre compte. Est-ce vous ?"
+    );
+    assert_eq!(seen["choices"], 3);
+    assert_eq!(seen["signedIn"], "Signed in as alice (alice)");
+    assert_eq!(
+        seen["rejected"],
+        "The sign-in request was rejected or expired. Send a new one, or use another method."
+    );
+    assert_eq!(seen["stillAtChallenge"], true);
+    // One request per login, whatever the reloads: two logins, two requests.
+    let store = db.store().await;
+    let prompts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM push_approvals")
+        .fetch_one(store.reader())
+        .await
+        .unwrap();
+    assert_eq!(prompts, 2);
+}
