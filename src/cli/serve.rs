@@ -54,6 +54,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             if let Err(e) = purge_store.purge_ceremonies(now()).await {
                 tracing::warn!(error = %e, "purging expired ceremonies failed");
             }
+            // Push prompts serve the fatigue window once decided: a day is plenty.
+            if let Err(e) = purge_store.prune_approvals(now() - 86_400).await {
+                tracing::warn!(error = %e, "pruning old push prompts failed");
+            }
             // An empty throttle bucket is the same as no row.
             if let Err(e) = purge_store.purge_throttle(now()).await {
                 tracing::warn!(error = %e, "purging throttle counters failed");
