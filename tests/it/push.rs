@@ -506,3 +506,57 @@ async fn a_prompt_is_approved_across_two_instances_on_postgresql() {
     wait_for_event(&mut wait, "push", "\"approved\"").await;
     assert_eq!(stage(&waiting, &a).await["body"]["stage"], "authenticated");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_prompt_is_refused_once_decides_nothing_and_is_audited() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let (approver, _, _) = alice_with_push(&server).await;
+    let waiting = waiting_login(&server).await;
+    let prompt: Value = begin(&waiting, &server).await.json().await.unwrap();
+    let id = prompt["approval_id"].as_str().unwrap();
+    let number = prompt["number"].as_i64().unwrap();
+    // Two minutes later (the clock moved by the database).
+    let store = db.store().await;
+    sqlx::query(
+        "UPDATE push_approvals SET expires_at = expires_at - 600, created_at = created_at - 600",
+    )
+    .execute(store.writer())
+    .await
+    .unwrap();
+    let shown: Value = list(&approver, &server).await.json().await.unwrap();
+    assert_eq!(
+        shown,
+        json!([]),
+        "an expired request is no one's to approve"
+    );
+    let r = decide(
+        &approver,
+        &server,
+        id,
+        json!({"decision": "approve", "number": number}),
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    let mut wait = waiting
+        .get(server.url("/api/v1/login/challenge/events"))
+        .send()
+        .await
+        .unwrap();
+    wait_for_event(&mut wait, "push", "\"expired\"").await;
+    let s = stage(&waiting, &server).await;
+    assert_eq!(s["status"], 401, "{s}");
+    assert_eq!(sqlx_count_event(&db, "push_expired").await, 1);
+    // Told once: the next answer opens a new request.
+    let s = stage(&waiting, &server).await;
+    assert_eq!(s["body"]["stage"], "awaiting_approval", "{s}");
+    assert_eq!(
+        sql_count(
+            &db,
+            "SELECT COUNT(*) FROM push_approvals WHERE state = 'pending'"
+        )
+        .await,
+        1
+    );
+}
