@@ -36,6 +36,12 @@ pub enum Event {
     ProviderChanged,
     ThrottleTriggered,
     ClientLoginGranted,
+    /// A browser was allowed to receive Web Push messages (detail: the subscription id).
+    PushSubscribed,
+    /// The user revoked a Web Push subscription.
+    PushSubscriptionRevoked,
+    /// A push service answered 404/410: the subscription was deleted.
+    PushSubscriptionExpired,
 }
 
 impl Event {
@@ -61,6 +67,9 @@ impl Event {
             Event::ProviderChanged => "provider_changed",
             Event::ThrottleTriggered => "throttle_triggered",
             Event::ClientLoginGranted => "client_login_granted",
+            Event::PushSubscribed => "push_subscribed",
+            Event::PushSubscriptionRevoked => "push_subscription_revoked",
+            Event::PushSubscriptionExpired => "push_subscription_expired",
         }
     }
 }

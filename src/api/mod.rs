@@ -6,6 +6,7 @@ mod credentials;
 mod devices;
 mod login_flow;
 mod passwordless;
+mod push;
 mod two_factor;
 
 use axum::Json;
@@ -39,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(devices::router())
         .merge(login_flow::router())
+        .merge(push::router())
 }
 
 #[derive(Deserialize, ToSchema)]

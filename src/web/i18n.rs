@@ -495,6 +495,18 @@ pub fn event_name(lang: Lang, event: &str) -> &'static str {
         "provider_changed" => ("Method switched on or off", "Méthode activée ou désactivée"),
         "throttle_triggered" => ("Attempts slowed down", "Tentatives ralenties"),
         "client_login_granted" => ("Client login granted", "Connexion de client autorisée"),
+        "push_subscribed" => (
+            "Browser allowed to receive sign-in requests",
+            "Navigateur autorisé à recevoir les demandes de connexion",
+        ),
+        "push_subscription_revoked" => (
+            "Browser notifications revoked",
+            "Notifications du navigateur révoquées",
+        ),
+        "push_subscription_expired" => (
+            "Browser notifications expired (removed by the push service)",
+            "Notifications du navigateur expirées (retirées par le service push)",
+        ),
         _ => ("Other event", "Autre événement"),
     };
     match lang {
