@@ -46,14 +46,18 @@ impl Store {
         .bind(r.last_used_at)
         .fetch_one(&mut *tx)
         .await?;
+        // The row just saved always stays; of the others the newest `cap - 1` do (two made
+        // in the same second are in no particular order).
         sqlx::query(
-            "DELETE FROM push_subscriptions WHERE uid = $1 AND id NOT IN (
-                 SELECT id FROM push_subscriptions WHERE uid = $2
-                 ORDER BY created_at DESC, id DESC LIMIT $3)",
+            "DELETE FROM push_subscriptions WHERE uid = $1 AND id <> $2 AND id NOT IN (
+                 SELECT id FROM push_subscriptions WHERE uid = $3 AND id <> $4
+                 ORDER BY created_at DESC, id DESC LIMIT $5)",
         )
         .bind(&r.uid)
+        .bind(&id)
         .bind(&r.uid)
-        .bind(cap)
+        .bind(&id)
+        .bind(cap - 1)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
