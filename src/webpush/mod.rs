@@ -80,6 +80,20 @@ impl From<PushSubscriptionRow> for PushSubscription {
     }
 }
 
+/// The port a provider is given to reach a user's browsers (the `push` provider's
+/// sign-in requests), so that it needs neither this module's handle nor the app state,
+/// and its tests can count calls with a fake.
+pub trait PushNotifier: Send + Sync {
+    /// Sends `payload` to every browser `uid` subscribed, in the background.
+    fn notify_user(&self, uid: &str, payload: serde_json::Value);
+}
+
+impl PushNotifier for WebPush {
+    fn notify_user(&self, uid: &str, payload: serde_json::Value) {
+        let _ = WebPush::notify_user(self, uid, payload);
+    }
+}
+
 /// The handle the rest of the server holds; cheap to clone.
 #[derive(Clone)]
 pub struct WebPush {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Server, TestDb, api_login, both, browser, sql_count};
+use crate::common::{Server, TestDb, api_login, both, browser, csrf_of, sql_count};
 
 const SUBJECT: &str = "mailto:ops@example.org";
 
@@ -167,6 +167,7 @@ both!(
     one_encrypted_message_per_subscription,
     a_gone_subscription_is_removed,
     bad_subscriptions_are_refused_and_nothing_stored,
+    devices_page_lists_and_revokes_subscriptions,
 );
 
 /// Each subscription gets exactly one message per notification; the push service checks
@@ -408,6 +409,107 @@ async fn bad_subscriptions_are_refused_and_nothing_stored(backend: crate::common
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(list(&http, &server).await.len(), 2);
+    assert_eq!(
+        sql_count(
+            &db,
+            "SELECT COUNT(*) FROM audit_log WHERE event = 'push_subscription_revoked'"
+        )
+        .await,
+        1
+    );
+}
+
+/// The devices page lists the user's browsers with their name from the user agent and
+/// revokes one; the service worker, the manifest and the script are served as browsers
+/// need them, and the page's CSP allows exactly those scripts.
+async fn devices_page_lists_and_revokes_subscriptions(backend: crate::common::Backend) {
+    let db = TestDb::new(backend).await;
+    let server = start(&db, &[]).await;
+    db.add_user("alice", "password-a");
+    let push = Receiver::start(db.dir.path(), 1);
+    let http = browser();
+    api_login(&http, &server, "alice", "password-a").await;
+    let firefox = "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0";
+    let r = http
+        .post(server.url("/api/v1/push/subscriptions"))
+        .header("user-agent", firefox)
+        .json(&push.subscription("push", 0))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let r = http
+        .get(server.url("/settings/devices"))
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    for script in ["/static/webpush.js", "/static/sw.js"] {
+        assert!(csp.contains(script), "{csp}");
+    }
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Firefox (Android)"), "{html}");
+    assert!(html.contains("Notifier ce navigateur des demandes de connexion"));
+    assert!(html.contains("<script src=\"/static/webpush.js\"></script>"));
+    assert!(html.contains("<link rel=\"manifest\" href=\"/static/manifest.webmanifest\">"));
+
+    let sw = http.get(server.url("/static/sw.js")).send().await.unwrap();
+    assert_eq!(sw.status(), 200);
+    assert_eq!(sw.headers()["service-worker-allowed"], "/");
+    assert!(
+        sw.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(sw.text().await.unwrap().contains("notificationclick"));
+    let manifest = http
+        .get(server.url("/static/manifest.webmanifest"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        manifest.headers()["content-type"],
+        "application/manifest+json"
+    );
+    let manifest: Value = manifest.json().await.unwrap();
+    assert_eq!(manifest["start_url"], "/settings/security");
+    let script = http
+        .get(server.url("/static/webpush.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(
+        script
+            .text()
+            .await
+            .unwrap()
+            .contains("pushManager.subscribe")
+    );
+
+    let r = http
+        .post(server.url("/settings/devices/revoke"))
+        .form(&[
+            ("csrf", csrf_of(&html).as_str()),
+            ("kind", "push"),
+            ("id", id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(list(&http, &server).await.is_empty());
     assert_eq!(
         sql_count(
             &db,
