@@ -519,3 +519,70 @@ async fn devices_page_lists_and_revokes_subscriptions(backend: crate::common::Ba
         1
     );
 }
+
+/// A VAPID key file that holds no key stops `serve` with an error naming it, and the file
+/// is left as it was (subscriptions are bound to the key: never replaced on its own).
+#[tokio::test]
+async fn a_corrupt_vapid_key_file_stops_the_start() {
+    let db = TestDb::new(crate::common::Backend::Sqlite).await;
+    let file = db.dir.path().join("vapid.key");
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&file)
+            .unwrap();
+        f.write_all(b"not a key\n").unwrap();
+    }
+    let err = crate::first_start::serve_outcome(&db.env()).unwrap_err();
+    assert!(err.contains("VAPID key file"), "{err}");
+    assert!(err.contains(&file.display().to_string()), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a key\n");
+}
+
+/// A push service that does not answer within `web_push.timeout_ms` is a failure: logged
+/// without the endpoint, counted, the subscription kept.
+#[tokio::test]
+async fn a_push_service_that_does_not_answer_is_a_counted_failure() {
+    let db = TestDb::new(crate::common::Backend::Sqlite).await;
+    let server = start(
+        &db,
+        &[
+            ("TWOFOLD_WEB_PUSH_TIMEOUT_MS", "300"),
+            ("TWOFOLD_METRICS_ENABLED", "true"),
+        ],
+    )
+    .await;
+    db.add_user("alice", "password-a");
+    let push = Receiver::start(db.dir.path(), 1);
+    let http = browser();
+    api_login(&http, &server, "alice", "password-a").await;
+    let (status, _) = subscribe(&http, &server, &push.subscription("slow", 0)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    send_test(&http, &server).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = http
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains("twofold_web_push_deliveries_total{result=\"failed\"} 1") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = server.stderr();
+    assert!(log.contains("web push not delivered"), "{log}");
+    assert!(!log.contains("/slow/0"), "the endpoint was logged: {log}");
+    let subs = list(&http, &server).await;
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0]["last_used_at"], 0);
+}

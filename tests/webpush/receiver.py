@@ -6,7 +6,8 @@ service: it checks the request (RFC 8030 headers; RFC 8292 VAPID: the ES256 sign
 of the JWT against the `k=` key, the audience, the expiry, the subject), decrypts the
 aes128gcm body (RFC 8291) with the subscription's private key (PyPI `http_ece` on
 `cryptography`), and appends what it got to a JSON-lines log. A path under /gone/
-answers 410 (the subscription expired); a request that fails a check answers 400.
+answers 410 (the subscription expired); one under /slow/ answers after 5 seconds; a
+request that fails a check answers 400.
 
 Usage: receiver.py COUNT LOG_FILE EXPECTED_SUBJECT
 """
@@ -92,6 +93,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 - the stdlib's name
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         parts = self.path.strip("/").split("/")
+        if parts[0] == "slow":
+            time.sleep(5)
         record = {"path": self.path, "error": None, "payload": None}
         try:
             n = int(parts[1])
