@@ -280,9 +280,13 @@ impl WebPush {
             );
             return report;
         }
-        let key = match self.key() {
+        let key = match self.load_key() {
             Ok(key) => key.clone(),
-            Err(_) => return report,
+            Err(e) => {
+                // Names the file and the cause, never the key.
+                tracing::error!(error = %format!("{e:#}"), "web push: no VAPID key, nothing sent");
+                return report;
+            }
         };
         let rows = match self.inner.store.push_subscriptions_of(uid).await {
             Ok(rows) => rows,
