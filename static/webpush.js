@@ -73,7 +73,14 @@
         sub = null;
       }
       if (!sub) {
-        sub = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+        // Without a reachable push service the browser may never answer: give up after
+        // a while and say so, instead of a button that stays greyed out.
+        sub = await Promise.race([
+          registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }),
+          new Promise(function (_, reject) {
+            setTimeout(function () { reject(new Error('timeout')); }, 15000);
+          })
+        ]);
       }
       var saved = await api('POST', '/api/v1/push/subscriptions', sub.toJSON());
       if (saved.status === 201) { window.location.reload(); return; }

@@ -37,7 +37,7 @@ try {
   // The script either reloads the page with the new subscription or says why not.
   await page.waitForFunction(
     () => document.querySelector('#webpush-status')?.textContent || document.querySelector('#push-subscriptions li'),
-    null, { timeout: 20000 }).catch(() => {});
+    null, { timeout: 25000 }).catch(() => {});
   seen.status = (await page.textContent('#webpush-status').catch(() => null)) ?? '';
   seen.subscribed = await page.isVisible('#push-subscriptions li');
   seen.scope = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration('/'))?.scope ?? null);
