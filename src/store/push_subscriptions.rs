@@ -64,6 +64,14 @@ impl Store {
         Ok(id)
     }
 
+    /// How many subscriptions there are, of every user.
+    pub async fn count_push_subscriptions(&self) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM push_subscriptions")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
     /// The user's subscriptions, oldest first.
     pub async fn push_subscriptions_of(&self, uid: &str) -> StoreResult<Vec<PushSubscriptionRow>> {
         Ok(sqlx::query_as::<_, PushSubscriptionRow>(

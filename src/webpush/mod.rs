@@ -157,6 +157,26 @@ impl WebPush {
         Ok(self.inner.key.get_or_init(|| key))
     }
 
+    /// [`Self::load_key`] for `serve`'s start, which may create the file only while no
+    /// browser is subscribed: every subscription is bound to the public key, so a missing
+    /// file beside stored subscriptions (a lost file, or an instance not given the shared
+    /// one) is an error naming it rather than a new key that silently breaks them all.
+    pub async fn load_key_at_start(&self) -> anyhow::Result<()> {
+        let path = &self.inner.key_path;
+        if !path.exists() {
+            let subscribed = self.inner.store.count_push_subscriptions().await?;
+            anyhow::ensure!(
+                subscribed == 0,
+                "the VAPID key file {} is missing, and {subscribed} browser subscription(s) \
+                 were made with its key: restore the file (every instance needs the same one; \
+                 web_push.vapid_key_file), or, to start over, delete the subscriptions \
+                 (DELETE FROM push_subscriptions) and users subscribe again",
+                path.display()
+            );
+        }
+        self.load_key().map(|_| ())
+    }
+
     fn key(&self) -> Result<&VapidKey, AppError> {
         self.load_key().map_err(AppError::Unavailable)
     }

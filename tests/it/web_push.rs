@@ -644,3 +644,33 @@ async fn the_script_and_the_service_worker_run_in_chromium() {
     assert_eq!(by_tag("a")["url"], format!("{base}/settings/security"));
     assert_eq!(by_tag("b")["url"], format!("{base}/"));
 }
+
+/// A missing VAPID key file beside stored subscriptions stops `serve` (a new key would
+/// silently break every one of them); with no subscription a new key is made.
+#[tokio::test]
+async fn a_missing_vapid_key_with_subscriptions_stops_the_start() {
+    let db = TestDb::new(crate::common::Backend::Sqlite).await;
+    db.add_user("alice", "password-a");
+    let push = Receiver::start(db.dir.path(), 1);
+    let file = db.dir.path().join("vapid.key");
+    {
+        let server = start(&db, &[]).await;
+        let http = browser();
+        api_login(&http, &server, "alice", "password-a").await;
+        let (status, _) = subscribe(&http, &server, &push.subscription("push", 0)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    std::fs::remove_file(&file).unwrap();
+    let mut env = db.env();
+    env.push(("TWOFOLD_WEB_PUSH_ALLOW_HTTP_LOOPBACK".into(), "true".into()));
+    let err = crate::first_start::serve_outcome(&env).unwrap_err();
+    assert!(
+        err.contains("VAPID key file") && err.contains(&file.display().to_string()),
+        "{err}"
+    );
+    assert!(!file.exists(), "no new key was made");
+
+    crate::common::sql(&db, "DELETE FROM push_subscriptions").await;
+    crate::first_start::serve_outcome(&env).unwrap();
+    assert!(file.exists());
+}
