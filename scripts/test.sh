@@ -5,7 +5,8 @@
 # (tf_t_<uuid>); leftovers of earlier runs are dropped first. The 2FA tests call
 # `oathtool` and `zbarimg`, the forward-auth tests `nginx`, the browser test `chromium`
 # and `node`, the https deployment test `openssl` (Debian: oathtool, zbar-tools, nginx,
-# chromium, nodejs, openssl): installed below when missing.
+# chromium, nodejs, openssl): installed below when missing. The Web Push tests want
+# python3 with venv (python3-venv) and PyPI's http_ece.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,7 @@ command -v chromium >/dev/null || need+=(chromium)       # the pages in a real b
 command -v wrk >/dev/null || need+=(wrk)                 # bursts of forward-auth checks
 command -v node >/dev/null || need+=(nodejs npm)         # playwright-core drives Chromium
 command -v openssl >/dev/null || need+=(openssl)         # the https deployment's certificate
+python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3 python3-venv) # Web Push
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${need[*]}"
@@ -49,6 +51,14 @@ fi
 # The browser tests drive Debian's Chromium with playwright-core (no browser download).
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The Web Push tests' local push service (tests/webpush/receiver.py) decrypts with PyPI's
+# http_ece (on cryptography), in a venv of its own under target/.
+if ! target/webpush-venv/bin/python -c "import http_ece, cryptography" 2>/dev/null; then
+  command -v python3 >/dev/null || { echo "the tests need python3 (apt-get install python3 python3-venv)" >&2; exit 1; }
+  python3 -m venv target/webpush-venv
+  target/webpush-venv/bin/pip install -q http_ece==1.2.1
 fi
 
 log="$(mktemp)"

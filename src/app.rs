@@ -60,8 +60,14 @@ pub fn router(state: AppState) -> Router {
         .registered()
         .filter(|p| p.script().is_some())
         .map(|p| p.id().as_str())
-        // The live hint of the password pages (`/static/password.js`).
-        .chain(std::iter::once(crate::web::PASSWORD_SCRIPT))
+        // The live hint of the password pages (`/static/password.js`), the devices page's
+        // Web Push button and the service worker it registers (`worker-src` falls back to
+        // `script-src`).
+        .chain([
+            crate::web::PASSWORD_SCRIPT,
+            crate::web::WEB_PUSH_SCRIPT,
+            crate::web::SERVICE_WORKER,
+        ])
         .collect();
     let csp = content_security_policy(
         &state.config.server.public_url,

@@ -45,6 +45,12 @@ pub enum Event {
     PushExpired,
     /// Too many prompts rejected or run out: push paused for the user.
     PushPaused,
+    /// A browser was allowed to receive Web Push messages (detail: the subscription id).
+    PushSubscribed,
+    /// The user revoked a Web Push subscription.
+    PushSubscriptionRevoked,
+    /// A push service answered 404/410: the subscription was deleted.
+    PushSubscriptionExpired,
 }
 
 impl Event {
@@ -75,6 +81,9 @@ impl Event {
             Event::PushRejected => "push_rejected",
             Event::PushExpired => "push_expired",
             Event::PushPaused => "push_paused",
+            Event::PushSubscribed => "push_subscribed",
+            Event::PushSubscriptionRevoked => "push_subscription_revoked",
+            Event::PushSubscriptionExpired => "push_subscription_expired",
         }
     }
 }

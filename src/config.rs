@@ -23,6 +23,7 @@ pub struct Config {
     pub forward_auth: ForwardAuthConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub web_push: WebPushConfig,
     /// Sections other modules own (a second-factor provider's: `[totp]`…), kept as TOML
     /// so that this module names none of them; each owner reads its own with
     /// [`Config::section`] and declares it to [`Config::load`] as a [`Section`].
@@ -217,6 +218,51 @@ pub struct MetricsConfig {
     /// A separate listener for `/metrics` alone, e.g. `127.0.0.1:9090`; when set,
     /// `/metrics` is served there and never on the main listener. Empty: none.
     pub listen: String,
+}
+
+/// Web Push (docs/web-push.md): the VAPID key, where messages may go, how they are sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebPushConfig {
+    /// The VAPID key file (a P-256 private key, hex), created with mode 0600 when
+    /// missing. Empty: `vapid.key` in the folder of the server key.
+    pub vapid_key_file: String,
+    /// The VAPID `sub` claim, a `mailto:` or `https:` contact for the push services.
+    /// Empty: `server.public_url`.
+    pub subject: String,
+    /// Hosts subscription endpoints may be on (a name matches itself and its
+    /// subdomains). Empty: any https host.
+    pub endpoint_hosts: Vec<String>,
+    /// Also accept `http://` endpoints on loopback (`localhost`, `127.0.0.1`, `[::1]`):
+    /// for tests with a local push service, never in production.
+    pub allow_http_loopback: bool,
+    /// How long a push service keeps an undelivered message, in seconds (`TTL`).
+    pub ttl_secs: i64,
+    /// A push service must answer within this many milliseconds.
+    pub timeout_ms: u64,
+    /// The most subscriptions one user keeps; a new one past it removes the oldest.
+    pub max_per_user: i64,
+}
+
+impl Default for WebPushConfig {
+    fn default() -> Self {
+        Self {
+            vapid_key_file: String::new(),
+            subject: String::new(),
+            endpoint_hosts: [
+                "fcm.googleapis.com",
+                "push.services.mozilla.com",
+                "notify.windows.com",
+                "push.apple.com",
+            ]
+            .map(String::from)
+            .to_vec(),
+            allow_http_loopback: false,
+            ttl_secs: 120,
+            timeout_ms: 10_000,
+            max_per_user: 10,
+        }
+    }
 }
 
 impl MetricsConfig {
@@ -457,6 +503,24 @@ impl Config {
                 "must be between 1 and 3600",
             );
         }
+        if !(0..=2_419_200).contains(&self.web_push.ttl_secs) {
+            return invalid(
+                "web_push.ttl_secs",
+                "must be between 0 and 2419200 (28 days)",
+            );
+        }
+        if !(100..=60_000).contains(&self.web_push.timeout_ms) {
+            return invalid("web_push.timeout_ms", "must be between 100 and 60000");
+        }
+        if !(1..=100).contains(&self.web_push.max_per_user) {
+            return invalid("web_push.max_per_user", "must be between 1 and 100");
+        }
+        if !(self.web_push.subject.is_empty()
+            || self.web_push.subject.starts_with("mailto:")
+            || self.web_push.subject.starts_with("https://"))
+        {
+            return invalid("web_push.subject", "must start with mailto: or https://");
+        }
         if self.server.max_body_bytes < 1024 {
             return invalid("server.max_body_bytes", "must be at least 1024");
         }
@@ -571,6 +635,15 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The VAPID key file: `web_push.vapid_key_file`, or `vapid.key` beside the server key.
+    pub fn vapid_key_file(&self) -> PathBuf {
+        if self.web_push.vapid_key_file.is_empty() {
+            self.key_file().with_file_name("vapid.key")
+        } else {
+            PathBuf::from(&self.web_push.vapid_key_file)
+        }
     }
 
     pub fn key_file(&self) -> PathBuf {

@@ -31,3 +31,4 @@ pub mod state;
 pub mod store;
 pub mod throttle;
 pub mod web;
+pub mod webpush;

@@ -13,6 +13,7 @@
 //! | `twofold_forward_auth_duration_seconds` | histogram | none; buckets [`FORWARD_AUTH_BUCKETS`] |
 //! | `twofold_forward_auth_cache_hits_total` | counter | none |
 //! | `twofold_forward_auth_cache_misses_total` | counter | none |
+//! | `twofold_web_push_deliveries_total` | counter | `result` (`sent`, `gone`, `failed`, `dropped`) |
 //! | `twofold_db_pool_connections` | gauge | none: connections open in the pool |
 //! | `twofold_db_pool_idle_connections` | gauge | none: of those, idle |
 //! | `twofold_db_pool_max_connections` | gauge | none: `database.max_connections` |
@@ -37,6 +38,7 @@ pub const FORWARD_AUTH_DECISIONS: &str = "twofold_forward_auth_decisions_total";
 pub const FORWARD_AUTH_DURATION: &str = "twofold_forward_auth_duration_seconds";
 pub const CACHE_HITS: &str = "twofold_forward_auth_cache_hits_total";
 pub const CACHE_MISSES: &str = "twofold_forward_auth_cache_misses_total";
+pub const WEB_PUSH_DELIVERIES: &str = "twofold_web_push_deliveries_total";
 pub const POOL_CONNECTIONS: &str = "twofold_db_pool_connections";
 pub const POOL_IDLE: &str = "twofold_db_pool_idle_connections";
 pub const POOL_MAX: &str = "twofold_db_pool_max_connections";
@@ -208,6 +210,16 @@ pub fn forward_auth(outcome: ForwardAuthOutcome, took: Duration) {
     metrics::with_recorder(|r| r.register_histogram(&DURATION, &METADATA).record(took));
 }
 
+/// One Web Push message and what became of it: `sent` (the push service took it),
+/// `gone` (404/410: the subscription was deleted), `failed` (any other answer, a timeout,
+/// a network error), `dropped` (the send queue was full).
+pub fn web_push_delivery(result: &'static str) {
+    increment(&Key::from_parts(
+        WEB_PUSH_DELIVERIES,
+        vec![Label::from_static_parts("result", result)],
+    ));
+}
+
 /// Builds the Prometheus recorder, makes it the process's recorder and describes every
 /// metric. Returns the handle `/metrics` renders. Fails if a recorder is already set.
 pub fn install() -> anyhow::Result<PrometheusHandle> {
@@ -243,6 +255,11 @@ fn describe() {
         FORWARD_AUTH_DECISIONS,
         Unit::Count,
         "Forward-auth answers by outcome"
+    );
+    describe_counter!(
+        WEB_PUSH_DELIVERIES,
+        Unit::Count,
+        "Web Push messages by what became of them"
     );
     describe_histogram!(
         FORWARD_AUTH_DURATION,

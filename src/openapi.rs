@@ -55,6 +55,7 @@ pub const BASIC: &str = "basic";
         (name = "two-factor", description = "The login challenge and the user's own second factors"),
         (name = "account", description = "Re-authentication, password, security activity"),
         (name = "devices", description = "App passwords, sessions, log out everywhere"),
+        (name = "push", description = "Web Push: browsers that receive sign-in requests"),
         (name = "login-flow", description = "Client login flow for desktop and mobile clients"),
         (name = "admin", description = "Enforcement, providers, a user's 2FA (administrators)"),
         (name = "forward-auth", description = "Access checks for reverse proxies"),

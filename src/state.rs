@@ -14,6 +14,7 @@ use crate::providers::TwoFactor;
 use crate::sessions::Sessions;
 use crate::store::Store;
 use crate::throttle::Throttle;
+use crate::webpush::WebPush;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,6 +28,9 @@ pub struct AppState {
     pub audit: Audit,
     pub throttle: Throttle,
     pub auth_cache: AuthCache,
+    /// Web Push subscriptions and sending; its VAPID key file is read on first use (or
+    /// at start by `serve`), so a state built without a server touches no file.
+    pub web_push: WebPush,
     /// What `/metrics` renders; `None` until `serve` installs the recorder (metrics off,
     /// or a router built without a server).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
@@ -47,8 +51,10 @@ impl AppState {
             std::time::Duration::from_secs(config.forward_auth.cache_ttl_secs),
             config.forward_auth.cache_entries,
         );
+        let web_push = WebPush::new(store.clone(), audit.clone(), &config)?;
         Ok(Self {
             auth_cache,
+            web_push,
             config: Arc::new(config),
             store,
             key,

@@ -7,6 +7,7 @@ mod credentials;
 mod devices;
 mod login_flow;
 mod passwordless;
+mod push;
 mod two_factor;
 
 use axum::Json;
@@ -41,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(devices::router())
         .merge(login_flow::router())
         .merge(approvals::router())
+        .merge(push::router())
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -21,6 +21,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = super::open_store(&config).await?;
     let key = super::server_key(&config, &store).await?;
     let mut state = AppState::new(config, store.clone(), key)?;
+    // Made at first start beside the server key; a corrupt file, or a missing one while
+    // browsers are subscribed, stops the start here.
+    state.web_push.load_key_at_start().await?;
     if state.config.metrics.collected() {
         let handle = crate::metrics::install()?;
         // Histogram samples wait in the recorder until drained: drain them even when

@@ -37,6 +37,13 @@ struct AppPasswordItem {
     ip: String,
 }
 
+struct PushItem {
+    id: String,
+    browser: String,
+    added: String,
+    last_used: String,
+}
+
 struct SessionItem {
     id: String,
     user_agent: String,
@@ -55,6 +62,7 @@ struct DevicesPage<'a> {
     new_password: Option<String>,
     app_passwords: Vec<AppPasswordItem>,
     sessions: Vec<SessionItem>,
+    push_subscriptions: Vec<PushItem>,
     /// Passkeys: "log out everywhere" leaves them, and the page says so.
     passkeys: Vec<String>,
     error: Option<&'static str>,
@@ -72,10 +80,11 @@ async fn show(
         let apps = state.app_passwords.list(&session.uid).await?;
         let sessions = state.sessions.list(&session.uid, now()).await?;
         let passkeys = crate::actions::passkey_names(state, &session.uid).await?;
-        Ok::<_, AppError>((apps, sessions, passkeys))
+        let push = state.web_push.list(&session.uid).await?;
+        Ok::<_, AppError>((apps, sessions, passkeys, push))
     }
     .await;
-    let (apps, sessions, passkeys) = match loaded {
+    let (apps, sessions, passkeys, push) = match loaded {
         Ok(v) => v,
         Err(e) => return unavailable(lang, e),
     };
@@ -112,6 +121,19 @@ async fn show(
                     s.user_agent
                 },
                 ip: s.ip,
+            })
+            .collect(),
+        push_subscriptions: push
+            .into_iter()
+            .map(|p| PushItem {
+                browser: browser_of(&p.user_agent),
+                added: format_time(p.created_at),
+                last_used: if p.last_used_at == 0 {
+                    String::new()
+                } else {
+                    format_time(p.last_used_at)
+                },
+                id: p.id,
             })
             .collect(),
         error: error.map(|(_, m)| m),
@@ -218,6 +240,13 @@ async fn revoke(
             crate::actions::revoke_app_password(&state, &session, &client, &form.id, now()).await
         }
         "session" => state.sessions.revoke(&session.uid, &form.id).await,
+        "push" => {
+            let actor = crate::audit::Actor::client(&session.uid, &client);
+            state
+                .web_push
+                .revoke(&session.uid, &form.id, &actor, now())
+                .await
+        }
         _ => Err(AppError::BadRequest("unknown kind".into())),
     };
     match done {
@@ -398,5 +427,53 @@ async fn grant_submit(
             StatusCode::NOT_FOUND,
         ),
         Err(e) => unavailable(lang, e),
+    }
+}
+
+/// "Firefox on Android" from a user agent: enough to tell one's browsers apart. The order
+/// matters: Edge and Opera also say Chrome, Chrome also says Safari.
+fn browser_of(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(token, _)| user_agent.contains(token))
+    .map(|(_, name)| *name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(token, _)| user_agent.contains(token))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} ({s})"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(s)) => s.to_string(),
+        (None, None) if user_agent.is_empty() => "?".to_string(),
+        (None, None) => user_agent.chars().take(60).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn browser_of_names_browser_and_system() {
+        let firefox = "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0";
+        assert_eq!(super::browser_of(firefox), "Firefox (Android)");
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
+        assert_eq!(super::browser_of(edge), "Edge (Windows)");
+        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+        assert_eq!(super::browser_of(safari), "Safari (iOS)");
+        assert_eq!(super::browser_of(""), "?");
     }
 }

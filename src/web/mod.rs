@@ -33,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", axum::routing::post(logout_submit))
         .route("/static/style.css", get(stylesheet))
+        .route("/static/sw.js", get(service_worker))
+        .route("/static/manifest.webmanifest", get(manifest))
         .route("/static/{script}", get(provider_script))
         .route("/login/done", get(login_done))
         .merge(account::router())
@@ -144,6 +146,40 @@ async fn stylesheet() -> impl IntoResponse {
 /// The name of the password pages' own script, `/static/password.js`.
 pub const PASSWORD_SCRIPT: &str = "password";
 
+/// The devices page's Web Push button, `/static/webpush.js`.
+pub const WEB_PUSH_SCRIPT: &str = "webpush";
+/// The service worker that shows Web Push notifications, `/static/sw.js`.
+pub const SERVICE_WORKER: &str = "sw";
+
+/// `/static/sw.js`, allowed to control the whole origin (`Service-Worker-Allowed: /`):
+/// a notification tapped anywhere opens twofold's pages.
+async fn service_worker() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            // Browsers check for a new worker at most daily anyway; a short cache lets a
+            // fix reach them soon.
+            (header::CACHE_CONTROL, "no-cache"),
+            (
+                header::HeaderName::from_static("service-worker-allowed"),
+                "/",
+            ),
+        ],
+        include_str!("../../static/sw.js"),
+    )
+}
+
+/// The web app manifest: the security page added to a phone's home screen.
+async fn manifest() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "application/manifest+json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/manifest.webmanifest"),
+    )
+}
+
 /// `/static/<provider>.js`: the script a provider's fragments need, or the password
 /// pages' live hint.
 async fn provider_script(
@@ -152,6 +188,7 @@ async fn provider_script(
 ) -> Response {
     let script = match file.strip_suffix(".js") {
         Some(PASSWORD_SCRIPT) => Some(include_str!("../../static/password.js")),
+        Some(WEB_PUSH_SCRIPT) => Some(include_str!("../../static/webpush.js")),
         id => id
             .and_then(|id| state.two_factor.provider(id))
             .and_then(|p| p.script()),

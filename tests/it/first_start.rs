@@ -35,7 +35,7 @@ fn listing(dir: &Path) -> Vec<String> {
 
 /// `twofold serve` on a free port: `Err(stderr)` when it exits, `Ok(stderr)` when it
 /// got as far as listening (it is then stopped).
-fn serve_outcome(env: &[(String, String)]) -> Result<String, String> {
+pub(crate) fn serve_outcome(env: &[(String, String)]) -> Result<String, String> {
     let dir = tempfile::tempdir().unwrap();
     let err = dir.path().join("serve.err");
     let mut child = Command::new(env!("CARGO_BIN_EXE_twofold"))

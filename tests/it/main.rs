@@ -22,5 +22,6 @@ mod storage;
 mod two_factor;
 mod two_factor_pages;
 mod web_pages;
+mod web_push;
 mod webauthn;
 mod webauthn_api;

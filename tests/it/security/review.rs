@@ -336,6 +336,10 @@ fn concrete(path: &str) -> String {
 fn body_for(method: &str, path: &str) -> Option<Value> {
     match (method, path) {
         ("POST", "/api/v1/app-passwords") => Some(json!({"name": "x"})),
+        ("POST", "/api/v1/push/subscriptions") => Some(json!({
+            "endpoint": "https://fcm.googleapis.com/fcm/send/x",
+            "keys": {"p256dh": "x", "auth": "y"}
+        })),
         ("POST", "/api/v1/login/challenge/begin") => Some(json!({"provider": "totp"})),
         ("POST", "/api/v1/login/challenge") => Some(json!({"provider": "totp", "code": "1"})),
         ("POST", "/api/v1/2fa/totp/verify") => Some(json!({"code": "123456"})),
