@@ -52,6 +52,9 @@ impl AppState {
             config.forward_auth.cache_entries,
         );
         let web_push = WebPush::new(store.clone(), audit.clone(), &config)?;
+        two_factor
+            .push
+            .set_notifier(Arc::new(web_push.clone()) as Arc<dyn crate::webpush::PushNotifier>);
         Ok(Self {
             auth_cache,
             web_push,

@@ -309,13 +309,15 @@ impl Store {
     }
 
     /// Ways `uid` has to approve a prompt other than from `session_id`: the other
-    /// sessions fully signed in with two factors, and the two-factor app passwords.
+    /// sessions fully signed in with two factors, the two-factor app passwords, and the
+    /// browsers subscribed to Web Push (a notification brings them to the prompt).
     pub async fn push_approvers(&self, uid: &str, session_id: &str, now: i64) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM sessions
                      WHERE uid = $1 AND id <> $2 AND stage = 'authenticated'
                        AND factors >= 2 AND expires_at > $3)
-                  + (SELECT COUNT(*) FROM app_passwords WHERE uid = $1 AND factors >= 2)",
+                  + (SELECT COUNT(*) FROM app_passwords WHERE uid = $1 AND factors >= 2)
+                  + (SELECT COUNT(*) FROM push_subscriptions WHERE uid = $1)",
         )
         .bind(uid)
         .bind(session_id)

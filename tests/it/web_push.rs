@@ -674,3 +674,62 @@ async fn a_missing_vapid_key_with_subscriptions_stops_the_start() {
     crate::first_start::serve_outcome(&env).unwrap();
     assert!(file.exists());
 }
+
+/// A push sign-in request reaches each browser the user subscribed, once per request
+/// whatever the reloads and begins; the message names where the sign-in comes from and
+/// opens the page with the banner, and holds no number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_request_is_one_notification_per_subscribed_browser() {
+    let db = TestDb::new(crate::common::Backend::Sqlite).await;
+    db.add_user("alice", "password-a");
+    let server = start(&db, &[]).await;
+    let push = Receiver::start(db.dir.path(), 1);
+    let (http, _) = crate::two_factor::enroll_totp(&server, "alice", "password-a").await;
+    let (status, _) = subscribe(&http, &server, &push.subscription("push", 0)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // The subscribed browser is the other way to approve: push can go on.
+    let r = http
+        .post(server.url("/api/v1/2fa/push/enroll/finish"))
+        .json(&json!({"answer": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+
+    let waiting = browser();
+    api_login(&waiting, &server, "alice", "password-a").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let p: Value = waiting
+            .post(server.url("/api/v1/login/challenge/begin"))
+            .json(&json!({"provider": "push"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(p["approval_id"].clone());
+    }
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+    let got = push.wait_for(1).await;
+    assert_eq!(got.len(), 1, "one message per request: {got:?}");
+    let payload = &got[0]["payload"];
+    assert_eq!(payload["tag"], ids[0], "{got:?}");
+    assert_eq!(payload["url"], "/");
+    assert!(
+        payload["body"].as_str().unwrap().contains("127.0.0.1"),
+        "{payload}"
+    );
+    let number = waiting
+        .post(server.url("/api/v1/login/challenge/begin"))
+        .json(&json!({"provider": "push"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["number"]
+        .to_string();
+    assert!(!payload.to_string().contains(&format!("\"{number}\"")));
+}

@@ -28,6 +28,9 @@ pub struct Push {
     audit: Audit,
     config: PushConfig,
     hub: hub::Hub,
+    /// Operating-system notifications of new prompts (Web Push), once the app state
+    /// hands them over; none in tools and tests that build the providers alone.
+    notifier: std::sync::OnceLock<std::sync::Arc<dyn crate::webpush::PushNotifier>>,
 }
 
 /// What the waiting login shows: the number to find on the other device.
@@ -185,7 +188,13 @@ impl Push {
             audit,
             config,
             hub,
+            notifier: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Where new prompts are announced to the user's subscribed browsers (set once).
+    pub fn set_notifier(&self, notifier: std::sync::Arc<dyn crate::webpush::PushNotifier>) {
+        let _ = self.notifier.set(notifier);
     }
 
     pub fn hub(&self) -> &hub::Hub {
@@ -253,6 +262,9 @@ impl Push {
             self.audit
                 .record(Event::PushRequested, &actor, attempt.uid, &row.app, now)
                 .await?;
+            if let Some(n) = self.notifier.get() {
+                n.notify_user(attempt.uid, notification(&row));
+            }
         }
         Ok(prompt(&row))
     }
@@ -391,6 +403,21 @@ impl Push {
     pub async fn approvers(&self, uid: &str, session_id: &str, now: i64) -> Result<i64, AppError> {
         Ok(self.store.push_approvers(uid, session_id, now).await?)
     }
+}
+
+/// The operating-system notification of a new prompt: what it is and where from; the
+/// numbers are on the page it opens (the home page's banner), never in the message.
+fn notification(row: &ApprovalRow) -> serde_json::Value {
+    let mut body = format!("{} · {}", describe_device(&row.user_agent), row.ip);
+    if !row.app.is_empty() {
+        body.push_str(&format!(" · {}", row.app));
+    }
+    serde_json::json!({
+        "title": "Sign-in request / Demande de connexion",
+        "body": body,
+        "url": "/",
+        "tag": row.id,
+    })
 }
 
 fn prompt(row: &ApprovalRow) -> Prompt {
