@@ -458,8 +458,9 @@ pub async fn grant_client_login(
         .await
 }
 
-/// "Log out everywhere": ends every session of the user and revokes every app password.
-/// Returns (sessions ended, app passwords revoked).
+/// "Log out everywhere": ends every session of the user, revokes every app password and
+/// every browser's Web Push subscription (a lost phone should not keep being told of
+/// sign-ins). Returns (sessions ended, app passwords revoked).
 pub async fn log_out_everywhere(
     state: &AppState,
     uid: &str,
@@ -468,13 +469,14 @@ pub async fn log_out_everywhere(
 ) -> Result<(u64, u64), AppError> {
     let sessions = state.sessions.end_all(uid).await?;
     let apps = state.app_passwords.revoke_all(uid).await?;
+    let browsers = state.store.delete_push_subscriptions_of(uid).await?;
     state
         .audit
         .record(
             Event::SessionsEnded,
             &Actor::client(uid, client),
             uid,
-            &format!("log_out_everywhere app_passwords={apps}"),
+            &format!("log_out_everywhere app_passwords={apps} push_subscriptions={browsers}"),
             now,
         )
         .await?;

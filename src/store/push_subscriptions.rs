@@ -93,6 +93,15 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Deletes every subscription of a user ("log out everywhere"); how many there were.
+    pub async fn delete_push_subscriptions_of(&self, uid: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM push_subscriptions WHERE uid = $1")
+            .bind(uid)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Records a message accepted by the push service.
     pub async fn push_subscription_used(&self, id: &str, now: i64) -> StoreResult<()> {
         sqlx::query("UPDATE push_subscriptions SET last_used_at = $1 WHERE id = $2")

@@ -732,4 +732,15 @@ async fn a_sign_in_request_is_one_notification_per_subscribed_browser() {
         .unwrap()["number"]
         .to_string();
     assert!(!payload.to_string().contains(&format!("\"{number}\"")));
+    // "Log out everywhere" (a lost phone): no browser is told of sign-ins any more.
+    let r = http
+        .post(server.url("/api/v1/logout-everywhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(
+        sql_count(&db, "SELECT COUNT(*) FROM push_subscriptions").await,
+        0
+    );
 }
