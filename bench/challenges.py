@@ -51,7 +51,7 @@ con.close()
 def enroll(i):
     c = Client()
     uid = f"c{i}"
-    s, _ = c.post("/api/v1/login", {"uid": uid, "password": "bench-password"})
+    s, _ = c.post("/api/v1/login", {"uid": uid, "password": "quiet-lantern-harbor-58"})
     assert s == 200, (s, uid)
     s, e = c.post("/api/v1/2fa/totp")
     assert s == 201, (s, e)
@@ -60,7 +60,7 @@ def enroll(i):
     assert s == 200, (s, e)
     c.post("/api/v1/logout")
     c = Client()
-    s, e = c.post("/api/v1/login", {"uid": uid, "password": "bench-password"})
+    s, e = c.post("/api/v1/login", {"uid": uid, "password": "quiet-lantern-harbor-58"})
     assert s == 200 and e["stage"] == "second_factor_pending", (s, e)
     return c, secret
 

@@ -11,7 +11,7 @@ DIR="$(mktemp -d)"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export TWOFOLD_SERVER_DATA_DIR="$DIR" TWOFOLD_SERVER_LISTEN="127.0.0.1:$PORT" \
        TWOFOLD_SERVER_PUBLIC_URL="http://localhost:$PORT" TWOFOLD_LOG=warn
-echo "bench-password" | "$BIN" user add bench --password-stdin >/dev/null
+echo "quiet-lantern-harbor-58" | "$BIN" user add bench --password-stdin >/dev/null
 "$BIN" serve >"$DIR/out.log" 2>"$DIR/err.log" &
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -rf "$DIR"' EXIT
