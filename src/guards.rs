@@ -172,3 +172,67 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::{Layer as _, ServiceExt as _};
+
+    fn guards() -> Guards {
+        Guards::new(
+            "https://auth.example.org",
+            Duration::from_secs(30),
+            vec![(
+                axum::http::header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            )],
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_answer_is_408_with_the_headers() {
+        let slow = tower::service_fn(|_req: Request| async {
+            tokio::time::sleep(Duration::from_secs(31)).await;
+            Ok::<_, Infallible>(Response::new(axum::body::Body::empty()))
+        });
+        // `service_fn`'s future is not Unpin: the router's is; box it like one.
+        let slow = tower::util::BoxCloneSyncService::new(slow);
+        let req = Request::builder()
+            .uri("/api/v1/anything")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = guards().layer(slow).oneshot(req).await.unwrap();
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(response.headers()["x-frame-options"], "DENY");
+    }
+
+    #[tokio::test]
+    async fn a_quick_answer_keeps_its_own_headers_and_gets_the_others() {
+        let quick =
+            tower::util::BoxCloneSyncService::new(tower::service_fn(|_req: Request| async {
+                let mut r = Response::new(axum::body::Body::from("ok"));
+                r.headers_mut().insert(
+                    axum::http::header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("SAMEORIGIN"),
+                );
+                Ok::<_, Infallible>(r)
+            }));
+        let req = Request::builder()
+            .uri("/healthz")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = guards().layer(quick.clone()).oneshot(req).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["x-frame-options"], "SAMEORIGIN");
+        // A cross-site form post under /api/ is refused before the service, as JSON.
+        let req = Request::builder()
+            .method("POST")
+            .uri("/api/v1/logout")
+            .header("origin", "https://evil.example")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = guards().layer(quick).oneshot(req).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(response.headers()["x-frame-options"], "DENY");
+    }
+}
