@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark, one after the other, and prints the tables BENCHMARKS.md holds:
+# the web stack against a bare axum hello-world server (bench/stack.sh, issue 22),
 # forward-auth against /healthz (SQLite), forward-auth during a login storm (32
 # connections; 32 with one hashing thread per core; 128), TOTP challenges at concurrency 8
 # (the write path on SQLite), and the scale benchmark
@@ -57,6 +58,8 @@ section() { # title, then the command; a failing benchmark is reported and the r
 
 echo "## Benchmarks, $(date -u '+%Y-%m-%d'), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo
+section "The web stack against a bare axum server, and forward-auth during a storm" \
+  bash bench/stack.sh 8s "$CONNS" 2 128
 section "Forward-auth against a hello-world handler" \
   bash scripts/bench-forward-auth.sh "$DURATION" "$CONNS"
 section "Forward-auth during a login storm of 32 connections, default settings" \

@@ -30,14 +30,14 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 export TWOFOLD_SERVER_DATA_DIR="$DIR" TWOFOLD_SERVER_LISTEN="127.0.0.1:$PORT" \
        TWOFOLD_SERVER_PUBLIC_URL="http://localhost:$PORT" TWOFOLD_LOG=error \
        TWOFOLD_FORWARD_AUTH_DEFAULT_POLICY=one_factor TWOFOLD_SERVER_TRUSTED_PROXIES=127.0.0.1
-echo "bench-password" | "$BIN" user add bench --password-stdin >/dev/null
+echo "quiet-lantern-harbor-58" | "$BIN" user add bench --password-stdin >/dev/null
 "$BIN" serve >"$DIR/out.log" 2>"$DIR/err.log" &
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -rf "$DIR"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 BASE="http://127.0.0.1:$PORT"
 curl -sf -c "$DIR/jar" -H 'content-type: application/json' \
-  -d '{"uid":"bench","password":"bench-password"}' "$BASE/api/v1/login" >/dev/null
+  -d '{"uid":"bench","password":"quiet-lantern-harbor-58"}' "$BASE/api/v1/login" >/dev/null
 COOKIE="twofold_session=$(awk '$6=="twofold_session"{print $7}' "$DIR/jar")"
 FWD=(-H 'X-Forwarded-Method: GET' -H 'X-Forwarded-Proto: https' -H 'X-Forwarded-Host: files.example.org' -H 'X-Forwarded-Uri: /dav/file.txt' -H "Cookie: $COOKIE")
 test "$(curl -s -o /dev/null -w '%{http_code}' "${FWD[@]}" "$BASE/api/v1/forward-auth/traefik")" = 200

@@ -1,14 +1,15 @@
 //! Wiring: the shared state, and `router(state)` that merges each domain's routes with the
-//! cross-cutting layers (body limit, timeout, security headers, tracing). Tests can call
+//! cross-cutting layers (`guards`: cross-site guard, API error bodies, timeout, security
+//! headers; the body limit; request tracing when it is on). Tests can call
 //! `router(...)` directly without a socket.
 
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use tower_http::set_header::SetResponseHeaderLayer;
+use tower::Layer as _;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -80,7 +81,7 @@ pub fn router(state: AppState) -> Router {
     } else {
         Router::new()
     };
-    Router::new()
+    let routes = Router::new()
         .merge(metrics_route)
         .merge(crate::openapi::serve(
             utoipa_axum::router::OpenApiRouter::with_openapi(crate::openapi::base())
@@ -91,33 +92,56 @@ pub fn router(state: AppState) -> Router {
                 .merge(crate::openapi::router()),
         ))
         .merge(crate::web::router())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::http::cross_site_guard,
-        ))
-        .layer(axum::middleware::from_fn(crate::http::api_error_body))
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(max_body))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            csp,
-        ))
-        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .with_state(state.clone());
+    let headers = vec![
+        (header::CONTENT_SECURITY_POLICY, csp),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         // Everything here is personal or secret (backup codes, a new app password, a TOTP
         // secret): no cache keeps it. The stylesheet sets its own caching.
-        .layer(security_header(header::CACHE_CONTROL, "no-store"))
-        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
         // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on
         // our own form posts, and the cross-site guard could not check where they come from.
-        .layer(security_header(header::REFERRER_POLICY, "same-origin"))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            // Only the path, and never the token of a client login flow URL.
-            tracing::debug_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
-        }))
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ),
+    ];
+    // Around the whole router, not `Router::layer`, which wraps (and per request clones)
+    // every route in every layer: the cross-site guard, the API's error bodies, the
+    // answer deadline and the security headers in one service (`guards`), the body limit.
+    let guarded = tower::ServiceBuilder::new()
+        .layer(crate::guards::Guards::new(
+            &state.config.server.public_url,
+            ANSWER_TIMEOUT,
+            headers,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .service(routes);
+    // The request span, only when a subscriber wants it (`log.level` debug, or
+    // `tower_http=debug`): otherwise no span, no clock reading, no wrapped body.
+    if request_tracing_on() {
+        Router::new().fallback_service(TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<_>| {
+                // Only the path, and never the token of a client login flow URL.
+                tracing::debug_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
+            },
+        ).layer(guarded))
+    } else {
+        Router::new().fallback_service(guarded)
+    }
+}
+
+/// How long an answer may take before it is `408`.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether the installed subscriber records the request span or `tower_http`'s events.
+fn request_tracing_on() -> bool {
+    tracing::enabled!(tracing::Level::DEBUG)
+        || tracing::enabled!(target: "tower_http::trace", tracing::Level::DEBUG)
 }
 
 /// The router of the separate metrics listener (`metrics.listen`): `/metrics` alone.
@@ -127,7 +151,7 @@ pub fn metrics_router(state: AppState) -> Router {
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            ANSWER_TIMEOUT,
         ))
 }
 
@@ -157,10 +181,6 @@ fn loggable_path(path: &str) -> String {
         Some(_) => "/login/flow/…".to_string(),
         None => path.to_string(),
     }
-}
-
-fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "meta",

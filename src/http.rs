@@ -222,30 +222,28 @@ pub fn with_login_cookies(
 /// - the JSON API also wants `Content-Type: application/json` or an `X-Requested-With`
 ///   header, which a cross-site form or image cannot send without a CORS preflight,
 ///   bodiless requests (log out, new backup codes…) included.
-pub async fn cross_site_guard(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    req: Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+///
+/// `own_origin`: [`own_origin`] of the public URL, computed once. The `guards` module
+/// answers the refusal this returns.
+pub fn cross_site_refusal(req: &Request, own_origin: Option<&str>) -> Option<AppError> {
     let path = req.uri().path();
     if !cross_site_checked(req.method(), path) {
-        return next.run(req).await;
+        return None;
     }
     let h = req.headers();
     let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
     if text("sec-fetch-site") == Some("cross-site") {
-        return AppError::CrossSite.into_response();
+        return Some(AppError::CrossSite);
     }
     // `Origin: null` (sandboxed frames, some privacy settings) says nothing either way;
     // the form token and Sec-Fetch-Site still stand.
     if let Some(origin) = text("origin").filter(|o| *o != "null") {
-        let own = own_origin(&state.config.server.public_url);
         let host = text("host").unwrap_or_default();
         let same_host = origin
             .split_once("://")
             .is_some_and(|(_, authority)| !host.is_empty() && authority == host);
-        if Some(origin) != own.as_deref() && !same_host {
-            return AppError::CrossSite.into_response();
+        if Some(origin) != own_origin && !same_host {
+            return Some(AppError::CrossSite);
         }
     }
     if path.starts_with("/api/") {
@@ -259,14 +257,14 @@ pub async fn cross_site_guard(
             let has_body = h.contains_key("content-type")
                 || text("content-length").is_some_and(|l| l != "0")
                 || h.contains_key("transfer-encoding");
-            return if has_body {
-                AppError::UnsupportedMediaType.into_response()
+            return Some(if has_body {
+                AppError::UnsupportedMediaType
             } else {
-                AppError::CrossSite.into_response()
-            };
+                AppError::CrossSite
+            });
         }
     }
-    next.run(req).await
+    None
 }
 
 /// Whether the cross-site guard looks at a request: a state-changing one, unless a proxy
@@ -281,7 +279,7 @@ pub fn cross_site_checked(method: &axum::http::Method, path: &str) -> bool {
 }
 
 /// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.
-fn own_origin(url: &str) -> Option<String> {
+pub fn own_origin(url: &str) -> Option<String> {
     let u = url::Url::parse(url).ok()?;
     Some(u.origin().ascii_serialization())
 }
@@ -294,28 +292,24 @@ pub struct ProxyAnswer;
 /// Every error answer under `/api/` is the API's error body. Handlers answer with
 /// `AppError`; what refuses a request before a handler runs (the router's 404 and 405,
 /// axum's `Path`, `Query` and body rejections: a path parameter that decodes to invalid
-/// UTF-8, a query that does not parse) answers plain text, which is rewritten here with
-/// its status, its headers (`Allow`) and, for a 400, its message.
-pub async fn api_error_body(
-    req: Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    if !req.uri().path().starts_with("/api/") {
-        return next.run(req).await;
-    }
-    let response = next.run(req).await;
+/// UTF-8, a query that does not parse) answers plain text, which [`error_body`] rewrites
+/// with its status, its headers (`Allow`) and, for a 400, its message. This says whether
+/// an answer under `/api/` is such a one (the `guards` module applies both).
+pub fn needs_error_body(response: &axum::response::Response) -> bool {
     let status = response.status();
     let json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error())
-        || json
-        || response.extensions().get::<ProxyAnswer>().is_some()
-    {
-        return response;
-    }
+    (status.is_client_error() || status.is_server_error())
+        && !json
+        && response.extensions().get::<ProxyAnswer>().is_none()
+}
+
+/// The answer of [`needs_error_body`] rewritten as the API's error body.
+pub async fn error_body(response: axum::response::Response) -> axum::response::Response {
+    let status = response.status();
     let (parts, body) = response.into_parts();
     let error = match status {
         StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {

@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod enforcement;
 pub mod error;
 pub mod forward_auth;
+pub mod guards;
 pub mod http;
 pub mod http_server;
 pub mod login;

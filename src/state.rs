@@ -16,8 +16,31 @@ use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::webpush::WebPush;
 
+/// The handles, behind one `Arc`: every request clones the state several times (the
+/// router's per-route services, `from_fn_with_state`, the `State` extractor), and one
+/// reference count is what a clone should cost, not the dozens of reference counts, and
+/// the `Vec` of providers, that the handles hold between them (issue 22).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Handles>);
+
+impl std::ops::Deref for AppState {
+    type Target = Handles;
+
+    fn deref(&self) -> &Handles {
+        &self.0
+    }
+}
+
+/// Changing a handle (`serve` installs the metrics recorder, tests replace a provider)
+/// happens before the state is shared; a state already shared is copied first.
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut Handles {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+#[derive(Clone)]
+pub struct Handles {
     pub config: Arc<Config>,
     pub store: Store,
     pub key: ServerKey,
@@ -55,7 +78,7 @@ impl AppState {
         two_factor
             .push
             .set_notifier(Arc::new(web_push.clone()) as Arc<dyn crate::webpush::PushNotifier>);
-        Ok(Self {
+        Ok(Self(Arc::new(Handles {
             auth_cache,
             web_push,
             config: Arc::new(config),
@@ -68,7 +91,7 @@ impl AppState {
             throttle,
             audit,
             metrics: None,
-        })
+        })))
     }
 }
 
