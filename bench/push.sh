@@ -28,7 +28,7 @@ serve() { # port, extra env...
 }
 
 echo "== one instance, SQLite"
-echo "bench-password" | "$BIN" user add bench --password-stdin >/dev/null
+echo "quiet-lantern-harbor-58" | "$BIN" user add bench --password-stdin >/dev/null
 A=$(port); serve "$A"
 PID_A="${PIDS[-1]}" python3 bench/push.py "sqlite:$DIR/twofold.db" "$SAMPLES" "$WAITING" "http://127.0.0.1:$A"
 kill "${PIDS[@]}"; PIDS=()
@@ -42,7 +42,7 @@ psql "$PGURL" -qc "CREATE DATABASE $DB" >/dev/null
 trap 'kill "${PIDS[@]}" 2>/dev/null; psql "$PGURL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null; rm -rf "$DIR"' EXIT
 URL="${PGURL%/*}/$DB"
 export TWOFOLD_DATABASE_URL="$URL"
-echo "bench-password" | "$BIN" user add bench --password-stdin >/dev/null
+echo "quiet-lantern-harbor-58" | "$BIN" user add bench --password-stdin >/dev/null
 A=$(port); B=$(port)
 serve "$A"; PA="${PIDS[-1]}"
 serve "$B"

@@ -70,6 +70,8 @@ section "Forward-auth during a login storm of 128 connections, default settings"
   bash scripts/bench-login-storm.sh "$DURATION" 128
 section "TOTP challenges, 400 at concurrency 8 (SQLite)" \
   bash bench/challenges.sh 400 8
+section "Push approval: latency and logins waiting at once" \
+  bash bench/push.sh 200 1000
 section "Scale (PostgreSQL)" \
   bash bench/scale.sh "${SCALE_OPTS[@]}" "$DURATION" "$CONNS"
 
