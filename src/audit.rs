@@ -129,7 +129,17 @@ impl Audit {
         Ok(())
     }
 
+    /// The events of `q`; a user filter names an account in any case (`DAVE` lists
+    /// `Dave`'s events), or anything else as written (`unknown:…`, a deleted uid).
     pub async fn list(&self, q: &AuditQuery) -> Result<Vec<AuditRow>, AppError> {
+        if let Some(user) = &q.user
+            && let Ok(Some(row)) = self.store.user(user).await
+            && row.uid != *user
+        {
+            let mut q = q.clone();
+            q.user = Some(row.uid);
+            return Ok(self.store.audit(&q).await?);
+        }
         Ok(self.store.audit(q).await?)
     }
 }

@@ -19,6 +19,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
     let store = super::open_store(&config).await?;
+    if let Some(warning) = super::case_twins_warning(&store).await? {
+        tracing::warn!("{warning}");
+    }
     let key = super::server_key(&config, &store).await?;
     let mut state = AppState::new(config, store.clone(), key)?;
     if state.config.metrics.collected() {

@@ -137,7 +137,8 @@ pub fn buckets(what: &'static str, uid: &str, ip: &str, device: Option<&str>) ->
             kind: "ip",
         },
         Bucket {
-            key: format!("{what}:acct:{uid}"),
+            // One bucket per account whatever the case typed (`DAVE` is `Dave`).
+            key: format!("{what}:acct:{}", uid.to_ascii_lowercase()),
             limits: ACCOUNT,
             cleared_by_success: true,
             target: uid,
