@@ -25,12 +25,12 @@ macro_rules! user_filter {
 impl Store {
     /// Adds a user unless one exists whose uid differs at most by case (a conflict): the
     /// `NOT EXISTS` covers the case twins of older versions, the partial unique index
-    /// on `uid_fold` two creations at once.
+    /// on `lower(uid)` two creations at once.
     pub async fn insert_user(&self, user: &UserRow) -> StoreResult<()> {
         let done = sqlx::query(
-            "INSERT INTO users (uid, display_name, email, password_hash, enabled, is_admin, created_at, uid_fold)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8
-             WHERE NOT EXISTS (SELECT 1 FROM users WHERE uid_fold = $8)",
+            "INSERT INTO users (uid, display_name, email, password_hash, enabled, is_admin, created_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7
+             WHERE NOT EXISTS (SELECT 1 FROM users WHERE lower(uid) = $8)",
         )
         .bind(&user.uid)
         .bind(&user.display_name)
@@ -55,7 +55,7 @@ impl Store {
     pub async fn user(&self, typed: &str) -> StoreResult<Option<UserRow>> {
         let rows = sqlx::query_as::<_, UserRow>(
             "SELECT uid, display_name, email, password_hash, enabled, is_admin, created_at
-             FROM users WHERE uid_fold = $1 ORDER BY uid LIMIT 8",
+             FROM users WHERE lower(uid) = $1 ORDER BY uid LIMIT 8",
         )
         .bind(fold(typed))
         .fetch_all(&self.pool)
@@ -67,7 +67,7 @@ impl Store {
     /// an admin should delete (or keep only) one of each group.
     pub async fn case_twins(&self) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT uid FROM users WHERE case_twin <> 0 ORDER BY uid_fold, uid",
+            "SELECT uid FROM users WHERE case_twin <> 0 ORDER BY lower(uid), uid",
         )
         .fetch_all(&self.pool)
         .await?)
@@ -164,8 +164,8 @@ impl Store {
         not_found_if_none(done.rows_affected(), uid)?;
         // The last of a group of case twins answers to any case again.
         sqlx::query(
-            "UPDATE users SET case_twin = 0 WHERE uid_fold = $1 AND case_twin <> 0
-               AND (SELECT COUNT(*) FROM users WHERE uid_fold = $1) = 1",
+            "UPDATE users SET case_twin = 0 WHERE lower(uid) = $1 AND case_twin <> 0
+               AND (SELECT COUNT(*) FROM users WHERE lower(uid) = $1) = 1",
         )
         .bind(fold(uid))
         .execute(&self.writer)
