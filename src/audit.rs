@@ -119,8 +119,40 @@ impl Audit {
             ip: cut(&actor.ip, 64),
             user_agent: cut(&actor.user_agent, 256),
             detail: cut(detail, 200),
+            repeats: 1,
         };
         self.store.insert_audit(&row).await?;
+        if self.stdout
+            && let Ok(line) = serde_json::to_string(&serde_json::json!({ "audit": row }))
+        {
+            println!("{line}");
+        }
+        Ok(())
+    }
+
+    /// A failed login for a user name nobody has: counted in one row per client address
+    /// (its throttle key: IPv6 by prefix) and hour, target `unknown`, instead of a row
+    /// each, so that strangers trying names cannot grow the trail at request rate.
+    pub async fn unknown_login_failed(
+        &self,
+        actor: &Actor,
+        address: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let hour = now - now.rem_euclid(3600);
+        let row = AuditRow {
+            id: cut(&format!("agg:login_failed:{hour}:{address}"), 120),
+            at: now,
+            event: Event::LoginFailed.as_str().to_string(),
+            actor: String::new(),
+            target: "unknown".to_string(),
+            ip: cut(address, 64),
+            user_agent: cut(&actor.user_agent, 256),
+            detail: cut(detail, 200),
+            repeats: 1,
+        };
+        self.store.count_audit(&row).await?;
         if self.stdout
             && let Ok(line) = serde_json::to_string(&serde_json::json!({ "audit": row }))
         {

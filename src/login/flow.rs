@@ -110,16 +110,25 @@ pub async fn check_password(
         }
         Err(AppError::InvalidCredentials) => {
             reservation.failed();
-            state
-                .audit
-                .record(
-                    audit::Event::LoginFailed,
-                    &actor,
-                    &target,
-                    "invalid_credentials",
-                    now(),
-                )
-                .await?;
+            // A name nobody has (uids hold no ':'): one counted row per address and hour.
+            if target.starts_with("unknown:") {
+                let address = crate::throttle::address_key(&client.ip);
+                state
+                    .audit
+                    .unknown_login_failed(&actor, &address, "invalid_credentials", now())
+                    .await?;
+            } else {
+                state
+                    .audit
+                    .record(
+                        audit::Event::LoginFailed,
+                        &actor,
+                        &target,
+                        "invalid_credentials",
+                        now(),
+                    )
+                    .await?;
+            }
             Err(AppError::InvalidCredentials)
         }
         // Not a verdict on the password (e.g. too busy to hash it now): give it back.

@@ -622,6 +622,7 @@ async fn defect_17_10_the_audit_trail_keeps_the_order_of_one_second(backend: Bac
                 ip: String::new(),
                 user_agent: String::new(),
                 detail: d.clone(),
+                repeats: 1,
             })
             .await
             .unwrap();
@@ -724,7 +725,11 @@ async fn defect_17_12_older_case_twins_survive_the_migration_and_sign_in_by_exac
         ..Default::default()
     })
     .unwrap();
-    for (uid, password) in [("Dave", "password-1"), ("dave", "password-2"), ("Zoe", "password-z")] {
+    for (uid, password) in [
+        ("Dave", "password-1"),
+        ("dave", "password-2"),
+        ("Zoe", "password-z"),
+    ] {
         let hash = hasher.hash(password.to_string()).await.unwrap();
         sqlx::query(
             "INSERT INTO users (uid, display_name, email, password_hash, enabled, is_admin, created_at)
@@ -744,11 +749,19 @@ async fn defect_17_12_older_case_twins_survive_the_migration_and_sign_in_by_exac
     let accounts = accounts(&store);
     // Each twin signs in by its exact uid; a case that could be either is nobody.
     assert_eq!(
-        accounts.authenticate("Dave", "password-1").await.unwrap().uid,
+        accounts
+            .authenticate("Dave", "password-1")
+            .await
+            .unwrap()
+            .uid,
         "Dave"
     );
     assert_eq!(
-        accounts.authenticate("dave", "password-2").await.unwrap().uid,
+        accounts
+            .authenticate("dave", "password-2")
+            .await
+            .unwrap()
+            .uid,
         "dave"
     );
     for typed in ["DAVE", "dAve"] {
@@ -759,7 +772,11 @@ async fn defect_17_12_older_case_twins_survive_the_migration_and_sign_in_by_exac
     }
     // Others ignore case as usual, and a new twin of either cannot be made.
     assert_eq!(
-        accounts.authenticate("ZOE", "password-z").await.unwrap().uid,
+        accounts
+            .authenticate("ZOE", "password-z")
+            .await
+            .unwrap()
+            .uid,
         "Zoe"
     );
     let err = accounts
@@ -771,7 +788,11 @@ async fn defect_17_12_older_case_twins_survive_the_migration_and_sign_in_by_exac
     store.delete_user("dave").await.unwrap();
     assert!(store.case_twins().await.unwrap().is_empty());
     assert_eq!(
-        accounts.authenticate("DAVE", "password-1").await.unwrap().uid,
+        accounts
+            .authenticate("DAVE", "password-1")
+            .await
+            .unwrap()
+            .uid,
         "Dave"
     );
 }
