@@ -83,6 +83,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             state.config.server.header_read_timeout_secs,
         ),
         per_address: state.config.server.max_connections_per_address,
+        ipv6_prefix: u32::from(state.config.throttle.ipv6_prefix),
         max_header_bytes: state.config.server.max_header_bytes,
         // Checked at load: every entry is an address.
         uncapped: (state.config.server.trusted_proxies.iter())

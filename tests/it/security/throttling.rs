@@ -634,3 +634,23 @@ async fn defect_24_3_a_throttle_event_names_an_unknown_account_by_its_hash(backe
         "{triggered:?}"
     );
 }
+
+/// Issue 24: `throttle.ipv6_prefix` decides what one client is. At /48, twenty guesses
+/// from twenty different /64s of one /48 fill one address bucket; the next is refused,
+/// while another /48 still gets through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_24_4_the_ipv6_prefix_setting_groups_addresses() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server =
+        Server::start_with(&db, &[BEHIND_PROXY, ("TWOFOLD_THROTTLE_IPV6_PREFIX", "48")]).await;
+    let http = reqwest::Client::new();
+    for i in 0..20 {
+        let ip = format!("2001:db8:7:{i:x}::1");
+        let r = login_from(&http, &server, &ip, &format!("nobody{i}"), "guess").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{ip}");
+    }
+    let r = login_from(&http, &server, "2001:db8:7:ff::9", "nobody-x", "guess").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "same /48");
+    let r = login_from(&http, &server, "2001:db8:8::1", "nobody-y", "guess").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "another /48");
+}
