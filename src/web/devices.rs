@@ -277,6 +277,8 @@ struct GrantPage<'a> {
     requested_at: String,
     action: String,
     message: Option<&'static str>,
+    /// The flow still waits: the form is shown (with `message`, if any, above it).
+    show_form: bool,
 }
 
 fn grant_view(
@@ -300,6 +302,7 @@ fn grant_view(
             .unwrap_or_default(),
         action: format!("/login/flow/{token}"),
         message,
+        show_form: flow.is_some(),
     };
     (status, jar, render(page)).into_response()
 }
@@ -343,6 +346,16 @@ async fn grant_page(
     grant_view(&state, lang, jar, &token, Some(&flow), None, StatusCode::OK)
 }
 
+/// The grant form: the CSRF token and the deliberate second step, a ticked box saying
+/// the user started this login (a link a stranger sent, followed by one click, grants
+/// nothing).
+#[derive(Deserialize)]
+struct GrantForm {
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+
 async fn grant_submit(
     State(state): State<AppState>,
     lang: Lang,
@@ -350,7 +363,7 @@ async fn grant_submit(
     jar: CookieJar,
     Path(token): Path<String>,
     MaybeSession(current): MaybeSession,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<GrantForm>,
 ) -> Response {
     let t = lang.texts();
     let session = match authenticated(current) {
@@ -366,6 +379,30 @@ async fn grant_submit(
             None,
             Some(t.form_expired),
             StatusCode::FORBIDDEN,
+        );
+    }
+    if form.confirm != "yes" {
+        let flow = match crate::login_flow::open(&state, &token, now()).await {
+            Ok(f) => f,
+            Err(e) => return unavailable(lang, e),
+        };
+        let status = match flow {
+            Some(_) => StatusCode::BAD_REQUEST,
+            None => StatusCode::NOT_FOUND,
+        };
+        let message = match flow {
+            Some(_) => t.grant_unconfirmed,
+            None => t.flow_expired,
+        };
+        // The form again (when the flow still waits), with the reason nothing happened.
+        return grant_view(
+            &state,
+            lang,
+            jar,
+            &token,
+            flow.as_ref(),
+            Some(message),
+            status,
         );
     }
     let result = async {

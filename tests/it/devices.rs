@@ -374,7 +374,7 @@ async fn client_login_flow(backend: Backend) {
     assert_eq!(poll().await.status(), 404, "not granted yet");
     let r = b
         .post(&back)
-        .form(&[("csrf", csrf_of(&html).as_str())])
+        .form(&[("csrf", csrf_of(&html).as_str()), ("confirm", "yes")])
         .send()
         .await
         .unwrap();
