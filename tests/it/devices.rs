@@ -14,6 +14,7 @@ both!(
     forward_auth_for_traefik_and_caddy,
     a_burst_of_first_uses_is_recorded_once,
     defect_24_5_many_sessions_are_listed_a_page_at_a_time,
+    defect_17_12_any_case_of_a_user_name_signs_in_everywhere,
 );
 
 async fn logged_in(server: &Server, uid: &str, pw: &str) -> reqwest::Client {
@@ -812,4 +813,56 @@ async fn defect_24_5_many_sessions_are_listed_a_page_at_a_time(backend: Backend)
     assert_eq!(sessions(&html), 21);
     assert!(html.contains("rel=\"prev\" href=\"/settings/devices?page=2\""));
     assert!(!html.contains("rel=\"next\""));
+}
+
+/// Issue 17.12: `Dave` signs in as `DAVE` or `dave` at the API, with HTTP Basic (password
+/// and app password), and the CLI finds him in any case; `dave` cannot be added beside him.
+async fn defect_17_12_any_case_of_a_user_name_signs_in_everywhere(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("Dave", "password-d");
+    let out = db.cli(&["user", "add", "dave", "--password-stdin"], "password-x\n");
+    assert!(!out.status.success(), "a case twin was created");
+    let out = db.cli(&["user", "show", "DAVE"], "");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("uid:          Dave"));
+    let server = Server::start(&db).await;
+    let http = browser();
+    let r = http
+        .post(server.url("/api/v1/login"))
+        .json(&json!({"uid": "DAVE", "password": "password-d"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["uid"], "Dave");
+    let r = http
+        .post(server.url("/api/v1/app-passwords"))
+        .json(&json!({"name": "sync"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let app = r.json::<Value>().await.unwrap()["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me = |user: &'static str, pw: String| {
+        let url = server.url("/api/v1/me");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .basic_auth(user, Some(pw))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for user in ["dave", "DAVE", "Dave"] {
+        for pw in ["password-d".to_string(), app.clone()] {
+            let r = me(user, pw).await;
+            assert_eq!(r.status(), 200, "{user}");
+            assert_eq!(r.json::<Value>().await.unwrap()["uid"], "Dave");
+        }
+    }
+    assert_eq!(me("davey", app.clone()).await.status(), 401);
 }
