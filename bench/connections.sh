@@ -15,9 +15,10 @@ DIR="$(mktemp -d)"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export TWOFOLD_SERVER_DATA_DIR="$DIR" TWOFOLD_SERVER_LISTEN="127.0.0.1:$PORT" \
        TWOFOLD_SERVER_PUBLIC_URL="http://localhost:$PORT" TWOFOLD_LOG=warn
-echo "bench-password" | "$BIN" user add bench --password-stdin >/dev/null
+echo "correct horse battery staple 42" | "$BIN" user add loadtest --password-stdin >/dev/null
 "$BIN" serve >"$DIR/out.log" 2>"$DIR/err.log" &
 PID=$!
-trap 'kill $PID 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'kill $PID 2>/dev/null; [ -s "$DIR/err.log" ] && tail -3 "$DIR/err.log" >&2; rm -rf "$DIR"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+kill -0 "$PID" 2>/dev/null || { echo "connections.sh: the server did not start:" >&2; cat "$DIR/err.log" >&2; exit 1; }
 python3 bench/connections.py "http://127.0.0.1:$PORT" "$PID" "$@"
