@@ -494,17 +494,28 @@ pub async fn authenticate_basic(
     client: &ClientInfo,
     now: i64,
 ) -> Result<crate::app_passwords::BasicPrincipal, AppError> {
-    if let Some(app) = state
-        .app_passwords
-        .verify(uid, password, client, now)
-        .await?
-    {
-        let user = match state.accounts.get(uid).await {
-            Ok(u) => u,
-            Err(AppError::NotFound(_)) => return Err(AppError::InvalidCredentials),
+    // The account the typed name stands for (any case), whose app passwords count. A
+    // name no account can have (too long, a NUL) is nobody, without a lookup.
+    let named = if uid.len() > 256 || uid.chars().any(char::is_control) {
+        None
+    } else {
+        match state.accounts.get(uid).await {
+            Ok(u) => Some(u),
+            Err(AppError::NotFound(_)) => None,
             // The database failed: that is a 503, never a verdict on the credentials.
             Err(e) => return Err(e),
-        };
+        }
+    };
+    let app = match &named {
+        Some(user) => {
+            state
+                .app_passwords
+                .verify(&user.uid, password, client, now)
+                .await?
+        }
+        None => None,
+    };
+    if let (Some(app), Some(user)) = (app, named) {
         if !user.enabled {
             return Err(AppError::InvalidCredentials);
         }
@@ -613,7 +624,8 @@ pub async fn reset_factor(
     provider: ProviderId,
     now: i64,
 ) -> Result<(), AppError> {
-    state.accounts.get(uid).await?;
+    let user = state.accounts.get(uid).await?;
+    let uid = user.uid.as_str();
     state
         .two_factor
         .admin_disable(uid, provider.as_str(), admin, now)

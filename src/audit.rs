@@ -142,6 +142,7 @@ impl Audit {
             ip: cut(&actor.ip, 64),
             user_agent: cut(&actor.user_agent, 256),
             detail: cut(detail, 200),
+            repeats: 1,
         };
         self.store.insert_audit(&row).await?;
         if self.stdout
@@ -152,7 +153,48 @@ impl Audit {
         Ok(())
     }
 
+    /// A failed login for a user name nobody has: counted in one row per client address
+    /// (its throttle key: IPv6 by prefix) and hour, target `unknown`, instead of a row
+    /// each, so that strangers trying names cannot grow the trail at request rate.
+    pub async fn unknown_login_failed(
+        &self,
+        actor: &Actor,
+        address: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let hour = now - now.rem_euclid(3600);
+        let row = AuditRow {
+            id: cut(&format!("agg:login_failed:{hour}:{address}"), 120),
+            at: now,
+            event: Event::LoginFailed.as_str().to_string(),
+            actor: String::new(),
+            target: "unknown".to_string(),
+            ip: cut(address, 64),
+            user_agent: cut(&actor.user_agent, 256),
+            detail: cut(detail, 200),
+            repeats: 1,
+        };
+        self.store.count_audit(&row).await?;
+        if self.stdout
+            && let Ok(line) = serde_json::to_string(&serde_json::json!({ "audit": row }))
+        {
+            println!("{line}");
+        }
+        Ok(())
+    }
+
+    /// The events of `q`; a user filter names an account in any case (`DAVE` lists
+    /// `Dave`'s events), or anything else as written (`unknown:…`, a deleted uid).
     pub async fn list(&self, q: &AuditQuery) -> Result<Vec<AuditRow>, AppError> {
+        if let Some(user) = &q.user
+            && let Ok(Some(row)) = self.store.user(user).await
+            && row.uid != *user
+        {
+            let mut q = q.clone();
+            q.user = Some(row.uid);
+            return Ok(self.store.audit(&q).await?);
+        }
         Ok(self.store.audit(q).await?)
     }
 }

@@ -24,6 +24,7 @@ pub struct Config {
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub web_push: WebPushConfig,
+    pub throttle: ThrottleConfig,
     /// Sections other modules own (a second-factor provider's: `[totp]`…), kept as TOML
     /// so that this module names none of them; each owner reads its own with
     /// [`Config::section`] and declares it to [`Config::load`] as a [`Section`].
@@ -338,6 +339,21 @@ impl Default for SessionConfig {
     }
 }
 
+/// How clients are told apart for throttling and the per-address connection cap.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottleConfig {
+    /// How many leading bits of an IPv6 address are one client (RFC 6177: a site gets a
+    /// /64 at least, often a /56 or /48). 32 to 128.
+    pub ipv6_prefix: u8,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self { ipv6_prefix: 64 }
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
@@ -490,6 +506,12 @@ impl Config {
         }
         if self.server.max_connections_per_address == 0 {
             return invalid("server.max_connections_per_address", "must be at least 1");
+        }
+        if !(32..=128).contains(&self.throttle.ipv6_prefix) {
+            return invalid(
+                "throttle.ipv6_prefix",
+                "must be 32 to 128 (the leading bits of an IPv6 address that make one client; 64 per RFC 6177)",
+            );
         }
         if !(8192..=1024 * 1024).contains(&self.server.max_header_bytes) {
             return invalid(

@@ -17,7 +17,7 @@
 //!   default of 1024, is what binds.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,18 +35,21 @@ pub struct Limits {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
     pub per_address: usize,
+    /// How many leading bits of an IPv6 address make one client (`throttle.ipv6_prefix`).
+    pub ipv6_prefix: u32,
     pub max_header_bytes: usize,
     /// Peers not counted per address (the trusted proxies).
     pub uncapped: Vec<IpAddr>,
 }
 
-/// The part of a peer address one client holds: an IPv4 address or an IPv6 /64.
-fn client_of(ip: IpAddr) -> IpAddr {
+/// The part of a peer address one client holds: an IPv4 address or an IPv6 prefix of
+/// `ipv6_prefix` bits (`throttle.ipv6_prefix`, as the throttle counts it).
+fn client_of(ip: IpAddr, ipv6_prefix: u32) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
+            None => IpAddr::V6(crate::throttle::mask_ipv6(v6, ipv6_prefix)),
         },
     }
 }
@@ -127,7 +130,7 @@ pub async fn serve(
         let slot = if limits.uncapped.contains(&peer.ip()) {
             None
         } else {
-            match per_address.take(client_of(peer.ip()), limits.per_address) {
+            match per_address.take(client_of(peer.ip(), limits.ipv6_prefix), limits.per_address) {
                 Some(slot) => Some(slot),
                 None => {
                     tracing::warn!(%peer, "too many open connections from one address: closing a new one");

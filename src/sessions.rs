@@ -274,6 +274,23 @@ impl Sessions {
             .collect())
     }
 
+    /// Page `page` (from 1) of `per_page` of the user's live sessions, and how many
+    /// there are in all.
+    pub async fn page(
+        &self,
+        uid: &str,
+        now: i64,
+        page: i64,
+        per_page: i64,
+    ) -> StoreResult<(Vec<Session>, i64)> {
+        let offset = (page.max(1) - 1).saturating_mul(per_page);
+        let (rows, total) = self.store.sessions_page(uid, now, offset, per_page).await?;
+        Ok((
+            rows.into_iter().filter_map(Session::from_row).collect(),
+            total,
+        ))
+    }
+
     /// Max-Age for the cookie: remembered sessions persist, others die with the browser.
     pub fn cookie_max_age(&self, session_remember: bool, stage: Stage) -> Option<i64> {
         (session_remember && stage == Stage::Authenticated)

@@ -61,6 +61,7 @@ pub struct Handles {
 
 impl AppState {
     pub fn new(config: Config, store: Store, key: ServerKey) -> anyhow::Result<Self> {
+        crate::throttle::set_ipv6_prefix(u32::from(config.throttle.ipv6_prefix));
         let hasher = PasswordHasher::new(&config.password)?;
         let accounts = Accounts::new(store.clone(), hasher, password_policy(&config))
             .with_breach_check(crate::breach::from_config(&config.password)?);

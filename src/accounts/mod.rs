@@ -279,6 +279,8 @@ impl Accounts {
         keep: Option<&str>,
     ) -> Result<Revoked, AppError> {
         let user = self.get(uid).await?;
+        // From here on the uid as stored (the caller may have typed another case).
+        let uid = user.uid.as_str();
         self.check_new_password_online(&password, &user.uid, &user.display_name)
             .await?;
         let hash = self.hasher.hash(policy::normalize(&password)).await?;
@@ -296,6 +298,8 @@ impl Accounts {
 
     /// Enables or disables a user; disabling ends every session.
     pub async fn set_enabled(&self, uid: &str, enabled: bool) -> Result<(), AppError> {
+        let user = self.get(uid).await?;
+        let uid = user.uid.as_str();
         self.store.set_user_enabled(uid, enabled).await?;
         if !enabled {
             self.store.delete_sessions_of(uid).await?;

@@ -153,8 +153,8 @@ async fn user_status(
     _: AdminSession,
     Path(uid): Path<String>,
 ) -> Result<Json<UserStatus>, AppError> {
-    state.accounts.get(&uid).await?;
-    Ok(Json(state.two_factor.status(&uid).await?))
+    let user = state.accounts.get(&uid).await?;
+    Ok(Json(state.two_factor.status(&user.uid).await?))
 }
 
 errors!(ResetErrors: BadRequest, Unauthorized, Forbidden, ReauthRequired, NotFound, CrossSite,

@@ -1,12 +1,12 @@
 //! App passwords and connected devices: list, create, revoke, log out everywhere.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -111,23 +111,52 @@ pub struct SessionInfo {
 
 #[derive(Serialize, ToSchema)]
 pub struct Devices {
+    /// One page of the sessions, oldest first.
     pub sessions: Vec<SessionInfo>,
+    /// How many live sessions there are in all (`page` × `per_page` past it: the end).
+    pub sessions_total: i64,
+    pub page: i64,
+    pub per_page: i64,
     pub app_passwords: Vec<AppPassword>,
 }
 
-/// Connected browsers (sessions) and devices (app passwords).
+/// Which page of the sessions.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DevicesQuery {
+    /// From 1 (default 1).
+    pub page: Option<i64>,
+    /// Sessions per page (default 50, at most 200).
+    pub per_page: Option<i64>,
+}
+
+errors!(DevicesErrors: BadRequest, Unauthorized, Unavailable);
+
+/// Connected browsers (sessions, a page at a time) and devices (app passwords).
 #[utoipa::path(get, path = "/api/v1/devices", tag = "devices",
     security(("session" = [])),
+    params(DevicesQuery),
     responses((status = 200, description = "Sessions and app passwords", body = Devices),
-        ListErrors))]
+        DevicesErrors))]
 async fn devices(
     State(state): State<AppState>,
     AuthSession(current, _): AuthSession,
+    Query(q): Query<DevicesQuery>,
 ) -> Result<Json<Devices>, AppError> {
-    let sessions = state
+    let page = match q.page.unwrap_or(1) {
+        n @ 1..=1_000_000 => n,
+        _ => return Err(AppError::BadRequest("page must be 1 or more".into())),
+    };
+    let per_page = match q.per_page.unwrap_or(50) {
+        n @ 1..=200 => n,
+        _ => return Err(AppError::BadRequest("per_page must be 1 to 200".into())),
+    };
+    let (sessions, sessions_total) = state
         .sessions
-        .list(&current.uid, now())
-        .await?
+        .page(&current.uid, now(), page, per_page)
+        .await?;
+    let sessions = sessions
         .into_iter()
         .map(|s| SessionInfo {
             current: s.id == current.id,
@@ -141,6 +170,9 @@ async fn devices(
         .collect();
     Ok(Json(Devices {
         sessions,
+        sessions_total,
+        page,
+        per_page,
         app_passwords: state.app_passwords.list(&current.uid).await?,
     }))
 }

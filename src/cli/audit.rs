@@ -104,13 +104,18 @@ pub async fn run(args: AuditArgs, config: &Config) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(r)?);
         } else {
             println!(
-                "{}  {:<24} actor={} target={} ip={} {}",
+                "{}  {:<24} actor={} target={} ip={} {}{}",
                 crate::clock::format_time(r.at),
                 r.event,
                 if r.actor.is_empty() { "-" } else { &r.actor },
                 if r.target.is_empty() { "-" } else { &r.target },
                 if r.ip.is_empty() { "-" } else { &r.ip },
-                r.detail
+                r.detail,
+                if r.repeats > 1 {
+                    format!(" ×{}", r.repeats)
+                } else {
+                    String::new()
+                }
             );
         }
     }

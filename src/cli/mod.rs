@@ -129,6 +129,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // A new database gets its key now; an existing one must have kept its own.
             server_key(&config, &store).await?;
             println!("database is up to date");
+            if let Some(warning) = case_twins_warning(&store).await? {
+                eprintln!("warning: {warning}");
+            }
             store.close().await;
             Ok(())
         }
@@ -204,6 +207,21 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&config.database_url(), config.database.max_connections).await?;
     store.migrate().await.context("migrating the database")?;
     Ok(store)
+}
+
+/// What to tell the admin while accounts of an older version differ only by case (see
+/// migration 0012): they sign in by their exact uid only, until all but one are deleted.
+pub(crate) async fn case_twins_warning(store: &Store) -> anyhow::Result<Option<String>> {
+    let twins = store.case_twins().await?;
+    if twins.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "user names now ignore case, but these accounts differ only by case: {}. Each signs \
+         in only with its exact uid until you keep one per name (twofold user delete UID); \
+         see docs/security.md",
+        twins.join(", ")
+    )))
 }
 
 /// Connects to an existing twofold database and migrates it; refuses, creating nothing,

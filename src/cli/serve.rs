@@ -19,6 +19,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
     let store = super::open_store(&config).await?;
+    if let Some(warning) = super::case_twins_warning(&store).await? {
+        tracing::warn!("{warning}");
+    }
     let key = super::server_key(&config, &store).await?;
     let mut state = AppState::new(config, store.clone(), key)?;
     // Made at first start beside the server key; a corrupt file, or a missing one while
@@ -87,6 +90,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             state.config.server.header_read_timeout_secs,
         ),
         per_address: state.config.server.max_connections_per_address,
+        ipv6_prefix: u32::from(state.config.throttle.ipv6_prefix),
         max_header_bytes: state.config.server.max_header_bytes,
         // Checked at load: every entry is an address.
         uncapped: (state.config.server.trusted_proxies.iter())

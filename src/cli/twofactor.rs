@@ -82,7 +82,8 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
     let tf = &state.two_factor;
     match cmd {
         TwoFactorCommand::State { uid } => {
-            state.accounts.get(uid.as_ref()).await?;
+            // The uid as stored, whatever case was typed.
+            let uid = state.accounts.get(uid.as_ref()).await?.uid;
             let status = tf.status(uid.as_ref()).await?;
             // Say what the next sign-in will ask, which is what an admin wants to know:
             // backup codes alone are not a factor, and the login ignores them.
@@ -131,12 +132,14 @@ async fn dispatch(cmd: TwoFactorCommand, state: &AppState) -> anyhow::Result<()>
             }
         }
         TwoFactorCommand::Enable { uid, provider } => {
-            state.accounts.get(uid.as_ref()).await?;
+            // The uid as stored, whatever case was typed.
+            let uid = state.accounts.get(uid.as_ref()).await?.uid;
             tf.admin_enable(uid.as_ref(), &provider).await?;
             println!("Two-factor provider {provider} enabled for user {uid}.");
         }
         TwoFactorCommand::Disable { uid, provider } => {
-            state.accounts.get(uid.as_ref()).await?;
+            // The uid as stored, whatever case was typed.
+            let uid = state.accounts.get(uid.as_ref()).await?.uid;
             tf.admin_disable(uid.as_ref(), &provider, &Actor::cli(), now())
                 .await?;
             println!(

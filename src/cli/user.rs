@@ -181,7 +181,8 @@ async fn dispatch(
             println!("sessions:     {}", sessions.len());
         }
         UserCommand::Delete { uid, yes } => {
-            accounts.get(uid.as_ref()).await?;
+            // The uid as stored, whatever case was typed.
+            let uid = accounts.get(uid.as_ref()).await?.uid;
             if !yes && !super::prompt::confirm(&format!("Delete user {uid} for good?"))? {
                 bail!("not deleted: not confirmed");
             }
@@ -192,7 +193,8 @@ async fn dispatch(
             uid,
             password_stdin,
         } => {
-            accounts.get(uid.as_ref()).await?;
+            // The uid as stored, whatever case was typed.
+            let uid = accounts.get(uid.as_ref()).await?.uid;
             let password = super::prompt::password(password_stdin)?;
             let revoked = accounts
                 .set_password(uid.as_ref(), password, None)

@@ -107,6 +107,9 @@ fn invalid_values_are_rejected() {
         ("TWOFOLD_SESSION_LIFETIME_MINUTES", "-1"),
         ("TWOFOLD_LOG_FORMAT", "xml"),
         ("TWOFOLD_FORWARD_AUTH_DEFAULT_POLICY", "maybe"),
+        ("TWOFOLD_THROTTLE_IPV6_PREFIX", "31"),
+        ("TWOFOLD_THROTTLE_IPV6_PREFIX", "129"),
+        ("TWOFOLD_THROTTLE_IPV6_PREFIX", "sixty-four"),
     ] {
         assert!(
             Config::load(None, env(&[(var, value)]), &[]).is_err(),
@@ -262,4 +265,20 @@ fn an_owned_section_is_read_defaulted_checked_and_settable_from_the_env() {
     assert!(err.contains("owned"), "{err}");
     let f = file("owned = 3\n");
     assert!(Config::load(Some(f.path()), env(&[]), &[owned()]).is_err());
+}
+
+#[test]
+fn defect_24_4_the_ipv6_prefix_setting_is_checked() {
+    let (config, _) = Config::load(None, env(&[]), &[]).unwrap();
+    assert_eq!(config.throttle.ipv6_prefix, 64);
+    let (config, _) =
+        Config::load(None, env(&[("TWOFOLD_THROTTLE_IPV6_PREFIX", "56")]), &[]).unwrap();
+    assert_eq!(config.throttle.ipv6_prefix, 56);
+    let err = Config::load(None, env(&[("TWOFOLD_THROTTLE_IPV6_PREFIX", "16")]), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("throttle.ipv6_prefix") && err.contains("32 to 128"),
+        "{err}"
+    );
 }

@@ -93,7 +93,13 @@ pub async fn check_password(
         .device_cookie
         .as_deref()
         .and_then(|v| crate::throttle::device::device_for(&state.key, v, uid));
-    let buckets = crate::throttle::buckets("password", uid, &client.ip, device.as_deref());
+    // The audit trail names the account (as stored) or, for a name nobody has, its
+    // keyed hash: also when a bucket fills, never the name as typed.
+    let target = audit_target(state, uid).await?;
+    let mut buckets = crate::throttle::buckets("password", uid, &client.ip, device.as_deref());
+    for b in &mut buckets {
+        b.target.clone_from(&target);
+    }
     let throttle = &state.throttle;
     let actor = Actor::client("", client);
     let reservation = throttle.reserve(buckets, &actor, now()).await?;
@@ -104,17 +110,25 @@ pub async fn check_password(
         }
         Err(AppError::InvalidCredentials) => {
             reservation.failed();
-            let target = audit_target(state, uid).await?;
-            state
-                .audit
-                .record(
-                    audit::Event::LoginFailed,
-                    &actor,
-                    &target,
-                    "invalid_credentials",
-                    now(),
-                )
-                .await?;
+            // A name nobody has (uids hold no ':'): one counted row per address and hour.
+            if target.starts_with("unknown:") {
+                let address = crate::throttle::address_key(&client.ip);
+                state
+                    .audit
+                    .unknown_login_failed(&actor, &address, "invalid_credentials", now())
+                    .await?;
+            } else {
+                state
+                    .audit
+                    .record(
+                        audit::Event::LoginFailed,
+                        &actor,
+                        &target,
+                        "invalid_credentials",
+                        now(),
+                    )
+                    .await?;
+            }
             Err(AppError::InvalidCredentials)
         }
         // Not a verdict on the password (e.g. too busy to hash it now): give it back.
@@ -131,7 +145,7 @@ pub async fn check_password(
 /// same tag; people type their password into the name box, and admins read the trail).
 async fn audit_target(state: &AppState, typed: &str) -> Result<String, AppError> {
     match state.store.user(typed).await {
-        Ok(Some(_)) => return Ok(typed.to_string()),
+        Ok(Some(user)) => return Ok(user.uid),
         // A name the database cannot even hold (a NUL) is nobody's.
         Ok(None) | Err(crate::store::StoreError::InvalidValue) => {}
         Err(e) => return Err(e.into()),

@@ -16,6 +16,9 @@ pub struct AuditRow {
     pub user_agent: String,
     /// A short machine-readable detail: the provider, a reason, an app password's name.
     pub detail: String,
+    /// How many events this row stands for: 1, or for failed logins of unknown user
+    /// names the count from one address in one hour (see `Audit::unknown_login_failed`).
+    pub repeats: i64,
 }
 
 /// Which events to list.
@@ -46,12 +49,33 @@ impl Store {
         Ok(())
     }
 
+    /// Counts one more event in the row `r.id`, or writes it (`repeats` 1) when there is
+    /// none: an aggregate row stays where it was first written in the listing.
+    pub async fn count_audit(&self, r: &AuditRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, event, actor, target, ip, user_agent, detail, repeats)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
+             ON CONFLICT (id) DO UPDATE SET repeats = audit_log.repeats + 1",
+        )
+        .bind(&r.id)
+        .bind(r.at)
+        .bind(&r.event)
+        .bind(&r.actor)
+        .bind(&r.target)
+        .bind(&r.ip)
+        .bind(&r.user_agent)
+        .bind(&r.detail)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     /// The newest `q.limit` events matching `q`, newest first.
     pub async fn audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
         let rows = match &q.user {
             Some(uid) => {
                 sqlx::query_as::<_, AuditRow>(
-                    "SELECT id, at, event, actor, target, ip, user_agent, detail FROM audit_log
+                    "SELECT id, at, event, actor, target, ip, user_agent, detail, repeats FROM audit_log
                      WHERE (target = $1 OR actor = $1) AND at >= $2
                      ORDER BY at DESC, seq DESC LIMIT $3",
                 )
@@ -63,7 +87,7 @@ impl Store {
             }
             None => {
                 sqlx::query_as::<_, AuditRow>(
-                    "SELECT id, at, event, actor, target, ip, user_agent, detail FROM audit_log
+                    "SELECT id, at, event, actor, target, ip, user_agent, detail, repeats FROM audit_log
                      WHERE at >= $1 ORDER BY at DESC, seq DESC LIMIT $2",
                 )
                 .bind(q.since)

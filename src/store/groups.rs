@@ -64,9 +64,11 @@ impl Store {
         if !self.group_exists(gid).await? {
             return Err(StoreError::NotFound(format!("group {gid}")));
         }
-        if self.user(uid).await?.is_none() {
+        // The uid as stored, whatever case the admin typed.
+        let Some(user) = self.user(uid).await? else {
             return Err(StoreError::NotFound(format!("user {uid}")));
-        }
+        };
+        let uid = user.uid.as_str();
         sqlx::query("INSERT INTO group_members (gid, uid) VALUES ($1, $2)")
             .bind(gid)
             .bind(uid)
@@ -78,6 +80,8 @@ impl Store {
     }
 
     pub async fn remove_member(&self, gid: &str, uid: &str) -> StoreResult<()> {
+        let stored = self.user(uid).await?.map(|u| u.uid);
+        let uid = stored.as_deref().unwrap_or(uid);
         let done = sqlx::query("DELETE FROM group_members WHERE gid = $1 AND uid = $2")
             .bind(gid)
             .bind(uid)

@@ -231,6 +231,36 @@ impl Store {
         .await?)
     }
 
+    /// One page of the user's live sessions (oldest first, as `sessions_of`) and how many
+    /// there are: a user with many sessions gets pages, not one huge list.
+    pub async fn sessions_page(
+        &self,
+        uid: &str,
+        now: i64,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<SessionRow>, i64)> {
+        let rows = sqlx::query_as::<_, SessionRow>(
+            "SELECT id, token_hash, uid, stage, remember, created_at, last_seen_at, expires_at,
+                    ip, user_agent, factors, auth_at
+             FROM sessions WHERE uid = $1 AND expires_at > $2 ORDER BY created_at, id
+             LIMIT $3 OFFSET $4",
+        )
+        .bind(uid)
+        .bind(now)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE uid = $1 AND expires_at > $2")
+                .bind(uid)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((rows, total))
+    }
+
     pub async fn purge_expired_sessions(&self, now: i64) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)

@@ -23,10 +23,14 @@ macro_rules! user_filter {
 }
 
 impl Store {
+    /// Adds a user unless one exists whose uid differs at most by case (a conflict): the
+    /// `NOT EXISTS` covers the case twins of older versions, the partial unique index
+    /// on `lower(uid)` two creations at once.
     pub async fn insert_user(&self, user: &UserRow) -> StoreResult<()> {
-        sqlx::query(
+        let done = sqlx::query(
             "INSERT INTO users (uid, display_name, email, password_hash, enabled, is_admin, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             SELECT $1, $2, $3, $4, $5, $6, $7
+             WHERE NOT EXISTS (SELECT 1 FROM users WHERE lower(uid) = $8)",
         )
         .bind(&user.uid)
         .bind(&user.display_name)
@@ -35,19 +39,37 @@ impl Store {
         .bind(user.enabled)
         .bind(user.is_admin)
         .bind(user.created_at)
+        .bind(fold(&user.uid))
         .execute(&self.writer)
         .await
         .map_err(conflict_on_unique(format!("user {}", user.uid)))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!("user {}", user.uid)));
+        }
         Ok(())
     }
 
-    pub async fn user(&self, uid: &str) -> StoreResult<Option<UserRow>> {
-        Ok(sqlx::query_as::<_, UserRow>(
+    /// The user a typed name stands for, whatever its case (`DAVE` is `Dave`). Case twins
+    /// (two accounts of an older version differing only by case, see migration 0012)
+    /// answer only to their exact uid: a name that could be either is nobody.
+    pub async fn user(&self, typed: &str) -> StoreResult<Option<UserRow>> {
+        let rows = sqlx::query_as::<_, UserRow>(
             "SELECT uid, display_name, email, password_hash, enabled, is_admin, created_at
-             FROM users WHERE uid = $1",
+             FROM users WHERE lower(uid) = $1 ORDER BY uid LIMIT 8",
         )
-        .bind(uid)
-        .fetch_optional(&self.pool)
+        .bind(fold(typed))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(pick_by_case(rows, typed))
+    }
+
+    /// The uids of case twins (see [`Store::user`]), in groups of the same folded name:
+    /// an admin should delete (or keep only) one of each group.
+    pub async fn case_twins(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT uid FROM users WHERE case_twin <> 0 ORDER BY lower(uid), uid",
+        )
+        .fetch_all(&self.pool)
         .await?)
     }
 
@@ -139,7 +161,16 @@ impl Store {
             .execute(&self.writer)
             .await?;
         self.changes.user(uid);
-        not_found_if_none(done.rows_affected(), uid)
+        not_found_if_none(done.rows_affected(), uid)?;
+        // The last of a group of case twins answers to any case again.
+        sqlx::query(
+            "UPDATE users SET case_twin = 0 WHERE lower(uid) = $1 AND case_twin <> 0
+               AND (SELECT COUNT(*) FROM users WHERE lower(uid) = $1) = 1",
+        )
+        .bind(fold(uid))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
     }
 
     pub async fn set_password_hash(&self, uid: &str, hash: &str) -> StoreResult<()> {
@@ -182,6 +213,24 @@ impl Store {
         self.changes.user(uid);
         not_found_if_none(done.rows_affected(), uid)
     }
+}
+
+/// The form of a uid that lookups and uniqueness compare: uids are ASCII (see
+/// `accounts::names`), so ASCII lower case is the whole folding, the same as SQL `lower()`
+/// in migration 0012 on both databases.
+pub fn fold(uid: &str) -> String {
+    uid.to_ascii_lowercase()
+}
+
+/// Of the users whose uid folds like `typed`: the one spelled exactly so, else the only
+/// one. Several and none exact (case twins): nobody.
+fn pick_by_case(rows: Vec<UserRow>, typed: &str) -> Option<UserRow> {
+    let single = rows.len() == 1;
+    let mut rows = rows.into_iter();
+    if single {
+        return rows.next();
+    }
+    rows.find(|r| r.uid == typed)
 }
 
 fn not_found_if_none(rows: u64, uid: &str) -> StoreResult<()> {

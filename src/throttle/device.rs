@@ -32,10 +32,15 @@ pub fn device_for(key: &ServerKey, value: &str, uid: &str) -> Option<String> {
     let mut parts = value.splitn(3, '.');
     let (who, id, tag) = (parts.next()?, parts.next()?, parts.next()?);
     let who = String::from_utf8(URL_SAFE_NO_PAD.decode(who).ok()?).ok()?;
-    if who != uid || id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+    // The uid is compared as lookups compare it (any case: `DAVE` signs in as `Dave`);
+    // the MAC covers it as issued.
+    if !who.eq_ignore_ascii_case(uid)
+        || id.len() != 32
+        || !id.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return None;
     }
-    constant_time_eq(&mac(key, uid, id), tag).then(|| id.to_string())
+    constant_time_eq(&mac(key, &who, id), tag).then(|| id.to_string())
 }
 
 #[cfg(test)]

@@ -137,7 +137,8 @@ pub fn buckets(what: &'static str, uid: &str, ip: &str, device: Option<&str>) ->
             kind: "ip",
         },
         Bucket {
-            key: format!("{what}:acct:{uid}"),
+            // One bucket per account whatever the case typed (`DAVE` is `Dave`).
+            key: format!("{what}:acct:{}", uid.to_ascii_lowercase()),
             limits: ACCOUNT,
             cleared_by_success: true,
             target: uid,
@@ -165,25 +166,48 @@ pub const SIGN_IN_STARTS: Limits = Limits {
 
 /// A bucket per client IP only, for actions that cost the server (not secrets).
 /// The part of a client address that one client controls: an IPv4 address, or the
-/// /64 prefix of an IPv6 address (a home or a server gets a whole /64: counting each of
-/// its 2^64 addresses apart would give one client that many fresh buckets). IPv4-mapped
-/// IPv6 addresses count as the IPv4 address; anything unparsable is kept as it is.
+/// prefix (`throttle.ipv6_prefix`, /64 by default) of an IPv6 address (a home or a server
+/// gets a whole /64: counting each of its 2^64 addresses apart would give one client that
+/// many fresh buckets). IPv4-mapped IPv6 addresses count as the IPv4 address; anything
+/// unparsable is kept as it is.
 pub fn address_key(ip: &str) -> String {
     match ip.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
         Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
             Some(v4) => v4.to_string(),
             None => {
-                let prefix = u128::from(v6) & (u128::MAX << (128 - IPV6_PREFIX));
-                format!("{}/{IPV6_PREFIX}", std::net::Ipv6Addr::from(prefix))
+                let bits = ipv6_prefix();
+                format!("{}/{bits}", mask_ipv6(v6, bits))
             }
         },
         Err(_) => ip.to_string(),
     }
 }
 
-/// The IPv6 prefix length one client is assumed to hold (RFC 6177: a /64 at least).
-pub const IPV6_PREFIX: u32 = 64;
+/// The first `bits` bits of `v6` (the rest zero).
+pub fn mask_ipv6(v6: std::net::Ipv6Addr, bits: u32) -> std::net::Ipv6Addr {
+    let mask = u128::MAX.checked_shl(128 - bits.min(128)).unwrap_or(0);
+    std::net::Ipv6Addr::from(u128::from(v6) & mask)
+}
+
+/// The IPv6 prefix length one client is assumed to hold (RFC 6177: a /64 at least) when
+/// nothing else is configured.
+pub const DEFAULT_IPV6_PREFIX: u32 = 64;
+
+/// `throttle.ipv6_prefix`, set once at start (`AppState::new`). Process-wide rather than
+/// passed along: every bucket of every adapter is keyed by it, and one process serves
+/// one configuration.
+static IPV6_PREFIX: std::sync::atomic::AtomicU32 =
+    std::sync::atomic::AtomicU32::new(DEFAULT_IPV6_PREFIX);
+
+/// Sets the IPv6 prefix one client holds (checked at config load: 32 to 128).
+pub fn set_ipv6_prefix(bits: u32) {
+    IPV6_PREFIX.store(bits.clamp(32, 128), std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn ipv6_prefix() -> u32 {
+    IPV6_PREFIX.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 pub fn ip_bucket(what: &'static str, ip: &str, limits: Limits) -> Vec<Bucket> {
     vec![Bucket {
@@ -354,6 +378,20 @@ mod tests {
             ip_bucket("flow", "2001:db8::5", FLOW_STARTS)[0].key,
             "flow:ip:2001:db8::/64"
         );
+    }
+
+    #[test]
+    fn defect_24_4_the_ipv6_prefix_is_a_setting() {
+        let v6 = |s: &str| s.parse::<std::net::Ipv6Addr>().unwrap();
+        let a = v6("2001:db8:1:2:3:4:5:6");
+        assert_eq!(mask_ipv6(a, 64), v6("2001:db8:1:2::"));
+        assert_eq!(mask_ipv6(a, 56), v6("2001:db8:1::"));
+        assert_eq!(mask_ipv6(a, 48), v6("2001:db8:1::"));
+        assert_eq!(mask_ipv6(a, 32), v6("2001:db8::"));
+        assert_eq!(mask_ipv6(a, 128), a);
+        // Out of range is never a panic (the config refuses it before).
+        assert_eq!(mask_ipv6(a, 0), v6("::"));
+        assert_eq!(mask_ipv6(a, 200), a);
     }
 
     /// Attempts at the given offsets from t = 1000 on an empty bucket: taken or the wait.

@@ -284,7 +284,12 @@ async fn events(
             target: r.target,
             ip: r.ip,
             user_agent: r.user_agent,
-            detail: r.detail,
+            // An aggregate row (failed logins of unknown names) says how many it counts.
+            detail: if r.repeats > 1 {
+                format!("{} ×{}", r.detail, r.repeats)
+            } else {
+                r.detail
+            },
         })
         .collect())
 }

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -66,6 +66,21 @@ struct DevicesPage<'a> {
     /// Passkeys: "log out everywhere" leaves them, and the page says so.
     passkeys: Vec<String>,
     error: Option<&'static str>,
+    /// The sessions are shown a page at a time (`?page=`): this one, of how many, and
+    /// the links to the neighbours.
+    page: i64,
+    pages: i64,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// Sessions per devices page.
+const SESSIONS_PER_PAGE: i64 = 50;
+
+/// Which page of the sessions (`/settings/devices?page=N`).
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    page: Option<String>,
 }
 
 async fn show(
@@ -76,18 +91,35 @@ async fn show(
     new_password: Option<String>,
     error: Option<(StatusCode, &'static str)>,
 ) -> Response {
+    show_page(state, lang, jar, session, 1, new_password, error).await
+}
+
+async fn show_page(
+    state: &AppState,
+    lang: Lang,
+    jar: CookieJar,
+    session: &Session,
+    page: i64,
+    new_password: Option<String>,
+    error: Option<(StatusCode, &'static str)>,
+) -> Response {
     let loaded = async {
         let apps = state.app_passwords.list(&session.uid).await?;
-        let sessions = state.sessions.list(&session.uid, now()).await?;
+        let sessions = state
+            .sessions
+            .page(&session.uid, now(), page, SESSIONS_PER_PAGE)
+            .await?;
         let passkeys = crate::actions::passkey_names(state, &session.uid).await?;
         let push = state.web_push.list(&session.uid).await?;
         Ok::<_, AppError>((apps, sessions, passkeys, push))
     }
     .await;
-    let (apps, sessions, passkeys, push) = match loaded {
+    let (apps, (sessions, total), passkeys, push) = match loaded {
         Ok(v) => v,
         Err(e) => return unavailable(lang, e),
     };
+    let pages = ((total + SESSIONS_PER_PAGE - 1) / SESSIONS_PER_PAGE).max(1);
+    let link = |p: i64| format!("/settings/devices?page={p}");
     let (jar, token) = csrf::ensure(&state.key, jar, state.config.secure_cookies());
     let page = DevicesPage {
         lang: lang.code(),
@@ -137,6 +169,10 @@ async fn show(
             })
             .collect(),
         error: error.map(|(_, m)| m),
+        page,
+        pages,
+        previous: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
     };
     let status = error.map(|(c, _)| c).unwrap_or(StatusCode::OK);
     (status, jar, render(page)).into_response()
@@ -147,9 +183,17 @@ async fn devices_page(
     lang: Lang,
     jar: CookieJar,
     MaybeSession(current): MaybeSession,
+    Query(query): Query<PageQuery>,
 ) -> Response {
+    // A page that is no number is the first; one past the end is an empty page with a
+    // link back.
+    let page = query
+        .page
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 1_000_000);
     match authenticated(current) {
-        Ok(s) => show(&state, lang, jar, &s, None, None).await,
+        Ok(s) => show_page(&state, lang, jar, &s, page, None, None).await,
         Err(r) => r.into_response(),
     }
 }
@@ -306,6 +350,8 @@ struct GrantPage<'a> {
     requested_at: String,
     action: String,
     message: Option<&'static str>,
+    /// The flow still waits: the form is shown (with `message`, if any, above it).
+    show_form: bool,
 }
 
 fn grant_view(
@@ -329,6 +375,7 @@ fn grant_view(
             .unwrap_or_default(),
         action: format!("/login/flow/{token}"),
         message,
+        show_form: flow.is_some(),
     };
     (status, jar, render(page)).into_response()
 }
@@ -372,6 +419,16 @@ async fn grant_page(
     grant_view(&state, lang, jar, &token, Some(&flow), None, StatusCode::OK)
 }
 
+/// The grant form: the CSRF token and the deliberate second step, a ticked box saying
+/// the user started this login (a link a stranger sent, followed by one click, grants
+/// nothing).
+#[derive(Deserialize)]
+struct GrantForm {
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+
 async fn grant_submit(
     State(state): State<AppState>,
     lang: Lang,
@@ -379,7 +436,7 @@ async fn grant_submit(
     jar: CookieJar,
     Path(token): Path<String>,
     MaybeSession(current): MaybeSession,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<GrantForm>,
 ) -> Response {
     let t = lang.texts();
     let session = match authenticated(current) {
@@ -395,6 +452,30 @@ async fn grant_submit(
             None,
             Some(t.form_expired),
             StatusCode::FORBIDDEN,
+        );
+    }
+    if form.confirm != "yes" {
+        let flow = match crate::login_flow::open(&state, &token, now()).await {
+            Ok(f) => f,
+            Err(e) => return unavailable(lang, e),
+        };
+        let status = match flow {
+            Some(_) => StatusCode::BAD_REQUEST,
+            None => StatusCode::NOT_FOUND,
+        };
+        let message = match flow {
+            Some(_) => t.grant_unconfirmed,
+            None => t.flow_expired,
+        };
+        // The form again (when the flow still waits), with the reason nothing happened.
+        return grant_view(
+            &state,
+            lang,
+            jar,
+            &token,
+            flow.as_ref(),
+            Some(message),
+            status,
         );
     }
     let result = async {

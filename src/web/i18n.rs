@@ -219,6 +219,9 @@ pub struct Texts {
     pub grant_check: &'static str,
     pub grant: &'static str,
     pub granted: &'static str,
+    pub grant_name_untrusted: &'static str,
+    pub grant_confirm: &'static str,
+    pub grant_unconfirmed: &'static str,
     pub flow_expired: &'static str,
     pub name_required: &'static str,
 }
@@ -365,6 +368,9 @@ static EN: Texts = Texts {
     grant_check: "Grant only if you started this login yourself, just now, from this device's network.",
     grant: "Grant access",
     granted: "Access granted. You can close this window and return to the application.",
+    grant_name_untrusted: "The application chose this name itself: it proves nothing about who is asking.",
+    grant_confirm: "I started this login myself, just now, and I want to give this application access to my account.",
+    grant_unconfirmed: "Nothing was granted: tick the box to confirm that you started this login yourself.",
     flow_expired: "This login link has expired or was already used.",
     name_required: "Give the app password a name (1 to 100 characters).",
 };
@@ -511,6 +517,9 @@ static FR: Texts = Texts {
     grant_check: "N'autorisez que si vous venez de lancer cette connexion vous-même, depuis le réseau de cet appareil.",
     grant: "Autoriser",
     granted: "Accès autorisé. Vous pouvez fermer cette fenêtre et revenir à l'application.",
+    grant_name_untrusted: "L'application a choisi ce nom elle-même : il ne prouve rien sur qui le demande.",
+    grant_confirm: "J'ai lancé cette connexion moi-même, à l'instant, et je veux donner à cette application l'accès à mon compte.",
+    grant_unconfirmed: "Rien n'a été autorisé : cochez la case pour confirmer que vous avez lancé cette connexion vous-même.",
     flow_expired: "Ce lien de connexion a expiré ou a déjà été utilisé.",
     name_required: "Donnez un nom au mot de passe d'application (1 à 100 caractères).",
 };

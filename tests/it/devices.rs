@@ -13,6 +13,8 @@ both!(
     client_login_flow,
     forward_auth_for_traefik_and_caddy,
     a_burst_of_first_uses_is_recorded_once,
+    defect_24_5_many_sessions_are_listed_a_page_at_a_time,
+    defect_17_12_any_case_of_a_user_name_signs_in_everywhere,
 );
 
 async fn logged_in(server: &Server, uid: &str, pw: &str) -> reqwest::Client {
@@ -374,7 +376,7 @@ async fn client_login_flow(backend: Backend) {
     assert_eq!(poll().await.status(), 404, "not granted yet");
     let r = b
         .post(&back)
-        .form(&[("csrf", csrf_of(&html).as_str())])
+        .form(&[("csrf", csrf_of(&html).as_str()), ("confirm", "yes")])
         .send()
         .await
         .unwrap();
@@ -736,4 +738,131 @@ async fn a_burst_of_first_uses_is_recorded_once(backend: Backend) {
         .filter(|l| l.contains("app_password_first_used"))
         .count();
     assert_eq!(first_uses, 1);
+}
+
+/// Issue 24: a user with many sessions (here 121) gets them a page at a time, on the
+/// devices page (50) and from the API (`?page=&per_page=`, at most 200), not one list of
+/// hundreds of kilobytes.
+async fn defect_24_5_many_sessions_are_listed_a_page_at_a_time(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let alice = logged_in(&server, "alice", "password-a").await;
+    // 120 more live sessions, copies of hers with their own ids and token hashes.
+    crate::common::sql(
+        &db,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
+         INSERT INTO sessions (id, token_hash, uid, stage, remember, created_at, last_seen_at,
+                               expires_at, ip, user_agent, factors, auth_at)
+         SELECT 'copy-' || (1000 + i), 'hash-' || (1000 + i), s.uid, s.stage, s.remember,
+                s.created_at + i, s.last_seen_at, s.expires_at, s.ip, 'Browser ' || i,
+                s.factors, s.auth_at
+         FROM n, sessions s WHERE s.uid = 'alice'",
+    )
+    .await;
+    let devices = |query: &'static str| {
+        let r = alice
+            .get(server.url(&format!("/api/v1/devices{query}")))
+            .send();
+        async move {
+            let r = r.await.unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    let (status, first) = devices("").await;
+    assert_eq!(status, 200);
+    assert_eq!(first["sessions"].as_array().unwrap().len(), 50);
+    assert_eq!(
+        (
+            first["sessions_total"].as_i64(),
+            first["page"].as_i64(),
+            first["per_page"].as_i64()
+        ),
+        (Some(121), Some(1), Some(50))
+    );
+    let (_, last) = devices("?page=3").await;
+    assert_eq!(last["sessions"].as_array().unwrap().len(), 21);
+    let (_, big) = devices("?per_page=200").await;
+    assert_eq!(big["sessions"].as_array().unwrap().len(), 121);
+    // Every session on exactly one page.
+    let mut ids = std::collections::BTreeSet::new();
+    for q in ["?page=1", "?page=2", "?page=3"] {
+        for s in devices(q).await.1["sessions"].as_array().unwrap() {
+            assert!(ids.insert(s["id"].as_str().unwrap().to_string()), "{s}");
+        }
+    }
+    assert_eq!(ids.len(), 121);
+    for bad in ["?per_page=201", "?per_page=0", "?page=0", "?page=x"] {
+        assert_eq!(devices(bad).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    // The page: 50 sessions and a link on; the last page links back.
+    let page = |path: &'static str| {
+        let r = alice.get(server.url(path)).send();
+        async move { r.await.unwrap().text().await.unwrap() }
+    };
+    let html = page("/settings/devices").await;
+    let sessions = |html: &str| {
+        let list = html.split("id=\"sessions\"").nth(1).unwrap();
+        list.split("</ul>").next().unwrap().matches("<li>").count()
+    };
+    assert_eq!(sessions(&html), 50);
+    assert!(html.contains("href=\"/settings/devices?page=2\""), "{html}");
+    assert!(html.contains("1 of 3"), "{html}");
+    let html = page("/settings/devices?page=3").await;
+    assert_eq!(sessions(&html), 21);
+    assert!(html.contains("rel=\"prev\" href=\"/settings/devices?page=2\""));
+    assert!(!html.contains("rel=\"next\""));
+}
+
+/// Issue 17.12: `Dave` signs in as `DAVE` or `dave` at the API, with HTTP Basic (password
+/// and app password), and the CLI finds him in any case; `dave` cannot be added beside him.
+async fn defect_17_12_any_case_of_a_user_name_signs_in_everywhere(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("Dave", "password-d");
+    let out = db.cli(&["user", "add", "dave", "--password-stdin"], "password-x\n");
+    assert!(!out.status.success(), "a case twin was created");
+    let out = db.cli(&["user", "show", "DAVE"], "");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("uid:          Dave"));
+    let server = Server::start(&db).await;
+    let http = browser();
+    let r = http
+        .post(server.url("/api/v1/login"))
+        .json(&json!({"uid": "DAVE", "password": "password-d"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["uid"], "Dave");
+    let r = http
+        .post(server.url("/api/v1/app-passwords"))
+        .json(&json!({"name": "sync"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let app = r.json::<Value>().await.unwrap()["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me = |user: &'static str, pw: String| {
+        let url = server.url("/api/v1/me");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .basic_auth(user, Some(pw))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for user in ["dave", "DAVE", "Dave"] {
+        for pw in ["password-d".to_string(), app.clone()] {
+            let r = me(user, pw).await;
+            assert_eq!(r.status(), 200, "{user}");
+            assert_eq!(r.json::<Value>().await.unwrap()["uid"], "Dave");
+        }
+    }
+    assert_eq!(me("davey", app.clone()).await.status(), 401);
 }

@@ -63,6 +63,8 @@ both!(
     a_factor_locks_after_100_failures,
     concurrent_backup_code_use_has_one_winner,
     defect_17_10_the_audit_trail_keeps_the_order_of_one_second,
+    defect_17_12_user_names_ignore_case_in_lookup_and_uniqueness,
+    defect_17_12_older_case_twins_survive_the_migration_and_sign_in_by_exact_uid,
 );
 
 async fn users_round_trip(backend: Backend) {
@@ -623,6 +625,7 @@ async fn defect_17_10_the_audit_trail_keeps_the_order_of_one_second(backend: Bac
                 ip: String::new(),
                 user_agent: String::new(),
                 detail: d.clone(),
+                repeats: 1,
             })
             .await
             .unwrap();
@@ -640,4 +643,159 @@ async fn defect_17_10_the_audit_trail_keeps_the_order_of_one_second(backend: Bac
         let got: Vec<String> = rows.into_iter().map(|r| r.detail).collect();
         assert_eq!(got, newest_first, "{user:?}");
     }
+}
+
+async fn defect_17_12_user_names_ignore_case_in_lookup_and_uniqueness(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let accounts = accounts(&store);
+    accounts
+        .create(new_user("Dave"), "password-d".into(), NOW)
+        .await
+        .unwrap();
+    // `dave` and `DAVE` are the same account: a conflict, and nothing stored.
+    for twin in ["dave", "DAVE", "Dave"] {
+        let err = accounts
+            .create(new_user(twin), "password-x".into(), NOW)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::Conflict(_)), "{twin}: {err:?}");
+    }
+    assert_eq!(store.count_users().await.unwrap(), 1);
+    // Any case signs in, and the account keeps the case it was created with.
+    for typed in ["Dave", "dave", "DAVE", "dAvE"] {
+        let user = accounts.authenticate(typed, "password-d").await.unwrap();
+        assert_eq!(user.uid, "Dave", "{typed}");
+        assert_eq!(accounts.get(typed).await.unwrap().uid, "Dave");
+    }
+    // Group membership and admin changes by any case reach the stored uid.
+    store.create_group("staff", NOW).await.unwrap();
+    store.add_member("staff", "DAVE").await.unwrap();
+    assert_eq!(store.groups_of("Dave").await.unwrap(), vec!["staff"]);
+    store.remove_member("staff", "dave").await.unwrap();
+    assert!(store.groups_of("Dave").await.unwrap().is_empty());
+    accounts.set_enabled("dave", false).await.unwrap();
+    assert!(!accounts.get("Dave").await.unwrap().enabled);
+    accounts.set_enabled("DAVE", true).await.unwrap();
+    accounts
+        .set_password("dAVE", "password-new".into(), None)
+        .await
+        .unwrap();
+    assert!(accounts.authenticate("dave", "password-new").await.is_ok());
+    // Two creations of one name in different cases at once: exactly one wins.
+    let (a, b) = tokio::join!(
+        accounts.create(new_user("Erin"), "password-e".into(), NOW),
+        accounts.create(new_user("erin"), "password-e".into(), NOW),
+    );
+    assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
+    assert_eq!(store.count_users().await.unwrap(), 2);
+    assert!(store.case_twins().await.unwrap().is_empty());
+}
+
+/// A database migrated up to 0011 (before uids ignored case), as an older version left it.
+async fn store_before_0012(db: &TestDb) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let dir = match db.url.starts_with("sqlite") {
+        true => "migrations/sqlite",
+        false => "migrations/postgres",
+    };
+    let mut migrator = sqlx::migrate::Migrator::new(std::path::Path::new(dir))
+        .await
+        .unwrap();
+    migrator.migrations = std::borrow::Cow::Owned(
+        migrator
+            .migrations
+            .iter()
+            .filter(|m| m.version < 12)
+            .cloned()
+            .collect(),
+    );
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    migrator.run(&pool).await.unwrap();
+    pool
+}
+
+async fn defect_17_12_older_case_twins_survive_the_migration_and_sign_in_by_exact_uid(
+    backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let old = store_before_0012(&db).await;
+    // An older version let `Dave` and `dave` both exist (and `Zoe` alone).
+    let hasher = PasswordHasher::new(&PasswordConfig {
+        argon2_memory_kib: 64,
+        argon2_iterations: 1,
+        argon2_parallelism: 1,
+        ..Default::default()
+    })
+    .unwrap();
+    for (uid, password) in [
+        ("Dave", "password-1"),
+        ("dave", "password-2"),
+        ("Zoe", "password-z"),
+    ] {
+        let hash = hasher.hash(password.to_string()).await.unwrap();
+        sqlx::query(
+            "INSERT INTO users (uid, display_name, email, password_hash, enabled, is_admin, created_at)
+             VALUES ($1, $1, '', $2, 1, 0, 0)",
+        )
+        .bind(uid)
+        .bind(hash)
+        .execute(&old)
+        .await
+        .unwrap();
+    }
+    old.close().await;
+    // The migration keeps both accounts (nothing merged, nothing deleted) and names them.
+    let store = db.store().await;
+    assert_eq!(store.count_users().await.unwrap(), 3);
+    assert_eq!(store.case_twins().await.unwrap(), vec!["Dave", "dave"]);
+    let accounts = accounts(&store);
+    // Each twin signs in by its exact uid; a case that could be either is nobody.
+    assert_eq!(
+        accounts
+            .authenticate("Dave", "password-1")
+            .await
+            .unwrap()
+            .uid,
+        "Dave"
+    );
+    assert_eq!(
+        accounts
+            .authenticate("dave", "password-2")
+            .await
+            .unwrap()
+            .uid,
+        "dave"
+    );
+    for typed in ["DAVE", "dAve"] {
+        for password in ["password-1", "password-2"] {
+            let err = accounts.authenticate(typed, password).await.unwrap_err();
+            assert!(matches!(err, AppError::InvalidCredentials), "{typed}");
+        }
+    }
+    // Others ignore case as usual, and a new twin of either cannot be made.
+    assert_eq!(
+        accounts
+            .authenticate("ZOE", "password-z")
+            .await
+            .unwrap()
+            .uid,
+        "Zoe"
+    );
+    let err = accounts
+        .create(new_user("DAVE"), "password-3".into(), NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
+    // Once the admin deletes one, the other answers to any case again.
+    store.delete_user("dave").await.unwrap();
+    assert!(store.case_twins().await.unwrap().is_empty());
+    assert_eq!(
+        accounts
+            .authenticate("DAVE", "password-1")
+            .await
+            .unwrap()
+            .uid,
+        "Dave"
+    );
 }

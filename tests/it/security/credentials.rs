@@ -12,7 +12,8 @@ both!(
     defect_14_an_unpolled_client_login_leaves_no_app_password,
     defect_15_sensitive_changes_need_a_recent_sign_in,
     the_password_and_reauth_pages,
-    security_events_are_in_the_audit_trail
+    security_events_are_in_the_audit_trail,
+    defect_24_7_granting_a_client_login_takes_a_deliberate_second_step
 );
 
 async fn me(server: &Server, http: &reqwest::Client) -> u16 {
@@ -68,7 +69,7 @@ async fn granted_flow(server: &Server, http: &reqwest::Client) -> String {
     );
     let r = http
         .post(server.url(&path))
-        .form(&[("csrf", csrf_of(&html).as_str())])
+        .form(&[("csrf", csrf_of(&html).as_str()), ("confirm", "yes")])
         .send()
         .await
         .unwrap();
@@ -507,4 +508,76 @@ async fn the_password_and_reauth_pages(backend: Backend) {
     assert!(html.contains("password-changed"), "{html}");
     assert_eq!(basic(&server, "alice", "password-a").await, 401);
     assert_eq!(basic(&server, "alice", "password-new").await, 200);
+}
+
+/// Issue 24: the grant page shows the client's self-chosen name as untrusted text, and a
+/// grant needs the confirmation box ticked: one click on a link a stranger sent grants
+/// nothing, and the page comes back with the reason.
+async fn defect_24_7_granting_a_client_login_takes_a_deliberate_second_step(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let alice = browser();
+    api_login(&alice, &server, "alice", "password-a").await;
+    let started: Value = reqwest::Client::builder()
+        .user_agent("<b>Official</b> Sync")
+        .build()
+        .unwrap()
+        .post(server.url("/api/v1/login/flow"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path = started["login"]
+        .as_str()
+        .unwrap()
+        .split_once("/login/flow/")
+        .map(|(_, t)| format!("/login/flow/{t}"))
+        .unwrap();
+    let html = alice
+        .get(server.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<code id=\"client-name\">&#60;b&#62;Official&#60;/b&#62; Sync</code>"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"client-name-note\""), "{html}");
+    assert!(html.contains("name=\"confirm\""), "{html}");
+    let token = started["poll"]["token"].as_str().unwrap().to_string();
+    let polled = || poll(&server, &token);
+    for confirm in [None, Some("no"), Some("")] {
+        let mut form = vec![("csrf", csrf_of(&html))];
+        if let Some(c) = confirm {
+            form.push(("confirm", c.to_string()));
+        }
+        let r = alice
+            .post(server.url(&path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{confirm:?}");
+        let again = r.text().await.unwrap();
+        assert!(again.contains("Nothing was granted"), "{again}");
+        assert!(
+            again.contains("name=\"confirm\""),
+            "the form again: {again}"
+        );
+        assert_eq!(polled().await.status(), 404, "{confirm:?}: nothing granted");
+    }
+    let r = alice
+        .post(server.url(&path))
+        .form(&[("csrf", csrf_of(&html).as_str()), ("confirm", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(polled().await.status(), 200);
 }

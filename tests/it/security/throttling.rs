@@ -19,7 +19,10 @@ both!(
     defect_16_2_guessing_across_accounts_is_slowed_to_the_documented_rate,
     defect_16_2_successes_never_extend_an_address_bucket,
     defect_16_2_started_actions_decay,
-    defect_16_2_a_known_device_is_not_slowed_by_its_address
+    defect_16_2_a_known_device_is_not_slowed_by_its_address,
+    defect_24_1_ten_thousand_refused_logins_add_no_rows,
+    defect_24_2_failed_logins_of_unknown_names_are_counted_per_address,
+    defect_24_3_a_throttle_event_names_an_unknown_account_by_its_hash,
 );
 
 /// Loopback is a trusted proxy here, so that each request can come "from" its own IP.
@@ -404,4 +407,250 @@ async fn defect_16_2_a_known_device_is_not_slowed_by_its_address(backend: Backen
     // Her cookie counts for her only: a stranger from the office is still refused.
     let r = login_from(&others, &server, office, "alice", "password-a").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// The whole application on a test database, for calling use cases directly (no HTTP):
+/// light Argon2, the suite's weak passwords allowed.
+async fn state_on(db: &TestDb) -> twofold::state::AppState {
+    let store = db.store().await;
+    let mut config = twofold::config::Config::default();
+    config.password.argon2_memory_kib = 64;
+    config.password.argon2_iterations = 1;
+    config.password.argon2_parallelism = 1;
+    config.password.min_length = 8;
+    config.password.min_score = 0;
+    twofold::state::AppState::new(
+        config,
+        store,
+        twofold::crypto::ServerKey::from_bytes([7; 32]),
+    )
+    .unwrap()
+}
+
+fn client_at(ip: &str) -> ClientInfo {
+    ClientInfo {
+        ip: ip.into(),
+        user_agent: "test".into(),
+        device_cookie: None,
+    }
+}
+
+/// Every table's rows, with the columns that could change without a new row (a bucket's
+/// time, an aggregate's count).
+async fn footprint(db: &TestDb) -> Vec<(String, i64)> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let mut out = Vec::new();
+    for (table, what) in [
+        ("app_passwords", "COUNT(*)"),
+        ("audit_log", "COUNT(*)"),
+        ("audit_log", "COALESCE(SUM(repeats), 0)"),
+        ("auth_changes", "COUNT(*)"),
+        ("backup_codes", "COUNT(*)"),
+        ("ceremonies", "COUNT(*)"),
+        ("enforcement", "COUNT(*)"),
+        ("enforcement_groups", "COUNT(*)"),
+        ("group_members", "COUNT(*)"),
+        ("groups", "COUNT(*)"),
+        ("login_flows", "COUNT(*)"),
+        ("provider_settings", "COUNT(*)"),
+        ("provider_user_state", "COUNT(*)"),
+        ("sessions", "COUNT(*)"),
+        ("throttle", "COUNT(*)"),
+        ("throttle", "COALESCE(SUM(tat), 0)"),
+        ("totp_secrets", "COUNT(*)"),
+        ("users", "COUNT(*)"),
+        ("webauthn_credentials", "COUNT(*)"),
+    ] {
+        // SQLite's change feed for other instances (PostgreSQL notifies instead).
+        if table == "auth_changes" && !db.url.starts_with("sqlite") {
+            continue;
+        }
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT CAST({what} AS BIGINT) FROM {table}"
+        )))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        out.push((format!("{table} {what}"), n));
+    }
+    pool.close().await;
+    out
+}
+
+/// Fails logins of new unknown names from `ip` until the address is in its delay;
+/// returns how many were checked.
+async fn fill_address(state: &twofold::state::AppState, ip: &str, prefix: &str) -> usize {
+    let client = client_at(ip);
+    for i in 0.. {
+        let uid = format!("{prefix}{i}");
+        match twofold::login::password_step(state, &uid, "wrong-password", false, &client).await {
+            Err(AppError::InvalidCredentials) => {}
+            Err(AppError::TooManyAttempts(_)) => return i,
+            other => panic!("{other:?}"),
+        }
+    }
+    unreachable!()
+}
+
+/// Issue 24: a client whose address is in its delay can send logins for new names as
+/// fast as it likes: not one row appears (no throttle bucket per name, no audit row, no
+/// count). Direct use-case calls, so it runs in seconds; not a timing test.
+async fn defect_24_1_ten_thousand_refused_logins_add_no_rows(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let state = state_on(&db).await;
+    let ip = "198.51.100.9";
+    assert_eq!(fill_address(&state, ip, "nobody").await, 20);
+    // Deep in its delay (an hour), so that the bucket draining one attempt per 40 s
+    // while the test runs does not let one through on a slow machine.
+    crate::common::sql(
+        &db,
+        "UPDATE throttle SET tat = tat + 3600 WHERE key LIKE 'password:ip:%'",
+    )
+    .await;
+    let before = footprint(&db).await;
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let state = state.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = client_at(ip);
+            for i in 0..2_500 {
+                let uid = format!("stranger{t}-{i}");
+                let r = twofold::login::password_step(&state, &uid, "guess", false, &client).await;
+                assert!(
+                    matches!(r, Err(AppError::TooManyAttempts(_))),
+                    "{uid}: {r:?}"
+                );
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(footprint(&db).await, before);
+}
+
+/// Issue 24: failed logins of names nobody has are one counted row per address and hour
+/// (before: a row each, so the trail grew at request rate). A known user's failure is
+/// still its own row naming the user.
+async fn defect_24_2_failed_logins_of_unknown_names_are_counted_per_address(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let state = state_on(&db).await;
+    db.add_user("alice", "password-a");
+    assert_eq!(fill_address(&state, "198.51.100.20", "a").await, 20);
+    // Two addresses of one /64 are one client.
+    for ip in ["2001:db8:1:2::1", "2001:db8:1:2::ffff"] {
+        for i in 0..3 {
+            let r = twofold::login::password_step(
+                &state,
+                &format!("b{ip}{i}"),
+                "wrong-password",
+                false,
+                &client_at(ip),
+            )
+            .await;
+            assert!(matches!(r, Err(AppError::InvalidCredentials)), "{r:?}");
+        }
+    }
+    let r = twofold::login::password_step(&state, "ALICE", "wrong", false, &client_at("192.0.2.3"))
+        .await;
+    assert!(matches!(r, Err(AppError::InvalidCredentials)), "{r:?}");
+    let rows = state
+        .audit
+        .list(&twofold::store::AuditQuery {
+            user: None,
+            since: 0,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    let mut failed: Vec<(String, String, i64)> = rows
+        .iter()
+        .filter(|r| r.event == "login_failed")
+        .map(|r| (r.target.clone(), r.ip.clone(), r.repeats))
+        .collect();
+    failed.sort();
+    assert_eq!(
+        failed,
+        vec![
+            ("alice".into(), "192.0.2.3".into(), 1),
+            ("unknown".into(), "198.51.100.20".into(), 20),
+            ("unknown".into(), "2001:db8:1:2::/64".into(), 6),
+        ]
+    );
+}
+
+/// Issue 24: when an attempt on a name nobody has fills a bucket, the throttle event names
+/// it by its keyed hash like a failed login does, never as typed; a real account's event
+/// names the account (as stored, whatever case was typed).
+async fn defect_24_3_a_throttle_event_names_an_unknown_account_by_its_hash(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let state = state_on(&db).await;
+    db.add_user("alice", "password-a");
+    // Five guesses fill an account's bucket; each from its own address.
+    for (i, uid) in (0..5)
+        .map(|i| (i, "Tr0ub4dor-secret"))
+        .chain((5..10).map(|i| (i, "Alice")))
+    {
+        let ip = format!("192.0.2.{}", 10 + i);
+        let r = twofold::login::password_step(&state, uid, "wrong", false, &client_at(&ip)).await;
+        assert!(matches!(r, Err(AppError::InvalidCredentials)), "{r:?}");
+    }
+    // The address buckets fill too (and their events name the account the same way).
+    fill_address(&state, "198.51.100.77", "Tr0ub4dor-pass").await;
+    let rows = state
+        .audit
+        .list(&twofold::store::AuditQuery {
+            user: None,
+            since: 0,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    let leaked: Vec<_> = rows
+        .iter()
+        .filter(|r| format!("{}{}{}", r.target, r.actor, r.detail).contains("Tr0ub4dor"))
+        .collect();
+    assert!(leaked.is_empty(), "{leaked:?}");
+    let triggered: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r.event == "throttle_triggered")
+        .map(|r| (r.target.as_str(), r.detail.as_str()))
+        .collect();
+    assert!(
+        triggered.contains(&("alice", "password:acct")),
+        "{triggered:?}"
+    );
+    assert!(
+        triggered
+            .iter()
+            .any(|(t, d)| t.starts_with("unknown:") && *d == "password:acct"),
+        "{triggered:?}"
+    );
+    assert!(
+        triggered
+            .iter()
+            .any(|(t, d)| t.starts_with("unknown:") && *d == "password:ip"),
+        "{triggered:?}"
+    );
+}
+
+/// Issue 24: `throttle.ipv6_prefix` decides what one client is. At /48, twenty guesses
+/// from twenty different /64s of one /48 fill one address bucket; the next is refused,
+/// while another /48 still gets through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect_24_4_the_ipv6_prefix_setting_groups_addresses() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server =
+        Server::start_with(&db, &[BEHIND_PROXY, ("TWOFOLD_THROTTLE_IPV6_PREFIX", "48")]).await;
+    let http = reqwest::Client::new();
+    for i in 0..20 {
+        let ip = format!("2001:db8:7:{i:x}::1");
+        let r = login_from(&http, &server, &ip, &format!("nobody{i}"), "guess").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{ip}");
+    }
+    let r = login_from(&http, &server, "2001:db8:7:ff::9", "nobody-x", "guess").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "same /48");
+    let r = login_from(&http, &server, "2001:db8:8::1", "nobody-y", "guess").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "another /48");
 }
