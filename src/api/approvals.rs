@@ -102,24 +102,28 @@ impl FromRequestParts<AppState> for ApproverClient {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(crate::app_passwords::parse_basic);
-        if let Some((uid, password)) = basic {
+        if let Some((typed, password)) = basic {
             let now = now();
-            let app = state
-                .app_passwords
-                .verify(&uid, &password, &client, now)
-                .await?
-                .ok_or(AppError::InvalidCredentials)?;
-            let user = match state.accounts.get(&uid).await {
+            // The account the name stands for (any case); its app passwords count.
+            let user = match state.accounts.get(&typed).await {
                 Ok(u) if u.enabled => u,
                 Ok(_) | Err(AppError::NotFound(_)) => return Err(AppError::InvalidCredentials),
                 Err(e) => return Err(e),
             };
+            let app = state
+                .app_passwords
+                .verify(&user.uid, &password, &client, now)
+                .await?
+                .ok_or(AppError::InvalidCredentials)?;
             return Ok(Self {
-                uid: user.uid,
+                uid: user.uid.clone(),
                 id: app.id,
                 second_factor: app.second_factor,
                 via_session: false,
-                credentials: Credentials::AppPassword { uid, password },
+                credentials: Credentials::AppPassword {
+                    uid: user.uid,
+                    password,
+                },
                 client,
             });
         }

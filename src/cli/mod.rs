@@ -73,7 +73,13 @@ pub fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(anyhow::Error::from(e)),
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // Not a plain drop, which waits for every worker thread to finish what it polls: a
+    // task that never yields would hold the exit forever. sqlx's pool maintenance task
+    // can do that after a rare counter underflow (transact-rs/sqlx#3645: seen here as a
+    // CLI command spinning at 100 % CPU after its work was done).
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }
