@@ -166,17 +166,30 @@ async fn list(
 }
 
 /// The same list, live: server-sent events named `approvals`, each the whole list as
-/// JSON, sent at once and again whenever it changes (on any instance).
+/// JSON, sent at once and again whenever it changes (on any instance). `204` when push is
+/// not on for the user: nothing will ever come, and `EventSource` does not reconnect after
+/// a 204 (every signed-in page asks; an open stream per tab would be held for nothing,
+/// and a browser keeps at most six HTTP/1.1 connections per host).
 #[utoipa::path(get, path = "/api/v1/approvals/stream", tag = "push",
     security(("session" = []), ("app_password" = [])),
     responses((status = 200, description = "text/event-stream of `approvals` events",
-        content_type = "text/event-stream", body = String), ListErrors))]
+        content_type = "text/event-stream", body = String),
+        (status = 204, description = "Push is not on for this user"), ListErrors))]
 async fn stream(
     State(state): State<AppState>,
     who: ApproverClient,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
     if !who.second_factor {
         return Err(AppError::Forbidden);
+    }
+    let push_on = state
+        .two_factor
+        .status(&who.uid)
+        .await?
+        .is_active(crate::providers::ProviderId::Push);
+    if !push_on {
+        return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
     }
     let push = state.two_factor.push.clone();
     // Subscribed before the first read: nothing decided in between is missed.
@@ -203,11 +216,16 @@ async fn stream(
                 let json = serde_json::to_string(&list).ok()?;
                 if last.as_deref() != Some(json.as_str()) {
                     let event = Event::default().event("approvals").data(json.clone());
-                    return Some((Ok(event), (state, push, who, rx, Some(json), end)));
+                    return Some((
+                        Ok::<_, Infallible>(event),
+                        (state, push, who, rx, Some(json), end),
+                    ));
                 }
             }
         });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 /// When the stream must look again at the latest: the next prompt's expiry, or `max`.

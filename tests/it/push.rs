@@ -560,3 +560,19 @@ async fn an_expired_prompt_is_refused_once_decides_nothing_and_is_audited() {
         1
     );
 }
+
+/// Every signed-in page asks for the approvals stream: for a user without push the answer
+/// is 204 (nothing will come, and `EventSource` does not reconnect), not an open stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_push_the_approvals_stream_is_not_held_open() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.add_user("alice", "password-a");
+    let server = Server::start(&db).await;
+    let (http, _) = enroll_totp(&server, "alice", "password-a").await;
+    let r = http
+        .get(server.url("/api/v1/approvals/stream"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+}
