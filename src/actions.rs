@@ -521,7 +521,7 @@ pub async fn authenticate_basic(
         }
         return Ok(crate::app_passwords::BasicPrincipal {
             user,
-            via_app_password: true,
+            app_password: Some(app.id),
             second_factor: app.second_factor,
         });
     }
@@ -532,7 +532,7 @@ pub async fn authenticate_basic(
     }
     Ok(crate::app_passwords::BasicPrincipal {
         user,
-        via_app_password: false,
+        app_password: None,
         second_factor: false,
     })
 }

@@ -173,7 +173,8 @@ impl AppPasswords {
 #[derive(Debug, Clone)]
 pub struct BasicPrincipal {
     pub user: User,
-    pub via_app_password: bool,
+    /// The app password's id; `None` when the main password was given.
+    pub app_password: Option<String>,
     /// Whether this credential stands for a login that passed a second factor: an app
     /// password made after one did; the main password never does.
     pub second_factor: bool,

@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::http::{ApiJson, Client, MaybeSession};
 use crate::login::Stage;
 use crate::openapi::errors;
-use crate::providers::push::{Approval, Approver, Decided, Decision, Push, Waiting, hub};
+use crate::providers::push::{Approval, Approver, Decided, Decision, Waiting, hub};
 use crate::sessions::ClientInfo;
 use crate::state::AppState;
 
@@ -103,25 +103,18 @@ impl FromRequestParts<AppState> for ApproverClient {
             .and_then(|v| v.to_str().ok())
             .and_then(crate::app_passwords::parse_basic);
         if let Some((typed, password)) = basic {
-            let now = now();
-            // The account the name stands for (any case); its app passwords count.
-            let user = match state.accounts.get(&typed).await {
-                Ok(u) if u.enabled => u,
-                Ok(_) | Err(AppError::NotFound(_)) => return Err(AppError::InvalidCredentials),
-                Err(e) => return Err(e),
-            };
-            let app = state
-                .app_passwords
-                .verify(&user.uid, &password, &client, now)
-                .await?
-                .ok_or(AppError::InvalidCredentials)?;
+            // As everywhere HTTP Basic is taken (throttled, any case of the name); the
+            // main password of an account without 2FA gets in with one factor only, which
+            // decides nothing (403).
+            let p = crate::actions::authenticate_basic(state, &typed, &password, &client, now())
+                .await?;
             return Ok(Self {
-                uid: user.uid.clone(),
-                id: app.id,
-                second_factor: app.second_factor,
+                uid: p.user.uid.clone(),
+                id: p.app_password.clone().unwrap_or_default(),
+                second_factor: p.second_factor,
                 via_session: false,
                 credentials: Credentials::AppPassword {
-                    uid: user.uid,
+                    uid: p.user.uid,
                     password,
                 },
                 client,
@@ -141,7 +134,8 @@ impl FromRequestParts<AppState> for ApproverClient {
     }
 }
 
-errors!(ListErrors: Unauthorized, InvalidCredentials, Forbidden, Unavailable, Internal);
+errors!(ListErrors: Unauthorized, InvalidCredentials, AppPasswordRequired, Forbidden,
+    TooManyAttempts, Busy, Unavailable, Internal);
 
 /// The sign-in requests waiting for the user's approval (not the caller's own login).
 /// For a session or app password that holds two factors.
@@ -198,21 +192,22 @@ async fn stream(
     let seed = (state, push, who, rx, None::<String>, end);
     let events =
         futures_util::stream::unfold(seed, |(state, push, who, mut rx, last, end)| async move {
-            let mut first = last.is_none();
+            let mut wake = None;
             loop {
-                if !first {
-                    let next = next_expiry_or(&push, &who, RECHECK).await;
-                    hub::changed_for(&mut rx, &who.uid, next.min(end)).await;
+                if let Some(at) = wake {
+                    hub::changed_for(&mut rx, &who.uid, end.min(at)).await;
                     if tokio::time::Instant::now() >= end || !who.still_valid(&state).await {
                         return None;
                     }
                 }
-                first = false;
+                let now_s = now();
                 // The database failed: end the stream (the client reconnects).
                 let list = push
-                    .pending_for(&who.uid, who.own_session(), now())
+                    .pending_for(&who.uid, who.own_session(), now_s)
                     .await
                     .ok()?;
+                // Look again when the next one runs out (it leaves the list), at the latest.
+                wake = Some(wake_at(list.iter().map(|a| a.expires_at).min(), now_s));
                 let json = serde_json::to_string(&list).ok()?;
                 if last.as_deref() != Some(json.as_str()) {
                     let event = Event::default().event("approvals").data(json.clone());
@@ -228,19 +223,14 @@ async fn stream(
         .into_response())
 }
 
-/// When the stream must look again at the latest: the next prompt's expiry, or `max`.
-async fn next_expiry_or(push: &Push, who: &ApproverClient, max: Duration) -> tokio::time::Instant {
-    let now_s = now();
-    let soonest = push
-        .pending_for(&who.uid, who.own_session(), now_s)
-        .await
-        .ok()
-        .and_then(|l| l.iter().map(|a| a.expires_at).min());
-    let wait = match soonest {
-        Some(at) => Duration::from_secs(u64::try_from((at - now_s).max(0)).unwrap_or(0) + 1),
-        None => max,
+/// When a stream must look again: just after `expires_at` (a prompt runs out without any
+/// change being announced), and at most [`RECHECK`] from now.
+fn wake_at(expires_at: Option<i64>, now: i64) -> tokio::time::Instant {
+    let wait = match expires_at {
+        Some(at) => Duration::from_secs(u64::try_from((at - now).max(0)).unwrap_or(0) + 1),
+        None => RECHECK,
     };
-    tokio::time::Instant::now() + wait.min(max)
+    tokio::time::Instant::now() + wait.min(RECHECK)
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -266,7 +256,8 @@ pub struct DecisionResponse {
     pub decision: Decided,
 }
 
-errors!(DecideErrors: BadRequest, Unauthorized, InvalidCredentials, Forbidden, NotFound,
+errors!(DecideErrors: BadRequest, Unauthorized, InvalidCredentials, AppPasswordRequired,
+    Forbidden, NotFound, TooManyAttempts, Busy,
     Conflict, CrossSite, PayloadTooLarge, UnsupportedMediaType, Unavailable, Internal);
 
 /// Approves (with the number shown on the signing-in screen) or rejects a waiting sign-in
@@ -352,7 +343,7 @@ async fn login_events(
             }
             loop {
                 let now_s = now();
-                let waiting = push.waiting(&sid, now_s).await.ok()?;
+                let (waiting, expires_at) = push.waiting(&sid, now_s).await.ok()?;
                 if last != Some(waiting) {
                     let terminal = matches!(
                         waiting,
@@ -365,16 +356,7 @@ async fn login_events(
                         (push, uid, sid, rx, Some(waiting), end, terminal),
                     ));
                 }
-                let expiry = match push.prompt_of(&sid, now_s).await.ok()? {
-                    Some(p) => {
-                        tokio::time::Instant::now()
-                            + Duration::from_secs(
-                                u64::try_from((p.expires_at - now_s).max(0)).unwrap_or(0) + 1,
-                            )
-                    }
-                    None => tokio::time::Instant::now() + RECHECK,
-                };
-                hub::changed_for(&mut rx, &uid, expiry.min(end)).await;
+                hub::changed_for(&mut rx, &uid, wake_at(expires_at, now_s).min(end)).await;
                 if tokio::time::Instant::now() >= end {
                     return None;
                 }

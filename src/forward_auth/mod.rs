@@ -428,7 +428,7 @@ async fn basic_principal(
             // An app password carries what the login that made it had proved.
             let entry =
                 entry_for(state, p.user, p.second_factor, i64::MAX, &client.ip, now).await?;
-            let key = key.filter(|_| p.via_app_password);
+            let key = key.filter(|_| p.app_password.is_some());
             Ok(Found::Principal(state.auth_cache.keep(key, ticket, entry)))
         }
         Err(e @ (AppError::InvalidCredentials | AppError::AppPasswordRequired)) => {

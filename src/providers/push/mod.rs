@@ -269,22 +269,26 @@ impl Push {
         Ok(prompt(&row))
     }
 
-    /// Where the attempt's prompt stands (for the waiting page), without changing it.
-    pub async fn waiting(&self, session_id: &str, now: i64) -> Result<Waiting, AppError> {
+    /// Where the attempt's prompt stands (for the waiting page), without changing it, and
+    /// when a pending one runs out (the waiter must look again then).
+    pub async fn waiting(
+        &self,
+        session_id: &str,
+        now: i64,
+    ) -> Result<(Waiting, Option<i64>), AppError> {
         if let Some(row) = self.store.open_approval_of(session_id, now).await? {
             return Ok(if row.state == "approved" {
-                Waiting::Approved
+                (Waiting::Approved, None)
             } else {
-                Waiting::Pending
+                (Waiting::Pending, Some(row.expires_at))
             });
         }
-        Ok(
-            match self.store.untold_refusal(session_id, now).await?.as_deref() {
-                Some("rejected") => Waiting::Rejected,
-                Some(_) => Waiting::Expired,
-                None => Waiting::None,
-            },
-        )
+        let told = match self.store.untold_refusal(session_id, now).await?.as_deref() {
+            Some("rejected") => Waiting::Rejected,
+            Some(_) => Waiting::Expired,
+            None => Waiting::None,
+        };
+        Ok((told, None))
     }
 
     /// The attempt's open prompt, if any.
