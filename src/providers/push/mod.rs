@@ -201,20 +201,26 @@ impl Push {
         &self.hub
     }
 
+    /// When the user's prompts inside the fatigue window were refused or ran out, newest
+    /// first.
+    async fn refusals(&self, uid: &str, now: i64) -> Result<Vec<i64>, AppError> {
+        let since = now - self.config.pause_window_secs;
+        Ok(self.store.refused_approvals_since(uid, since, now).await?)
+    }
+
+    /// Paused while `pause_after` refusals are inside the window: until the oldest of the
+    /// last `pause_after` leaves it. `refused`: [`Push::refusals`].
+    fn pause_end(&self, refused: &[i64], now: i64) -> Option<i64> {
+        let n = usize::try_from(self.config.pause_after).unwrap_or(usize::MAX);
+        refused
+            .get(n.saturating_sub(1))
+            .map(|at| at + self.config.pause_window_secs)
+            .filter(|until| *until > now)
+    }
+
     /// Until when push is paused for the user (fatigue), if it is now.
     pub async fn paused_until(&self, uid: &str, now: i64) -> Result<Option<i64>, AppError> {
-        let window = self.config.pause_window_secs;
-        let refused = self
-            .store
-            .refused_approvals_since(uid, now - window, now)
-            .await?;
-        let n = usize::try_from(self.config.pause_after).unwrap_or(usize::MAX);
-        // Paused while `pause_after` refusals are inside the window: until the oldest
-        // of the last `pause_after` leaves it.
-        Ok(refused
-            .get(n.saturating_sub(1))
-            .map(|at| at + window)
-            .filter(|until| *until > now))
+        Ok(self.pause_end(&self.refusals(uid, now).await?, now))
     }
 
     /// Opens the login attempt's prompt, or gives the one it has (a reload, a second
@@ -254,11 +260,7 @@ impl Push {
             })
             .await?;
         if opened {
-            let actor = Actor {
-                uid: attempt.uid.to_string(),
-                ip: attempt.ip.to_string(),
-                user_agent: attempt.user_agent.to_string(),
-            };
+            let actor = actor_of(attempt);
             self.audit
                 .record(Event::PushRequested, &actor, attempt.uid, &row.app, now)
                 .await?;
@@ -382,13 +384,9 @@ impl Push {
 
     /// Audits the pause when the refusal just made is the one that starts it.
     async fn note_pause(&self, uid: &str, actor: &Actor, now: i64) -> Result<(), AppError> {
-        let window = self.config.pause_window_secs;
-        let refused = self
-            .store
-            .refused_approvals_since(uid, now - window, now)
-            .await?;
+        let refused = self.refusals(uid, now).await?;
         if i64::try_from(refused.len()).unwrap_or(i64::MAX) == self.config.pause_after {
-            let until = self.paused_until(uid, now).await?.unwrap_or(now);
+            let until = self.pause_end(&refused, now).unwrap_or(now);
             self.audit
                 .record(
                     Event::PushPaused,
@@ -422,6 +420,15 @@ fn notification(row: &ApprovalRow) -> serde_json::Value {
         "url": "/",
         "tag": row.id,
     })
+}
+
+/// The login attempt's user and client, as the audit trail names them.
+fn actor_of(attempt: &Attempt<'_>) -> Actor {
+    Actor {
+        uid: attempt.uid.to_string(),
+        ip: attempt.ip.to_string(),
+        user_agent: attempt.user_agent.to_string(),
+    }
 }
 
 fn prompt(row: &ApprovalRow) -> Prompt {
@@ -535,11 +542,7 @@ impl Provider for Push {
         }
         if let Some(refusal) = self.store.settle_refusal(session, now).await? {
             if refusal == "expired" {
-                let actor = Actor {
-                    uid: attempt.uid.to_string(),
-                    ip: attempt.ip.to_string(),
-                    user_agent: attempt.user_agent.to_string(),
-                };
+                let actor = actor_of(attempt);
                 self.audit
                     .record(Event::PushExpired, &actor, attempt.uid, "", now)
                     .await?;
