@@ -218,9 +218,21 @@ async fn stream(
                 }
             }
         });
-    Ok(Sse::new(events)
-        .keep_alive(KeepAlive::default())
-        .into_response())
+    Ok(live(Sse::new(events)))
+}
+
+/// An event stream as a proxy must pass it: nginx buffers a proxied answer until it ends
+/// unless told not to (`X-Accel-Buffering`), which would hold every event back.
+fn live<S>(sse: Sse<S>) -> axum::response::Response
+where
+    S: Stream<Item = Result<Event, Infallible>> + Send + 'static,
+{
+    use axum::response::IntoResponse;
+    (
+        [("x-accel-buffering", "no")],
+        sse.keep_alive(KeepAlive::default()),
+    )
+        .into_response()
 }
 
 /// When a stream must look again: just after `expires_at` (a prompt runs out without any
@@ -314,7 +326,7 @@ errors!(WaitErrors: Unauthorized, Unavailable, Internal);
 async fn login_events(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+) -> Result<axum::response::Response, AppError> {
     let (session, _) = current
         .filter(|(s, _)| {
             matches!(
@@ -363,5 +375,5 @@ async fn login_events(
             }
         },
     );
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(live(Sse::new(events)))
 }

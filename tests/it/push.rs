@@ -431,6 +431,8 @@ async fn the_streams_bring_a_new_prompt_to_the_approver_and_the_decision_to_the_
             .unwrap()
             .starts_with("text/event-stream")
     );
+    // Proxies must not hold the events back (nginx buffers unless told not to).
+    assert_eq!(feed.headers()["x-accel-buffering"], "no");
     wait_for_event(&mut feed, "approvals", "[]").await;
 
     let waiting = waiting_login(&server).await;
@@ -440,6 +442,7 @@ async fn the_streams_bring_a_new_prompt_to_the_approver_and_the_decision_to_the_
         .await
         .unwrap();
     assert_eq!(wait.status(), 200);
+    assert_eq!(wait.headers()["x-accel-buffering"], "no");
     wait_for_event(&mut wait, "push", "\"none\"").await;
     let prompt: Value = begin(&waiting, &server).await.json().await.unwrap();
     let id = prompt["approval_id"].as_str().unwrap();
